@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * cdna shared-memory ABI: everything the guest PMD, the mediator (cdna-vmm)
+ * and the NIC model exchange through memory. Only <stdint.h> is needed.
+ *
+ * Who writes a field is marked on it: (g) guest, (m) mediator, (n) NIC.
+ * Everything (g) is hostile and volatile: the mediator reads it once into
+ * private memory and validates the copy.
+ *
+ * Per guest queue pair the mediator creates two memfd areas:
+ *
+ *   request area (guest maps read-write; its only writable shared memory)
+ *   +--------------------------------------------------------------+
+ *   | 0     struct cdna_area_hdr            (m, before hand-over)   |
+ *   | 64    tx_req.prod                     (g)                     |
+ *   | 128   rx_req.prod                     (g)                     |
+ *   | 192   tx_cmp.cons                     (g)                     |
+ *   | 256   rx_cmp.cons                     (g)                     |
+ *   | 4096  struct cdna_req tx_req[tx_size] (g)                     |
+ *   |       struct cdna_req rx_req[rx_size] (g)                     |
+ *   +--------------------------------------------------------------+
+ *
+ *   completion area (sealed with F_SEAL_FUTURE_WRITE: guest maps read-only)
+ *   +--------------------------------------------------------------+
+ *   | 0     struct cdna_area_hdr            (m)                     |
+ *   | 64    tx_cmp.prod                     (m)                     |
+ *   | 128   rx_cmp.prod                     (m)                     |
+ *   | 192   tx_req.cons                     (m, informational)      |
+ *   | 256   rx_req.cons                     (m, informational)      |
+ *   | 4096  struct cdna_cmp tx_cmp[tx_size] (m)                     |
+ *   |       struct cdna_cmp rx_cmp[rx_size] (m)                     |
+ *   +--------------------------------------------------------------+
+ *
+ * Indices are free-running uint32_t; slot = index & (size - 1). Each request
+ * produces exactly one completion (possibly an error), so a guest may post
+ * while req.prod - cmp.cons < size, and the mediator consumes a request only
+ * while req.cons - cmp.cons < size: a completion always has room.
+ *
+ * The NIC descriptor and status rings (struct cdna_nic_desc/status) are
+ * written by the mediator and the NIC only; in mediated mode the guest never
+ * sees them.
+ */
+#ifndef CDNA_ABI_H
+#define CDNA_ABI_H
+
+#include <stdint.h>
+
+#define CDNA_ABI_MAGIC		0x414e4443u	/* "CDNA" little-endian */
+#define CDNA_ABI_VERSION	1u
+
+#define CDNA_CACHE_LINE		64u
+#define CDNA_AREA_ENTRIES_OFF	4096u
+#define CDNA_RING_MIN		64u
+#define CDNA_RING_MAX		4096u
+
+/* Largest frame on the wire and largest single buffer a guest may name. */
+#define CDNA_MAX_FRAME_LEN	9728u
+#define CDNA_MAX_BUF_LEN	65535u
+/* Longest TX chain (segments of one packet). */
+#define CDNA_MAX_SEGS		32u
+
+/* One free-running ring index, alone on its cache line. */
+struct cdna_index {
+	uint32_t val;
+	uint8_t pad[CDNA_CACHE_LINE - 4];
+};
+
+struct cdna_area_hdr {
+	uint32_t magic;		/* (m) CDNA_ABI_MAGIC */
+	uint32_t version;	/* (m) CDNA_ABI_VERSION */
+	uint32_t tx_size;	/* (m) entries in each TX ring */
+	uint32_t rx_size;	/* (m) entries in each RX ring */
+	uint16_t queue_id;	/* (m) */
+	uint16_t reserved0;	/* must be zero */
+	uint8_t reserved1[44];	/* must be zero */
+};
+
+/* Layout of both areas: header, then four index lines, then entries. */
+struct cdna_area_idx {
+	struct cdna_area_hdr hdr;
+	struct cdna_index tx;	/* req area: tx_req.prod (g); cmp area: tx_cmp.prod (m) */
+	struct cdna_index rx;	/* req area: rx_req.prod (g); cmp area: rx_cmp.prod (m) */
+	struct cdna_index tx2;	/* req area: tx_cmp.cons (g); cmp area: tx_req.cons (m) */
+	struct cdna_index rx2;	/* req area: rx_cmp.cons (g); cmp area: rx_req.cons (m) */
+};
+
+/* Request flags. */
+#define CDNA_REQ_F_MORE		0x0001u	/* TX: another segment of this packet follows */
+#define CDNA_REQ_F_KNOWN	CDNA_REQ_F_MORE
+
+/* A guest request: a TX segment to send or an empty RX buffer to fill. */
+struct cdna_req {
+	uint64_t addr;		/* (g) guest virtual address of the buffer */
+	uint32_t len;		/* (g) TX: bytes to send; RX: buffer capacity */
+	uint32_t cookie;	/* (g) opaque; returned in the completion */
+	uint16_t flags;		/* (g) CDNA_REQ_F_* */
+	uint16_t reserved0;	/* (g) must be zero */
+	uint32_t reserved1;	/* (g) must be zero */
+	uint64_t reserved2;	/* (g) must be zero */
+};
+
+/* Completion and reject status; also the index of the reject counters. */
+#define CDNA_ST_OK		0u
+#define CDNA_ST_BAD_ADDRESS	1u	/* range not inside one region of this guest */
+#define CDNA_ST_INVALID_USE	2u	/* range conflicts with an in-flight DMA */
+#define CDNA_ST_BAD_LENGTH	3u	/* zero, oversize, or chain too long in bytes */
+#define CDNA_ST_BAD_FLAGS	4u	/* unknown flag bit or nonzero reserved field */
+#define CDNA_ST_BAD_PERM	5u	/* region does not grant this DMA direction */
+#define CDNA_ST_BAD_CHAIN	6u	/* too many segments, or a bad segment in the chain */
+#define CDNA_ST_ABORTED		7u	/* queue stopped before the device used it */
+#define CDNA_ST_DMA_FAULT	8u	/* device address stage refused the DMA */
+#define CDNA_ST_COUNT		9u
+
+struct cdna_cmp {
+	uint32_t cookie;	/* (m) the request's cookie */
+	uint32_t len;		/* (m) TX: bytes sent; RX: frame length */
+	uint16_t status;	/* (m) CDNA_ST_* */
+	uint16_t flags;		/* (m) zero in this version */
+	uint32_t reserved;	/* (m) zero */
+};
+
+/* NIC descriptor: written by the mediator into a ring the guest cannot write. */
+#define CDNA_DESC_F_MORE	0x0001u	/* TX chain continues in the next slot */
+
+struct cdna_nic_desc {
+	uint64_t addr;		/* (m) address for the context's address stage */
+	uint32_t len;		/* (m) bytes (TX) or capacity (RX) */
+	uint32_t tag;		/* (m) opaque to the NIC; echoed in the status */
+	uint16_t flags;		/* (m) CDNA_DESC_F_* */
+	uint16_t reserved0;	/* zero */
+	uint32_t reserved1;	/* zero */
+	uint64_t reserved2;	/* zero */
+};
+
+struct cdna_nic_status {
+	uint32_t tag;		/* (n) the descriptor's tag */
+	uint32_t len;		/* (n) bytes transferred */
+	uint16_t status;	/* (n) CDNA_ST_OK, _ABORTED or _DMA_FAULT */
+	uint16_t flags;		/* (n) zero */
+	uint32_t reserved;	/* (n) zero */
+};
+
+/* Region permissions, from the device's point of view. */
+#define CDNA_PERM_DEV_READ	0x1u	/* device may read: TX buffers */
+#define CDNA_PERM_DEV_WRITE	0x2u	/* device may write: RX buffers */
+#define CDNA_PERM_KNOWN		(CDNA_PERM_DEV_READ | CDNA_PERM_DEV_WRITE)
+
+static inline uint64_t
+cdna_area_size(uint32_t tx_size, uint32_t rx_size, uint32_t entry_size)
+{
+	uint64_t sz = CDNA_AREA_ENTRIES_OFF +
+		((uint64_t)tx_size + rx_size) * entry_size;
+
+	/* Round to a page so the area can be mapped on its own. */
+	return (sz + 4095u) & ~(uint64_t)4095u;
+}
+
+static inline uint64_t
+cdna_req_area_size(uint32_t tx_size, uint32_t rx_size)
+{
+	return cdna_area_size(tx_size, rx_size, sizeof(struct cdna_req));
+}
+
+static inline uint64_t
+cdna_cmp_area_size(uint32_t tx_size, uint32_t rx_size)
+{
+	return cdna_area_size(tx_size, rx_size, sizeof(struct cdna_cmp));
+}
+
+_Static_assert(sizeof(struct cdna_index) == 64, "index line");
+_Static_assert(sizeof(struct cdna_area_hdr) == 64, "area header");
+_Static_assert(sizeof(struct cdna_area_idx) == 320, "area index block");
+_Static_assert(__builtin_offsetof(struct cdna_area_idx, tx) == 64, "tx index");
+_Static_assert(__builtin_offsetof(struct cdna_area_idx, rx) == 128, "rx index");
+_Static_assert(__builtin_offsetof(struct cdna_area_idx, tx2) == 192, "tx2 index");
+_Static_assert(__builtin_offsetof(struct cdna_area_idx, rx2) == 256, "rx2 index");
+_Static_assert(sizeof(struct cdna_area_idx) <= CDNA_AREA_ENTRIES_OFF, "entries");
+_Static_assert(sizeof(struct cdna_req) == 32, "request entry");
+_Static_assert(__builtin_offsetof(struct cdna_req, len) == 8, "req.len");
+_Static_assert(__builtin_offsetof(struct cdna_req, flags) == 16, "req.flags");
+_Static_assert(sizeof(struct cdna_cmp) == 16, "completion entry");
+_Static_assert(__builtin_offsetof(struct cdna_cmp, status) == 8, "cmp.status");
+_Static_assert(sizeof(struct cdna_nic_desc) == 32, "NIC descriptor");
+_Static_assert(sizeof(struct cdna_nic_status) == 16, "NIC status");
+_Static_assert((CDNA_RING_MIN & (CDNA_RING_MIN - 1)) == 0, "ring min pow2");
+_Static_assert((CDNA_RING_MAX & (CDNA_RING_MAX - 1)) == 0, "ring max pow2");
+
+#endif /* CDNA_ABI_H */

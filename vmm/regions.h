@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A guest's memory regions as the mediator sees them: guest address range,
+ * the mediator's own mapping of it, the permission granted, and the claim map
+ * that records in-flight DMA at 64-byte granularity.
+ */
+#ifndef CDNA_REGIONS_H
+#define CDNA_REGIONS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CDNA_CLAIM_SHIFT	6u	/* one claim byte per 64-byte line */
+#define CDNA_CLAIM_LINE		(1u << CDNA_CLAIM_SHIFT)
+
+struct cdna_region {
+	uint64_t gaddr;		/* guest address of the first byte */
+	uint64_t size;		/* bytes, > 0 */
+	uint8_t *host;		/* mediator's mapping of gaddr */
+	uint32_t perm;		/* CDNA_PERM_* */
+	int dying;		/* REGION_DEL or teardown: no new DMA may start */
+	uint64_t inflight;	/* descriptors posted into this region, not yet reclaimed */
+	uint8_t *claims;	/* (size + 63) / 64 bytes, see claims.h */
+	void *map_base;		/* what to munmap: page-aligned base and length */
+	size_t map_len;
+};
+
+struct cdna_region_table {
+	struct cdna_region **v;	/* sorted by gaddr, ranges disjoint */
+	uint32_t n;
+	uint32_t cap;
+	uint32_t max;		/* policy limit on n */
+};
+
+/* Empty table allowing up to max regions. 0 or -ENOMEM. */
+int cdna_rt_init(struct cdna_region_table *rt, uint32_t max);
+/* Frees the array only; the regions belong to the caller. */
+void cdna_rt_fini(struct cdna_region_table *rt);
+
+/*
+ * Inserts r keeping the order. -EEXIST if [gaddr, gaddr+size) overlaps a
+ * region already present, -ENOSPC at the limit, -EINVAL on size 0 or a range
+ * that wraps past UINT64_MAX, -ENOMEM.
+ */
+int cdna_rt_insert(struct cdna_region_table *rt, struct cdna_region *r);
+
+/* Removes r (by identity). 0 or -ENOENT. */
+int cdna_rt_remove(struct cdna_region_table *rt, struct cdna_region *r);
+
+/* The region containing addr, or NULL. O(log n). */
+struct cdna_region *cdna_rt_find(const struct cdna_region_table *rt,
+				 uint64_t addr);
+
+/* The region with exactly this start and size, or NULL. */
+struct cdna_region *cdna_rt_find_exact(const struct cdna_region_table *rt,
+				       uint64_t gaddr, uint64_t size);
+
+#endif /* CDNA_REGIONS_H */

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Validation of one guest request, applied to a private copy (never to the
+ * shared ring entry). Pure: no state is changed, nothing is logged.
+ */
+#ifndef CDNA_VALIDATE_H
+#define CDNA_VALIDATE_H
+
+#include <stdint.h>
+
+#include "cdna_abi.h"
+#include "regions.h"
+
+#define CDNA_DIR_TX	0	/* device reads guest memory */
+#define CDNA_DIR_RX	1	/* device writes guest memory */
+
+/* Where a validated request lands. */
+struct cdna_dma_ref {
+	struct cdna_region *reg;
+	uint64_t off;		/* from reg->gaddr */
+	uint32_t len;
+};
+
+/*
+ * Returns CDNA_ST_OK and fills *out, or the first failing reason, checked in
+ * this order:
+ *   BAD_FLAGS    a flag bit outside CDNA_REQ_F_KNOWN, MORE on an RX request,
+ *                or a nonzero reserved field;
+ *   BAD_LENGTH   len == 0, len > CDNA_MAX_BUF_LEN, or on TX len > CDNA_MAX_FRAME_LEN;
+ *   BAD_ADDRESS  [addr, addr+len) not inside one region of rt (overflow-safe),
+ *                or inside a dying region;
+ *   BAD_PERM     the region lacks DEV_READ (TX) or DEV_WRITE (RX);
+ *   INVALID_USE  the claim map forbids it (claims.h).
+ */
+uint16_t cdna_validate_req(const struct cdna_region_table *rt,
+			   const struct cdna_req *req, int dir,
+			   struct cdna_dma_ref *out);
+
+#endif /* CDNA_VALIDATE_H */
