@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The NIC model: a ring-based NIC with many contexts. Each context has a MAC,
+ * receive filters, counters, and up to CDNA_MAX_QUEUES queue pairs, each with
+ * TX and RX descriptor rings (struct cdna_nic_desc), status rings (struct
+ * cdna_nic_status) and doorbells. cdna_nic_poll() is the device: it serves
+ * contexts round-robin, performs each descriptor's DMA by copying between the
+ * address the context's address stage returns and the wire port's mbufs,
+ * writes status, and switches frames between contexts and the wire port
+ * (any DPDK ethdev).
+ *
+ * Single-threaded: the poller and the driver of the rings (the mediator) run
+ * on the same lcore; the ring indices still use cdna_ring.h ordering so the
+ * two sides could be split across lcores.
+ */
+#ifndef CDNA_NIC_H
+#define CDNA_NIC_H
+
+#include <stdint.h>
+
+#include "cdna_abi.h"
+
+struct rte_mempool;
+struct cdna_nic;
+
+#define CDNA_NIC_DIR_TX	0	/* DMA reads host memory */
+#define CDNA_NIC_DIR_RX	1	/* DMA writes host memory */
+
+/*
+ * Address stage: turns a descriptor address into a pointer the DMA engine
+ * may use for len bytes, or NULL to abort the DMA (counted as dma_fault).
+ */
+typedef void *(*cdna_nic_xlate_fn)(void *arg, uint64_t addr, uint32_t len,
+				   int dir);
+
+/* Audit hook, for tests: called for every DMA before it is performed. */
+typedef void (*cdna_nic_audit_fn)(void *arg, uint32_t ctx, uint16_t queue,
+				  const void *host, uint32_t len, int dir);
+
+struct cdna_nic_ring {
+	struct cdna_nic_desc *desc;	/* (m) entries */
+	struct cdna_nic_status *status;	/* (n) entries, same size */
+	uint32_t size;
+	uint32_t mask;
+	struct cdna_index tail;		/* (m) doorbell: descriptors posted */
+	struct cdna_index head;		/* (n) descriptors consumed */
+	struct cdna_index st_prod;	/* (n) status entries written */
+	struct cdna_index st_cons;	/* (m) status entries read */
+};
+
+struct cdna_nic_queue {
+	struct cdna_nic_ring tx;
+	struct cdna_nic_ring rx;
+	int active;
+};
+
+struct cdna_nic_ctx_stats {
+	uint64_t tx_pkts;
+	uint64_t tx_bytes;
+	uint64_t rx_pkts;
+	uint64_t rx_bytes;
+	uint64_t rx_nobuf;	/* frame for this context, no RX descriptor posted */
+	uint64_t rx_oversize;	/* frame larger than the next RX buffer */
+	uint64_t dma_fault;	/* address stage refused a DMA */
+	uint64_t tx_bad_chain;	/* TX chain longer than CDNA_MAX_FRAME_LEN */
+};
+
+struct cdna_nic_stats {
+	uint64_t wire_rx;
+	uint64_t wire_tx;
+	uint64_t wire_tx_drop;	/* wire port refused the frame */
+	uint64_t switched;	/* frames delivered context to context */
+	uint64_t mbuf_alloc_fail;
+};
+
+struct cdna_nic_config {
+	uint16_t wire_port;	/* a started DPDK ethdev */
+	uint16_t wire_queue;	/* its RX/TX queue used by this NIC */
+	struct rte_mempool *mp;	/* for wire-bound frames; data room >= max frame */
+	uint32_t max_contexts;
+	int socket_id;		/* NUMA node for NIC state */
+	unsigned int burst;	/* descriptors per context per poll, <= 64 */
+};
+
+struct cdna_nic *cdna_nic_create(const struct cdna_nic_config *cfg);
+void cdna_nic_destroy(struct cdna_nic *nic);
+
+/* A new context: returns its id (>= 0) or -ENOSPC. */
+int cdna_nic_ctx_alloc(struct cdna_nic *nic, const uint8_t mac[6],
+		       uint16_t nb_queues, cdna_nic_xlate_fn xlate, void *arg);
+/* Frees a context; every queue must have been destroyed. */
+void cdna_nic_ctx_free(struct cdna_nic *nic, uint32_t ctx);
+
+void cdna_nic_ctx_set_mac(struct cdna_nic *nic, uint32_t ctx, const uint8_t mac[6]);
+void cdna_nic_ctx_set_rxmode(struct cdna_nic *nic, uint32_t ctx, int promisc, int allmulti);
+void cdna_nic_ctx_set_mtu(struct cdna_nic *nic, uint32_t ctx, uint32_t mtu);
+const struct cdna_nic_ctx_stats *cdna_nic_ctx_stats(const struct cdna_nic *nic, uint32_t ctx);
+const struct cdna_nic_stats *cdna_nic_stats(const struct cdna_nic *nic);
+
+/* Rings for queue q of ctx (sizes powers of two); inactive until enabled. */
+struct cdna_nic_queue *cdna_nic_queue_create(struct cdna_nic *nic, uint32_t ctx,
+					     uint16_t q, uint32_t tx_size,
+					     uint32_t rx_size);
+void cdna_nic_queue_enable(struct cdna_nic *nic, uint32_t ctx, uint16_t q, int on);
+/*
+ * Stops queue q: performs every TX descriptor already posted, aborts every
+ * posted RX descriptor (status CDNA_ST_ABORTED) and disables the queue. After
+ * it returns, every posted descriptor has a status entry.
+ */
+void cdna_nic_queue_flush(struct cdna_nic *nic, uint32_t ctx, uint16_t q);
+void cdna_nic_queue_destroy(struct cdna_nic *nic, uint32_t ctx, uint16_t q);
+
+void cdna_nic_set_audit(struct cdna_nic *nic, cdna_nic_audit_fn fn, void *arg);
+
+/* One round of device work. Returns the number of frames moved. */
+unsigned int cdna_nic_poll(struct cdna_nic *nic);
+
+#endif /* CDNA_NIC_H */
