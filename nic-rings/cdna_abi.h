@@ -56,6 +56,8 @@
 /* Largest frame on the wire and largest single buffer a guest may name. */
 #define CDNA_MAX_FRAME_LEN	9728u
 #define CDNA_MAX_BUF_LEN	65535u
+/* Queue pairs per guest (and per NIC context). */
+#define CDNA_MAX_QUEUES		16u
 /* Longest TX chain (segments of one packet). */
 #define CDNA_MAX_SEGS		32u
 

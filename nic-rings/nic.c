@@ -1,0 +1,602 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The NIC model: contexts, DMA engine, embedded switch and wire port.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_ether.h>
+#include <rte_ethdev.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+
+#include "cdna_ring.h"
+#include "nic.h"
+
+#define NIC_BURST_MAX	64u
+
+struct nic_ctx {
+	int in_use;
+	uint8_t mac[6];
+	int promisc;
+	int allmulti;
+	uint32_t mtu;
+	uint16_t nb_queues;
+	uint16_t next_rx_queue;	/* spreads RX over queues, round-robin */
+	cdna_nic_xlate_fn xlate;
+	void *xlate_arg;
+	struct cdna_nic_queue *q[CDNA_MAX_QUEUES];
+	struct cdna_nic_ctx_stats st;
+};
+
+struct cdna_nic {
+	struct cdna_nic_config cfg;
+	uint32_t next_ctx;	/* round-robin start for TX service */
+	cdna_nic_audit_fn audit;
+	void *audit_arg;
+	struct cdna_nic_stats st;
+	struct rte_mbuf *wire_out[NIC_BURST_MAX * 2];
+	unsigned int nb_wire_out;
+	struct nic_ctx ctx[];
+};
+
+static inline void *
+nic_xlate(struct nic_ctx *c, uint64_t addr, uint32_t len, int dir)
+{
+	if (c->xlate == NULL)
+		return (void *)(uintptr_t)addr;	/* "host" stage: already translated */
+	return c->xlate(c->xlate_arg, addr, len, dir);
+}
+
+static inline void
+nic_status(struct cdna_nic_ring *r, uint32_t tag, uint32_t len, uint16_t st)
+{
+	uint32_t p = r->st_prod.val;
+	struct cdna_nic_status *s = &r->status[p & r->mask];
+
+	s->tag = tag;
+	s->len = len;
+	s->status = st;
+	s->flags = 0;
+	s->reserved = 0;
+	/* Orders the status entry before the index the driver polls. */
+	cdna_store_release(&r->st_prod, p + 1);
+}
+
+struct cdna_nic *
+cdna_nic_create(const struct cdna_nic_config *cfg)
+{
+	struct cdna_nic *nic;
+
+	if (cfg->max_contexts == 0 || cfg->mp == NULL ||
+	    cfg->burst == 0 || cfg->burst > NIC_BURST_MAX)
+		return NULL;
+	nic = rte_zmalloc_socket("cdna_nic", sizeof(*nic) +
+			(size_t)cfg->max_contexts * sizeof(struct nic_ctx),
+			RTE_CACHE_LINE_SIZE, cfg->socket_id);
+	if (nic == NULL)
+		return NULL;
+	nic->cfg = *cfg;
+	return nic;
+}
+
+void
+cdna_nic_destroy(struct cdna_nic *nic)
+{
+	uint32_t c;
+	uint16_t q;
+
+	if (nic == NULL)
+		return;
+	for (c = 0; c < nic->cfg.max_contexts; c++)
+		for (q = 0; q < CDNA_MAX_QUEUES; q++)
+			if (nic->ctx[c].q[q] != NULL)
+				cdna_nic_queue_destroy(nic, c, q);
+	rte_pktmbuf_free_bulk(nic->wire_out, nic->nb_wire_out);
+	rte_free(nic);
+}
+
+int
+cdna_nic_ctx_alloc(struct cdna_nic *nic, const uint8_t mac[6],
+		   uint16_t nb_queues, cdna_nic_xlate_fn xlate, void *arg)
+{
+	uint32_t i;
+
+	if (nb_queues == 0 || nb_queues > CDNA_MAX_QUEUES)
+		return -EINVAL;
+	for (i = 0; i < nic->cfg.max_contexts; i++) {
+		struct nic_ctx *c = &nic->ctx[i];
+
+		if (c->in_use)
+			continue;
+		memset(c, 0, sizeof(*c));
+		c->in_use = 1;
+		memcpy(c->mac, mac, 6);
+		c->nb_queues = nb_queues;
+		c->mtu = RTE_ETHER_MTU;
+		c->xlate = xlate;
+		c->xlate_arg = arg;
+		return (int)i;
+	}
+	return -ENOSPC;
+}
+
+void
+cdna_nic_ctx_free(struct cdna_nic *nic, uint32_t ctx)
+{
+	uint16_t q;
+
+	for (q = 0; q < CDNA_MAX_QUEUES; q++)
+		if (nic->ctx[ctx].q[q] != NULL)
+			cdna_nic_queue_destroy(nic, ctx, q);
+	nic->ctx[ctx].in_use = 0;
+}
+
+void
+cdna_nic_ctx_set_mac(struct cdna_nic *nic, uint32_t ctx, const uint8_t mac[6])
+{
+	memcpy(nic->ctx[ctx].mac, mac, 6);
+}
+
+void
+cdna_nic_ctx_set_rxmode(struct cdna_nic *nic, uint32_t ctx, int promisc,
+			int allmulti)
+{
+	nic->ctx[ctx].promisc = promisc;
+	nic->ctx[ctx].allmulti = allmulti;
+}
+
+void
+cdna_nic_ctx_set_mtu(struct cdna_nic *nic, uint32_t ctx, uint32_t mtu)
+{
+	nic->ctx[ctx].mtu = mtu;
+}
+
+const struct cdna_nic_ctx_stats *
+cdna_nic_ctx_stats(const struct cdna_nic *nic, uint32_t ctx)
+{
+	return &nic->ctx[ctx].st;
+}
+
+const struct cdna_nic_stats *
+cdna_nic_stats(const struct cdna_nic *nic)
+{
+	return &nic->st;
+}
+
+void
+cdna_nic_set_audit(struct cdna_nic *nic, cdna_nic_audit_fn fn, void *arg)
+{
+	nic->audit = fn;
+	nic->audit_arg = arg;
+}
+
+static int
+nic_ring_init(struct cdna_nic_ring *r, uint32_t size, int socket)
+{
+	memset(r, 0, sizeof(*r));
+	if (!cdna_is_pow2(size) || size < CDNA_RING_MIN || size > CDNA_RING_MAX)
+		return -EINVAL;
+	r->desc = rte_zmalloc_socket("cdna_nic_desc", size * sizeof(*r->desc),
+				     RTE_CACHE_LINE_SIZE, socket);
+	r->status = rte_zmalloc_socket("cdna_nic_status",
+				       size * sizeof(*r->status),
+				       RTE_CACHE_LINE_SIZE, socket);
+	if (r->desc == NULL || r->status == NULL) {
+		rte_free(r->desc);
+		rte_free(r->status);
+		return -ENOMEM;
+	}
+	r->size = size;
+	r->mask = size - 1;
+	return 0;
+}
+
+struct cdna_nic_queue *
+cdna_nic_queue_create(struct cdna_nic *nic, uint32_t ctx, uint16_t q,
+		      uint32_t tx_size, uint32_t rx_size)
+{
+	struct nic_ctx *c = &nic->ctx[ctx];
+	struct cdna_nic_queue *nq;
+
+	if (q >= c->nb_queues || c->q[q] != NULL)
+		return NULL;
+	nq = rte_zmalloc_socket("cdna_nic_queue", sizeof(*nq),
+				RTE_CACHE_LINE_SIZE, nic->cfg.socket_id);
+	if (nq == NULL)
+		return NULL;
+	if (nic_ring_init(&nq->tx, tx_size, nic->cfg.socket_id) != 0) {
+		rte_free(nq);
+		return NULL;
+	}
+	if (nic_ring_init(&nq->rx, rx_size, nic->cfg.socket_id) != 0) {
+		rte_free(nq->tx.desc);
+		rte_free(nq->tx.status);
+		rte_free(nq);
+		return NULL;
+	}
+	c->q[q] = nq;
+	return nq;
+}
+
+void
+cdna_nic_queue_enable(struct cdna_nic *nic, uint32_t ctx, uint16_t q, int on)
+{
+	if (nic->ctx[ctx].q[q] != NULL)
+		nic->ctx[ctx].q[q]->active = on;
+}
+
+void
+cdna_nic_queue_destroy(struct cdna_nic *nic, uint32_t ctx, uint16_t q)
+{
+	struct cdna_nic_queue *nq = nic->ctx[ctx].q[q];
+
+	if (nq == NULL)
+		return;
+	nic->ctx[ctx].q[q] = NULL;
+	rte_free(nq->tx.desc);
+	rte_free(nq->tx.status);
+	rte_free(nq->rx.desc);
+	rte_free(nq->rx.status);
+	rte_free(nq);
+}
+
+/* ---- switch ---------------------------------------------------------- */
+
+/*
+ * DMA one frame into the next posted RX buffer of ctx. The frame is the
+ * mbuf chain m (one segment in practice). Counts the outcome.
+ */
+static void
+nic_deliver(struct cdna_nic *nic, uint32_t ci, const struct rte_mbuf *m)
+{
+	struct nic_ctx *c = &nic->ctx[ci];
+	struct cdna_nic_queue *nq = NULL;
+	struct cdna_nic_ring *r;
+	const struct cdna_nic_desc *d;
+	uint32_t head, tail, len = m->pkt_len;
+	uint16_t i, q = 0;
+	const void *src;
+	uint8_t *dst;
+
+	/* Spread frames over the context's active queues. */
+	for (i = 0; i < c->nb_queues; i++) {
+		q = (uint16_t)((c->next_rx_queue + i) % c->nb_queues);
+		if (c->q[q] != NULL && c->q[q]->active) {
+			nq = c->q[q];
+			c->next_rx_queue = (uint16_t)(q + 1);
+			break;
+		}
+	}
+	if (nq == NULL) {
+		c->st.rx_nobuf++;
+		return;
+	}
+	r = &nq->rx;
+	head = r->head.val;
+	/* Pairs with the driver's release of the doorbell. */
+	tail = cdna_load_acquire(&r->tail);
+	if (head == tail) {
+		c->st.rx_nobuf++;
+		return;
+	}
+	d = &r->desc[head & r->mask];
+	if (unlikely(len > d->len || len > c->mtu + RTE_ETHER_HDR_LEN +
+		     RTE_ETHER_CRC_LEN + 2 * RTE_VLAN_HLEN)) {
+		/* The buffer stays posted for a frame that fits. */
+		c->st.rx_oversize++;
+		return;
+	}
+	dst = nic_xlate(c, d->addr, len, CDNA_NIC_DIR_RX);
+	if (unlikely(dst == NULL)) {
+		c->st.dma_fault++;
+		nic_status(r, d->tag, 0, CDNA_ST_DMA_FAULT);
+		r->head.val = head + 1;
+		return;
+	}
+	if (nic->audit != NULL)
+		nic->audit(nic->audit_arg, ci, q, dst, len, CDNA_NIC_DIR_RX);
+	/* rte_pktmbuf_read copies only when the frame is segmented. */
+	src = rte_pktmbuf_read(m, 0, len, dst);
+	if (src != dst)
+		rte_memcpy(dst, src, len);
+	c->st.rx_pkts++;
+	c->st.rx_bytes += len;
+	nic_status(r, d->tag, len, CDNA_ST_OK);
+	r->head.val = head + 1;
+}
+
+static inline int
+nic_rx_filter(const struct nic_ctx *c, const struct rte_ether_addr *dst)
+{
+	if (rte_is_broadcast_ether_addr(dst))
+		return 1;
+	if (rte_is_multicast_ether_addr(dst))
+		return c->promisc || c->allmulti;
+	return c->promisc;
+}
+
+/* Sends m (owned by the caller) where its destination MAC says. */
+static void
+nic_switch(struct cdna_nic *nic, struct rte_mbuf *m, int64_t src_ctx)
+{
+	const struct rte_ether_hdr *eh;
+	uint32_t i;
+	int to_wire = (src_ctx >= 0);
+
+	if (unlikely(m->data_len < RTE_ETHER_HDR_LEN)) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	if (rte_is_unicast_ether_addr(&eh->dst_addr)) {
+		for (i = 0; i < nic->cfg.max_contexts; i++) {
+			const struct nic_ctx *c = &nic->ctx[i];
+
+			if (c->in_use && (int64_t)i != src_ctx &&
+			    memcmp(c->mac, &eh->dst_addr, 6) == 0) {
+				nic_deliver(nic, i, m);
+				if (src_ctx >= 0)
+					nic->st.switched++;
+				rte_pktmbuf_free(m);
+				return;
+			}
+		}
+	}
+	/* Broadcast, multicast or unknown unicast: filters decide. */
+	for (i = 0; i < nic->cfg.max_contexts; i++) {
+		const struct nic_ctx *c = &nic->ctx[i];
+
+		if (c->in_use && (int64_t)i != src_ctx &&
+		    nic_rx_filter(c, &eh->dst_addr)) {
+			nic_deliver(nic, i, m);
+			if (src_ctx >= 0)
+				nic->st.switched++;
+		}
+	}
+	if (to_wire && nic->nb_wire_out < RTE_DIM(nic->wire_out)) {
+		nic->wire_out[nic->nb_wire_out++] = m;
+		return;
+	}
+	if (to_wire)
+		nic->st.wire_tx_drop++;
+	rte_pktmbuf_free(m);
+}
+
+static void
+nic_wire_flush(struct cdna_nic *nic)
+{
+	uint16_t sent;
+
+	if (nic->nb_wire_out == 0)
+		return;
+	sent = rte_eth_tx_burst(nic->cfg.wire_port, nic->cfg.wire_queue,
+				nic->wire_out, (uint16_t)nic->nb_wire_out);
+	nic->st.wire_tx += sent;
+	if (sent < nic->nb_wire_out) {
+		nic->st.wire_tx_drop += nic->nb_wire_out - sent;
+		rte_pktmbuf_free_bulk(&nic->wire_out[sent],
+				      nic->nb_wire_out - sent);
+	}
+	nic->nb_wire_out = 0;
+}
+
+/* ---- TX: descriptors -> frames ----------------------------------------- */
+
+/*
+ * Gathers one chain starting at head into a fresh mbuf; writes one status
+ * per descriptor. Returns descriptors consumed (0: chain not complete yet).
+ */
+static uint32_t
+nic_tx_one(struct cdna_nic *nic, uint32_t ci, uint16_t q,
+	   struct cdna_nic_ring *r, uint32_t head, uint32_t tail,
+	   struct rte_mbuf **out)
+{
+	struct nic_ctx *c = &nic->ctx[ci];
+	uint32_t n = 0, total = 0, i;
+	uint16_t st = CDNA_ST_OK;
+	struct rte_mbuf *m;
+
+	/* Find the chain's end; the mediator posts chains whole. */
+	for (;;) {
+		const struct cdna_nic_desc *d = &r->desc[(head + n) & r->mask];
+
+		if (head + n == tail)
+			return 0;
+		if (d->len > CDNA_MAX_FRAME_LEN - total)
+			st = CDNA_ST_BAD_CHAIN;	/* overflow-safe sum bound */
+		else
+			total += d->len;
+		n++;
+		if (!(d->flags & CDNA_DESC_F_MORE) || n == CDNA_MAX_SEGS)
+			break;
+	}
+	m = NULL;
+	if (st == CDNA_ST_OK) {
+		m = rte_pktmbuf_alloc(nic->cfg.mp);
+		if (unlikely(m == NULL ||
+			     rte_pktmbuf_tailroom(m) < total)) {
+			nic->st.mbuf_alloc_fail++;
+			rte_pktmbuf_free(m);
+			return 0;	/* retry on the next poll */
+		}
+	} else {
+		c->st.tx_bad_chain++;
+	}
+	for (i = 0; i < n; i++) {
+		const struct cdna_nic_desc *d = &r->desc[(head + i) & r->mask];
+		uint16_t dst_st = st;
+		const void *src;
+
+		if (dst_st == CDNA_ST_OK) {
+			src = nic_xlate(c, d->addr, d->len, CDNA_NIC_DIR_TX);
+			if (unlikely(src == NULL)) {
+				c->st.dma_fault++;
+				dst_st = st = CDNA_ST_DMA_FAULT;
+			} else {
+				if (nic->audit != NULL)
+					nic->audit(nic->audit_arg, ci, q, src,
+						   d->len, CDNA_NIC_DIR_TX);
+				rte_memcpy(rte_pktmbuf_mtod_offset(m, void *,
+						m->data_len), src, d->len);
+				m->data_len = (uint16_t)(m->data_len + d->len);
+			}
+		}
+		nic_status(r, d->tag, dst_st == CDNA_ST_OK ? d->len : 0,
+			   dst_st);
+	}
+	if (st != CDNA_ST_OK) {
+		rte_pktmbuf_free(m);
+		return n;
+	}
+	m->pkt_len = m->data_len;
+	c->st.tx_pkts++;
+	c->st.tx_bytes += m->pkt_len;
+	*out = m;
+	return n;
+}
+
+static unsigned int
+nic_tx_ctx(struct cdna_nic *nic, uint32_t ci)
+{
+	struct nic_ctx *c = &nic->ctx[ci];
+	unsigned int moved = 0;
+	uint16_t q;
+
+	for (q = 0; q < c->nb_queues; q++) {
+		struct cdna_nic_queue *nq = c->q[q];
+		struct cdna_nic_ring *r;
+		uint32_t head, tail, used;
+		unsigned int k;
+
+		if (nq == NULL || !nq->active)
+			continue;
+		r = &nq->tx;
+		head = r->head.val;
+		/* Pairs with the driver's release of the doorbell. */
+		tail = cdna_load_acquire(&r->tail);
+		for (k = 0; k < nic->cfg.burst && head != tail; k++) {
+			struct rte_mbuf *m = NULL;
+
+			used = nic_tx_one(nic, ci, q, r, head, tail, &m);
+			if (used == 0)
+				break;
+			head += used;
+			r->head.val = head;
+			if (m != NULL) {
+				nic_switch(nic, m, ci);
+				moved++;
+			}
+			if (nic->nb_wire_out >= NIC_BURST_MAX)
+				nic_wire_flush(nic);
+		}
+	}
+	return moved;
+}
+
+/* RX buffers posted in the fullest context queue: how much the wire may send. */
+static uint32_t
+nic_rx_room(const struct cdna_nic *nic)
+{
+	uint32_t i, room = 0;
+	uint16_t q;
+
+	for (i = 0; i < nic->cfg.max_contexts; i++) {
+		const struct nic_ctx *c = &nic->ctx[i];
+
+		if (!c->in_use)
+			continue;
+		for (q = 0; q < c->nb_queues; q++) {
+			const struct cdna_nic_queue *nq = c->q[q];
+			uint32_t n;
+
+			if (nq == NULL || !nq->active)
+				continue;
+			n = cdna_load_acquire(&nq->rx.tail) - nq->rx.head.val;
+			if (n > room)
+				room = n;
+		}
+	}
+	return room;
+}
+
+static unsigned int
+nic_wire_rx(struct cdna_nic *nic)
+{
+	struct rte_mbuf *pkts[NIC_BURST_MAX];
+	uint32_t room = nic_rx_room(nic);
+	uint16_t n, i;
+
+	/* Backpressure: leave frames in the wire port until a buffer waits. */
+	if (room == 0)
+		return 0;
+	if (room > nic->cfg.burst)
+		room = nic->cfg.burst;
+	n = rte_eth_rx_burst(nic->cfg.wire_port, nic->cfg.wire_queue, pkts,
+			     (uint16_t)room);
+	nic->st.wire_rx += n;
+	for (i = 0; i < n; i++)
+		nic_switch(nic, pkts[i], -1);
+	return n;
+}
+
+unsigned int
+cdna_nic_poll(struct cdna_nic *nic)
+{
+	uint32_t i, ci, nctx = nic->cfg.max_contexts;
+	unsigned int moved = 0;
+
+	/* Round-robin: a different context goes first each round. */
+	for (i = 0; i < nctx; i++) {
+		ci = (nic->next_ctx + i) % nctx;
+		if (nic->ctx[ci].in_use)
+			moved += nic_tx_ctx(nic, ci);
+	}
+	nic->next_ctx = (nic->next_ctx + 1) % nctx;
+	nic_wire_flush(nic);
+	moved += nic_wire_rx(nic);
+	return moved;
+}
+
+void
+cdna_nic_queue_flush(struct cdna_nic *nic, uint32_t ctx, uint16_t q)
+{
+	struct cdna_nic_queue *nq = nic->ctx[ctx].q[q];
+	struct cdna_nic_ring *r;
+	uint32_t head, tail;
+
+	if (nq == NULL)
+		return;
+	/* Perform every posted TX descriptor: the guest asked for it. */
+	r = &nq->tx;
+	head = r->head.val;
+	tail = cdna_load_acquire(&r->tail);
+	while (head != tail) {
+		struct rte_mbuf *m = NULL;
+		uint32_t used = nic_tx_one(nic, ctx, q, r, head, tail, &m);
+
+		if (used == 0) {
+			/* No mbuf or a torn chain: abort what is left. */
+			for (; head != tail; head++)
+				nic_status(r, r->desc[head & r->mask].tag, 0,
+					   CDNA_ST_ABORTED);
+			break;
+		}
+		head += used;
+		if (m != NULL)
+			nic_switch(nic, m, ctx);
+		if (nic->nb_wire_out >= NIC_BURST_MAX)
+			nic_wire_flush(nic);
+	}
+	r->head.val = head;
+	nic_wire_flush(nic);
+	/* Abort every RX buffer that no frame has used. */
+	r = &nq->rx;
+	head = r->head.val;
+	tail = cdna_load_acquire(&r->tail);
+	for (; head != tail; head++)
+		nic_status(r, r->desc[head & r->mask].tag, 0, CDNA_ST_ABORTED);
+	r->head.val = head;
+	nq->active = 0;
+}
