@@ -72,6 +72,7 @@ struct cdna_msg_hello_reply {
 	uint16_t max_queues;
 	uint8_t mac[6];		/* the MAC the guest was given */
 	uint32_t max_frame_len;
+	uint32_t reserved;	/* zero */
 };
 
 struct cdna_msg_region {
