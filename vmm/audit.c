@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The DMA audit oracle (--audit). It keeps its own model, built from events
+ * and not from the mediator's tables: which host ranges each NIC context's
+ * guest registered (and with which permission), and which buffers are
+ * posted and not yet completed. Every DMA the NIC performs must lie inside a
+ * registered range of that context with the right permission, and inside a
+ * buffer posted for that direction; an RX buffer may not overlap any other
+ * posted buffer. Anything else is a violation: counted, and the first few
+ * printed. Slow on purpose (linear scans): it is a test instrument.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "validate.h"
+#include "vmm.h"
+
+#define AUDIT_PRINT_MAX	10
+
+struct audit_range {
+	uint32_t ctx;
+	uint32_t perm;
+	uintptr_t base;
+	uintptr_t end;
+};
+
+struct audit_post {
+	uint32_t ctx;
+	int dir;
+	uintptr_t base;
+	uintptr_t end;
+};
+
+static struct {
+	int on;
+	struct audit_range *r;
+	size_t nr, capr;
+	struct audit_post *p;
+	size_t np, capp;
+	uint64_t dma;
+	uint64_t violations;
+} au;
+
+static void
+violation(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void
+violation(const char *fmt, ...)
+{
+	va_list ap;
+
+	au.violations++;
+	if (au.violations > AUDIT_PRINT_MAX)
+		return;
+	va_start(ap, fmt);
+	printf("cdna-vmm: AUDIT VIOLATION: ");
+	vprintf(fmt, ap);
+	printf("\n");
+	va_end(ap);
+}
+
+static void
+audit_dma(void *arg, uint32_t ctx, uint16_t queue, const void *host,
+	  uint32_t len, int dir)
+{
+	uintptr_t a = (uintptr_t)host;
+	uint32_t need = dir == CDNA_NIC_DIR_RX ? CDNA_PERM_DEV_WRITE :
+		CDNA_PERM_DEV_READ;
+	size_t i;
+	int owned = 0, posted = 0;
+
+	(void)arg;
+	au.dma++;
+	for (i = 0; i < au.nr; i++) {
+		const struct audit_range *r = &au.r[i];
+
+		if (r->ctx == ctx && a >= r->base && len <= r->end - a &&
+		    (r->perm & need)) {
+			owned = 1;
+			break;
+		}
+	}
+	for (i = 0; i < au.np; i++) {
+		const struct audit_post *p = &au.p[i];
+
+		if (p->ctx == ctx && p->dir == dir && a >= p->base &&
+		    len <= p->end - a) {
+			posted = 1;
+			break;
+		}
+	}
+	if (!owned || !posted)
+		violation("ctx %u queue %u %s DMA of %u bytes at %p: %s", ctx,
+			  queue, dir == CDNA_NIC_DIR_RX ? "write" : "read", len,
+			  host, !owned ? "outside the guest's registered memory" :
+			  "not a posted buffer");
+}
+
+int
+audit_init(struct vmm *v)
+{
+	au.on = 1;
+	cdna_nic_set_audit(v->nic, audit_dma, NULL);
+	return 0;
+}
+
+void
+audit_region_add(uint32_t ctx, const void *host, uint64_t size, uint32_t perm)
+{
+	if (!au.on)
+		return;
+	if (au.nr == au.capr) {
+		size_t cap = au.capr ? au.capr * 2 : 64;
+		struct audit_range *n = realloc(au.r, cap * sizeof(*n));
+
+		if (n == NULL) {
+			violation("out of memory recording a region");
+			return;
+		}
+		au.r = n;
+		au.capr = cap;
+	}
+	au.r[au.nr].ctx = ctx;
+	au.r[au.nr].perm = perm;
+	au.r[au.nr].base = (uintptr_t)host;
+	au.r[au.nr].end = (uintptr_t)host + size;
+	au.nr++;
+}
+
+void
+audit_region_del(uint32_t ctx, const void *host)
+{
+	size_t i;
+
+	if (!au.on)
+		return;
+	for (i = 0; i < au.nr; i++) {
+		struct audit_range *r = &au.r[i];
+		size_t j;
+
+		if (r->ctx != ctx || r->base != (uintptr_t)host)
+			continue;
+		/* Unmapping memory with a buffer still posted is a violation. */
+		for (j = 0; j < au.np; j++)
+			if (au.p[j].ctx == ctx && au.p[j].base < r->end &&
+			    au.p[j].end > r->base)
+				violation("ctx %u region %p unmapped with a buffer in flight",
+					  ctx, host);
+		au.r[i] = au.r[--au.nr];
+		return;
+	}
+}
+
+void
+audit_post(uint32_t ctx, const void *host, uint32_t len, int dir)
+{
+	uintptr_t a = (uintptr_t)host;
+	size_t i;
+
+	if (!au.on)
+		return;
+	/* Invalid use: an RX buffer overlaps anything in flight, or TX overlaps RX. */
+	for (i = 0; i < au.np; i++) {
+		const struct audit_post *p = &au.p[i];
+
+		if (p->ctx != ctx || p->base >= a + len || p->end <= a)
+			continue;
+		if (dir == CDNA_DIR_RX || p->dir == CDNA_DIR_RX)
+			violation("ctx %u %s buffer %p+%u posted over an in-flight %s buffer",
+				  ctx, dir == CDNA_DIR_RX ? "RX" : "TX", host, len,
+				  p->dir == CDNA_DIR_RX ? "RX" : "TX");
+	}
+	if (au.np == au.capp) {
+		size_t cap = au.capp ? au.capp * 2 : 1024;
+		struct audit_post *n = realloc(au.p, cap * sizeof(*n));
+
+		if (n == NULL) {
+			violation("out of memory recording a post");
+			return;
+		}
+		au.p = n;
+		au.capp = cap;
+	}
+	au.p[au.np].ctx = ctx;
+	au.p[au.np].dir = dir;
+	au.p[au.np].base = a;
+	au.p[au.np].end = a + len;
+	au.np++;
+}
+
+void
+audit_complete(uint32_t ctx, const void *host, int dir)
+{
+	size_t i;
+
+	if (!au.on)
+		return;
+	for (i = 0; i < au.np; i++) {
+		if (au.p[i].ctx == ctx && au.p[i].dir == dir &&
+		    au.p[i].base == (uintptr_t)host) {
+			au.p[i] = au.p[--au.np];
+			return;
+		}
+	}
+	violation("ctx %u completion of %p that was never posted", ctx, host);
+}
+
+void
+audit_stats(uint64_t *dma, uint64_t *violations)
+{
+	*dma = au.dma;
+	*violations = au.violations;
+}

@@ -1,0 +1,622 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Guest lifecycle: what each control message does, and teardown. Messages
+ * reach here already framed and field-checked by cdna_ctrl_check(); this
+ * file adds the checks that need state (fstat of an fd, overlaps, limits).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <rte_ether.h>
+
+#include "cdna_ring.h"
+#include "claims.h"
+#include "vmm.h"
+
+#define GLOG(g, fmt, ...) \
+	printf("cdna-vmm: guest %u: " fmt "\n", (g)->id, ##__VA_ARGS__)
+
+static int
+mac_in_use(const struct vmm *v, const struct guest *self, const uint8_t *mac)
+{
+	uint32_t i;
+
+	for (i = 0; i < v->opt.max_guests; i++) {
+		const struct guest *o = v->guests[i];
+
+		if (o != NULL && o != self && o->nic_ctx >= 0 &&
+		    memcmp(o->mac, mac, 6) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static void
+mac_str(const uint8_t *mac, char *buf, size_t len)
+{
+	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x",
+		 mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+}
+
+struct guest *
+guest_new(struct vmm *v, int fd, pid_t pid, uid_t uid)
+{
+	struct guest *g;
+	uint32_t slot;
+
+	for (slot = 0; slot < v->opt.max_guests; slot++)
+		if (v->guests[slot] == NULL)
+			break;
+	if (slot == v->opt.max_guests) {
+		printf("cdna-vmm: refused guest pid %d: --max-guests %u reached\n",
+		       (int)pid, v->opt.max_guests);
+		return NULL;
+	}
+	g = calloc(1, sizeof(*g));
+	if (g == NULL || cdna_rt_init(&g->rt, v->opt.max_regions) != 0) {
+		printf("cdna-vmm: refused guest pid %d: out of memory\n", (int)pid);
+		free(g);
+		return NULL;
+	}
+	g->id = ++v->next_guest_id;
+	g->fd = fd;
+	g->pid = pid;
+	g->uid = uid;
+	g->nic_ctx = -1;
+	pthread_mutex_lock(&v->lock);
+	v->guests[slot] = g;
+	v->guests_seen++;
+	pthread_mutex_unlock(&v->lock);
+	return g;
+}
+
+static int
+on_hello(struct vmm *v, struct guest *g, const struct cdna_msg_hello *h,
+	 struct cdna_msg_hello_reply *r)
+{
+	static const uint8_t zero[6];
+	char ms[20];
+	int ctx;
+
+	if (memcmp(h->mac, zero, 6) == 0) {
+		/* Locally administered, unique per guest id. */
+		g->mac[0] = 0x02;
+		g->mac[1] = 0xcd;
+		g->mac[2] = (uint8_t)(g->id >> 24);
+		g->mac[3] = (uint8_t)(g->id >> 16);
+		g->mac[4] = (uint8_t)(g->id >> 8);
+		g->mac[5] = (uint8_t)g->id;
+	} else {
+		memcpy(g->mac, h->mac, 6);
+	}
+	mac_str(g->mac, ms, sizeof(ms));
+	if (mac_in_use(v, g, g->mac)) {
+		GLOG(g, "HELLO refused: MAC %s is used by another guest", ms);
+		return -EADDRINUSE;
+	}
+	ctx = cdna_nic_ctx_alloc(v->nic, g->mac, h->nb_queues, NULL, NULL);
+	if (ctx < 0) {
+		GLOG(g, "HELLO refused: no free NIC context (%d)", ctx);
+		return ctx;
+	}
+	g->nic_ctx = ctx;
+	g->nb_queues = h->nb_queues;
+	r->guest_id = g->id;
+	r->max_regions = v->opt.max_regions;
+	r->ring_min = v->lim.ring_min;
+	r->ring_max = v->lim.ring_max;
+	r->max_queues = CDNA_MAX_QUEUES;
+	memcpy(r->mac, g->mac, 6);
+	r->max_frame_len = CDNA_MAX_FRAME_LEN;
+	printf("cdna-vmm: guest %u connected pid=%d uid=%u mac=%s queues=%u\n",
+	       g->id, (int)g->pid, (unsigned int)g->uid, ms, g->nb_queues);
+	return 0;
+}
+
+static void
+region_unmap(uint32_t ctx, struct cdna_region *r)
+{
+	audit_region_del(ctx, r->host);
+	membus_del(r->map_base);
+	munmap(r->map_base, r->map_len);
+	free(r->claims);
+	free(r);
+}
+
+/* Drops a region whose last DMA completed, or that never had one. */
+void
+guest_region_release(struct guest *g, struct cdna_region *r)
+{
+	uint32_t i;
+
+	for (i = 0; i < g->nb_dying; i++) {
+		if (g->dying[i] == r) {
+			g->dying[i] = g->dying[--g->nb_dying];
+			break;
+		}
+	}
+	region_unmap((uint32_t)g->nic_ctx, r);
+}
+
+static int
+on_region_add(struct vmm *v, struct guest *g, const struct cdna_msg_region *m,
+	      int fd)
+{
+	struct cdna_region *r;
+	struct stat st;
+	int prot = 0, rc;
+	void *p;
+
+	if (fstat(fd, &st) != 0) {
+		rc = -errno;
+		GLOG(g, "REGION_ADD refused: fstat of its fd: %s", strerror(errno));
+		goto out;
+	}
+	/* Only plain files (memfd, hugetlbfs): never a device or a socket. */
+	if (!S_ISREG(st.st_mode)) {
+		GLOG(g, "REGION_ADD refused: fd is not a regular file (mode 0%o)",
+		     (unsigned int)st.st_mode);
+		rc = -EBADF;
+		goto out;
+	}
+	if (cdna_region_fits_file(m->fd_offset, m->size, (uint64_t)st.st_size) != 0) {
+		GLOG(g, "REGION_ADD refused: offset %" PRIu64 " + size %" PRIu64
+		     " exceeds the file's %" PRIu64 " bytes",
+		     m->fd_offset, m->size, (uint64_t)st.st_size);
+		rc = -ERANGE;
+		goto out;
+	}
+	if (g->rt.n >= v->opt.max_regions) {
+		GLOG(g, "REGION_ADD refused: --max-regions %u reached",
+		     v->opt.max_regions);
+		rc = -ENOSPC;
+		goto out;
+	}
+	if (m->perm & CDNA_PERM_DEV_READ)
+		prot |= PROT_READ;
+	if (m->perm & CDNA_PERM_DEV_WRITE)
+		prot |= PROT_READ | PROT_WRITE;
+	p = mmap(NULL, m->size, prot, MAP_SHARED, fd, (off_t)m->fd_offset);
+	if (p == MAP_FAILED) {
+		rc = -errno;
+		GLOG(g, "REGION_ADD refused: mmap of %" PRIu64 " bytes at offset %"
+		     PRIu64 ": %s", m->size, m->fd_offset, strerror(errno));
+		goto out;
+	}
+	r = calloc(1, sizeof(*r));
+	if (r != NULL)
+		r->claims = calloc(1, cdna_claims_map_len(m->size));
+	if (r == NULL || r->claims == NULL) {
+		if (r != NULL)
+			free(r);
+		munmap(p, m->size);
+		GLOG(g, "REGION_ADD refused: out of memory for %" PRIu64 " bytes",
+		     m->size);
+		rc = -ENOMEM;
+		goto out;
+	}
+	r->gaddr = m->guest_addr;
+	r->size = m->size;
+	r->host = p;
+	r->perm = m->perm;
+	r->map_base = p;
+	r->map_len = m->size;
+	pthread_mutex_lock(&v->lock);
+	rc = cdna_rt_insert(&g->rt, r);
+	pthread_mutex_unlock(&v->lock);
+	if (rc != 0) {
+		GLOG(g, "REGION_ADD refused: [0x%" PRIx64 ", +%" PRIu64 ") %s",
+		     m->guest_addr, m->size,
+		     rc == -EEXIST ? "overlaps a registered region" :
+		     rc == -ENOSPC ? "exceeds --max-regions" : "is invalid");
+		free(r->claims);
+		free(r);
+		munmap(p, m->size);
+		goto out;
+	}
+	audit_region_add((uint32_t)g->nic_ctx, p, m->size, m->perm);
+	membus_add(p, m->size, g->id);
+out:
+	close(fd);
+	return rc;
+}
+
+static int
+on_region_del(struct vmm *v, struct guest *g, const struct cdna_msg_region *m)
+{
+	struct cdna_region *r, **d;
+
+	r = cdna_rt_find_exact(&g->rt, m->guest_addr, m->size);
+	if (r == NULL) {
+		GLOG(g, "REGION_DEL refused: no region [0x%" PRIx64 ", +%" PRIu64 ")",
+		     m->guest_addr, m->size);
+		return -ENOENT;
+	}
+	pthread_mutex_lock(&v->lock);
+	cdna_rt_remove(&g->rt, r);
+	pthread_mutex_unlock(&v->lock);
+	r->dying = 1;
+	if (r->inflight == 0) {
+		region_unmap((uint32_t)g->nic_ctx, r);
+		return 0;
+	}
+	/* DMA still in flight: the last reclaim unmaps it (mediator.c). */
+	d = realloc(g->dying, (g->nb_dying + 1) * sizeof(*d));
+	if (d == NULL) {
+		/* The reclaim still unmaps it; only teardown loses sight of it. */
+		snprintf(g->fault, sizeof(g->fault),
+			 "out of memory tracking a removed region");
+		return -ENOMEM;
+	}
+	g->dying = d;
+	g->dying[g->nb_dying++] = r;
+	return 0;
+}
+
+/* A memfd of len bytes, mapped read-write here; the fd is returned. */
+static int
+area_create(const char *name, size_t len, void **map)
+{
+	int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, (off_t)len) != 0) {
+		int e = -errno;
+
+		close(fd);
+		return e;
+	}
+	*map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (*map == MAP_FAILED) {
+		int e = -errno;
+
+		close(fd);
+		return e;
+	}
+	return fd;
+}
+
+static void
+mq_dir_init(struct mq_dir *d, void *req_area, void *cmp_area, int is_rx,
+	    uint32_t size, uint32_t tx_size, struct cdna_nic_ring *nic)
+{
+	struct cdna_area_idx *ri = req_area, *ci = cmp_area;
+
+	d->size = size;
+	d->mask = size - 1;
+	d->req = is_rx ? cdna_area_rx_req(req_area, tx_size) :
+		cdna_area_tx_req(req_area);
+	d->cmp = is_rx ? cdna_area_rx_cmp(cmp_area, tx_size) :
+		cdna_area_tx_cmp(cmp_area);
+	d->req_prod = is_rx ? &ri->rx : &ri->tx;
+	d->cmp_cons = is_rx ? &ri->rx2 : &ri->tx2;
+	d->cmp_prod = is_rx ? &ci->rx : &ci->tx;
+	d->req_cons_pub = is_rx ? &ci->rx2 : &ci->tx2;
+	d->nic = nic;
+}
+
+static void
+mq_free(struct mqueue *mq)
+{
+	if (mq->req_area != NULL)
+		munmap(mq->req_area, mq->req_len);
+	if (mq->cmp_area != NULL)
+		munmap(mq->cmp_area, mq->cmp_len);
+	free(mq->tx.slots);
+	free(mq->rx.slots);
+	memset(mq, 0, sizeof(*mq));
+}
+
+static int
+on_queue_create(struct vmm *v, struct guest *g, const struct cdna_msg_queue *m,
+		struct cdna_msg_queue_reply *r, int *fds, int *nfds)
+{
+	struct mqueue *mq = &g->q[m->queue_id];
+	struct cdna_nic_queue *nq;
+	struct cdna_area_hdr hdr;
+	int req_fd, cmp_fd, rc;
+
+	if (g->started) {
+		GLOG(g, "QUEUE_CREATE %u refused: port is started", m->queue_id);
+		return -EBUSY;
+	}
+	if (mq->created) {
+		GLOG(g, "QUEUE_CREATE %u refused: queue exists", m->queue_id);
+		return -EEXIST;
+	}
+	mq->req_len = cdna_req_area_size(m->tx_size, m->rx_size);
+	mq->cmp_len = cdna_cmp_area_size(m->tx_size, m->rx_size);
+	req_fd = area_create("cdna-req", mq->req_len, &mq->req_area);
+	if (req_fd < 0) {
+		mq->req_area = NULL;
+		GLOG(g, "QUEUE_CREATE %u: request area: %s", m->queue_id,
+		     strerror(-req_fd));
+		mq_free(mq);
+		return req_fd;
+	}
+	cmp_fd = area_create("cdna-cmp", mq->cmp_len, &mq->cmp_area);
+	if (cmp_fd < 0) {
+		mq->cmp_area = NULL;
+		GLOG(g, "QUEUE_CREATE %u: completion area: %s", m->queue_id,
+		     strerror(-cmp_fd));
+		close(req_fd);
+		mq_free(mq);
+		return cmp_fd;
+	}
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.magic = CDNA_ABI_MAGIC;
+	hdr.version = CDNA_ABI_VERSION;
+	hdr.tx_size = m->tx_size;
+	hdr.rx_size = m->rx_size;
+	hdr.queue_id = m->queue_id;
+	memcpy(mq->req_area, &hdr, sizeof(hdr));
+	memcpy(mq->cmp_area, &hdr, sizeof(hdr));
+	/*
+	 * The guest may never resize either area (a shrink would SIGBUS us),
+	 * and may never write the completion area: F_SEAL_FUTURE_WRITE makes
+	 * the kernel refuse any writable mapping or write() after this point,
+	 * while our own mapping stays writable.
+	 */
+	rc = fcntl(req_fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
+	if (rc == 0)
+		rc = fcntl(cmp_fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
+			   F_SEAL_FUTURE_WRITE | F_SEAL_SEAL);
+	if (rc != 0) {
+		rc = -errno;
+		GLOG(g, "QUEUE_CREATE %u: sealing the rings: %s", m->queue_id,
+		     strerror(errno));
+		goto fail;
+	}
+	mq->tx.slots = calloc(m->tx_size, sizeof(struct mq_slot));
+	mq->rx.slots = calloc(m->rx_size, sizeof(struct mq_slot));
+	nq = cdna_nic_queue_create(v->nic, (uint32_t)g->nic_ctx, m->queue_id,
+				   m->tx_size, m->rx_size);
+	if (mq->tx.slots == NULL || mq->rx.slots == NULL || nq == NULL) {
+		rc = -ENOMEM;
+		GLOG(g, "QUEUE_CREATE %u: out of memory for %u/%u entries",
+		     m->queue_id, m->tx_size, m->rx_size);
+		if (nq != NULL)
+			cdna_nic_queue_destroy(v->nic, (uint32_t)g->nic_ctx,
+					       m->queue_id);
+		goto fail;
+	}
+	mq->g = g;
+	mq->qid = m->queue_id;
+	mq_dir_init(&mq->tx, mq->req_area, mq->cmp_area, 0, m->tx_size,
+		    m->tx_size, &nq->tx);
+	mq_dir_init(&mq->rx, mq->req_area, mq->cmp_area, 1, m->rx_size,
+		    m->tx_size, &nq->rx);
+	mq->created = 1;
+	r->queue_id = m->queue_id;
+	r->tx_size = m->tx_size;
+	r->rx_size = m->rx_size;
+	r->req_area_size = mq->req_len;
+	r->cmp_area_size = mq->cmp_len;
+	fds[0] = req_fd;
+	fds[1] = cmp_fd;
+	*nfds = 2;
+	return 0;
+fail:
+	close(req_fd);
+	close(cmp_fd);
+	mq_free(mq);
+	return rc;
+}
+
+static int
+on_queue_destroy(struct vmm *v, struct guest *g, uint16_t qid)
+{
+	struct mqueue *mq = &g->q[qid];
+
+	if (!mq->created) {
+		GLOG(g, "QUEUE_DESTROY %u refused: no such queue", qid);
+		return -ENOENT;
+	}
+	if (g->started) {
+		GLOG(g, "QUEUE_DESTROY %u refused: port is started", qid);
+		return -EBUSY;
+	}
+	/* Stopped: nothing is in flight, but drain is cheap and certain. */
+	mediator_queue_drain(v, mq);
+	cdna_nic_queue_destroy(v->nic, (uint32_t)g->nic_ctx, qid);
+	mq_free(mq);
+	return 0;
+}
+
+static int
+on_start(struct vmm *v, struct guest *g)
+{
+	uint16_t q, n = 0;
+
+	for (q = 0; q < g->nb_queues; q++) {
+		if (g->q[q].created && !g->q[q].quarantined) {
+			cdna_nic_queue_enable(v->nic, (uint32_t)g->nic_ctx, q, 1);
+			n++;
+		}
+	}
+	if (n == 0) {
+		GLOG(g, "START refused: no queue created");
+		return -ENOENT;
+	}
+	g->started = 1;
+	return 0;
+}
+
+static void
+guest_stop(struct vmm *v, struct guest *g)
+{
+	uint16_t q;
+
+	g->started = 0;
+	for (q = 0; q < g->nb_queues; q++)
+		if (g->q[q].created)
+			mediator_queue_drain(v, &g->q[q]);
+}
+
+static int
+on_set_mac(struct vmm *v, struct guest *g, const uint8_t *mac)
+{
+	char ms[20];
+
+	mac_str(mac, ms, sizeof(ms));
+	if (mac_in_use(v, g, mac)) {
+		GLOG(g, "SET_MAC refused: %s is used by another guest", ms);
+		return -EADDRINUSE;
+	}
+	memcpy(g->mac, mac, 6);
+	cdna_nic_ctx_set_mac(v->nic, (uint32_t)g->nic_ctx, mac);
+	return 0;
+}
+
+void
+guest_counters_sum(const struct vmm *v, const struct guest *g,
+		   struct cdna_msg_stats *out)
+{
+	const struct cdna_nic_ctx_stats *s;
+
+	memset(out, 0, sizeof(*out));
+	memcpy(out->reject, g->ctr.reject, sizeof(out->reject));
+	out->ring_corrupt = g->ctr.ring_corrupt;
+	if (g->nic_ctx < 0)
+		return;
+	s = cdna_nic_ctx_stats(v->nic, (uint32_t)g->nic_ctx);
+	out->tx_pkts = s->tx_pkts;
+	out->tx_bytes = s->tx_bytes;
+	out->rx_pkts = s->rx_pkts;
+	out->rx_bytes = s->rx_bytes;
+	out->rx_nobuf = s->rx_nobuf;
+	out->rx_oversize = s->rx_oversize;
+}
+
+int
+guest_handle(struct vmm *v, struct guest *g, const struct cdna_msg *m, int fd,
+	     struct cdna_msg *reply, int *reply_fds, int *nb_reply_fds)
+{
+	switch (m->hdr.type) {
+	case CDNA_MSG_HELLO:
+		return on_hello(v, g, &m->u.hello, &reply->u.hello_reply);
+	case CDNA_MSG_REGION_ADD:
+		return on_region_add(v, g, &m->u.region, fd);
+	case CDNA_MSG_REGION_DEL:
+		return on_region_del(v, g, &m->u.region);
+	case CDNA_MSG_QUEUE_CREATE:
+		return on_queue_create(v, g, &m->u.queue, &reply->u.queue_reply,
+				       reply_fds, nb_reply_fds);
+	case CDNA_MSG_QUEUE_DESTROY:
+		return on_queue_destroy(v, g, m->u.queue.queue_id);
+	case CDNA_MSG_START:
+		return on_start(v, g);
+	case CDNA_MSG_STOP:
+		guest_stop(v, g);
+		return 0;
+	case CDNA_MSG_SET_MAC:
+		return on_set_mac(v, g, m->u.mac.mac);
+	case CDNA_MSG_SET_RXMODE:
+		cdna_nic_ctx_set_rxmode(v->nic, (uint32_t)g->nic_ctx,
+					!!(m->u.rxmode.mode & CDNA_RXMODE_PROMISC),
+					!!(m->u.rxmode.mode & CDNA_RXMODE_ALLMULTI));
+		return 0;
+	case CDNA_MSG_SET_MTU:
+		cdna_nic_ctx_set_mtu(v->nic, (uint32_t)g->nic_ctx, m->u.mtu.mtu);
+		return 0;
+	case CDNA_MSG_STATS:
+		guest_counters_sum(v, g, &reply->u.stats);
+		return 0;
+	case CDNA_MSG_BYE:
+		return 0;
+	}
+	/* cdna_ctrl_check() admits no other type. */
+	if (fd >= 0)
+		close(fd);
+	return -EPROTO;
+}
+
+uint64_t
+guest_claimed_lines(const struct guest *g)
+{
+	uint64_t n = 0;
+	uint32_t i;
+
+	for (i = 0; i < g->rt.n; i++)
+		n += cdna_claims_count(g->rt.v[i]->claims,
+				       cdna_claims_map_len(g->rt.v[i]->size));
+	for (i = 0; i < g->nb_dying; i++)
+		n += cdna_claims_count(g->dying[i]->claims,
+				       cdna_claims_map_len(g->dying[i]->size));
+	return n;
+}
+
+/*
+ * Any cause. Order matters: stop taking requests, let the NIC finish or
+ * abort every posted descriptor and reclaim them (claims drop to zero), and
+ * only then unmap the guest's memory.
+ */
+void
+guest_teardown(struct vmm *v, struct guest *g, const char *why)
+{
+	struct cdna_msg_stats s;
+	uint64_t flushed = g->inflight, claims, rejects = 0;
+	uint32_t i, unmapped = 0;
+	uint16_t q;
+
+	epoll_ctl(v->epoll_fd, EPOLL_CTL_DEL, g->fd, NULL);
+	close(g->fd);
+	if (g->nic_ctx >= 0)
+		guest_stop(v, g);
+	claims = guest_claimed_lines(g);
+	guest_counters_sum(v, g, &s);
+	for (i = 0; i < CDNA_ST_COUNT; i++)
+		if (i != CDNA_ST_ABORTED)
+			rejects += s.reject[i];
+	pthread_mutex_lock(&v->lock);
+	for (i = 0; i < v->opt.max_guests; i++)
+		if (v->guests[i] == g)
+			v->guests[i] = NULL;
+	pthread_mutex_unlock(&v->lock);
+	if (g->nic_ctx >= 0) {
+		for (q = 0; q < CDNA_MAX_QUEUES; q++)
+			if (g->q[q].created) {
+				cdna_nic_queue_destroy(v->nic,
+						       (uint32_t)g->nic_ctx, q);
+				mq_free(&g->q[q]);
+			}
+	}
+	/* Nothing is in flight now (claims == 0), so unmapping is safe. */
+	if (claims == 0 && g->inflight == 0) {
+		while (g->rt.n > 0) {
+			struct cdna_region *r = g->rt.v[g->rt.n - 1];
+
+			cdna_rt_remove(&g->rt, r);
+			region_unmap((uint32_t)g->nic_ctx, r);
+			unmapped++;
+		}
+		while (g->nb_dying > 0) {
+			guest_region_release(g, g->dying[0]);
+			unmapped++;
+		}
+	} else {
+		/* Never unmap under DMA: leak instead, and say so. */
+		GLOG(g, "teardown: %" PRIu64 " lines still claimed, %" PRIu64
+		     " descriptors in flight: memory left mapped", claims,
+		     g->inflight);
+	}
+	if (g->nic_ctx >= 0)
+		cdna_nic_ctx_free(v->nic, (uint32_t)g->nic_ctx);
+	printf("cdna-vmm: guest %u disconnected: %s; tx_pkts=%" PRIu64
+	       " rx_pkts=%" PRIu64 " rx_nobuf=%" PRIu64 " rejects=%" PRIu64
+	       " flushed=%" PRIu64 " claims_after=%" PRIu64
+	       " regions_unmapped=%u\n", g->id, why, s.tx_pkts, s.rx_pkts,
+	       s.rx_nobuf, rejects, flushed, claims, unmapped);
+	cdna_rt_fini(&g->rt);
+	free(g->dying);
+	free(g);
+}

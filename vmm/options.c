@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * cdna-vmm's own command line (after the EAL arguments and "--").
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "vmm.h"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+"usage: cdna-vmm [EAL options] -- --socket PATH --wire NAME [options]\n"
+"  --socket PATH        control socket for guests (created; removed on exit)\n"
+"  --wire NAME          ethdev name of the wire port (e.g. net_null0 created\n"
+"                       with --vdev net_null0,no-rx=1; net_pcap0; net_tap0; a PCI address)\n"
+"  --pcap FILE          record every frame crossing the wire to FILE (libpcap)\n"
+"  --max-guests N       guests connected at once, 1..256 (default 16)\n"
+"  --max-regions N      memory regions per guest, 1..65536 (default 4096)\n"
+"  --ring-min N         smallest ring a guest may ask for, power of two in 64..4096 (default 64)\n"
+"  --ring-max N         largest ring, power of two in 64..4096 (default 4096)\n"
+"  --burst N            descriptors per queue per poll, 1..64 (default 32)\n"
+"  --allow-uid LIST     comma-separated uids allowed to connect (default: this process's uid)\n"
+"  --audit              check every DMA against an independent model; exit 3 on a violation\n"
+"  --help               this text\n");
+}
+
+/* Parses a decimal number in [lo, hi]; prints the error and returns -1. */
+static int
+parse_u32(const char *opt, const char *s, uint32_t lo, uint32_t hi,
+	  uint32_t *out)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || s[0] == '-' ||
+	    v < lo || v > hi) {
+		fprintf(stderr, "cdna-vmm: --%s: '%s' is not a number in %u..%u\n",
+			opt, s, lo, hi);
+		return -1;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int
+parse_ring(const char *opt, const char *s, uint32_t *out)
+{
+	if (parse_u32(opt, s, CDNA_RING_MIN, CDNA_RING_MAX, out) != 0)
+		return -1;
+	if ((*out & (*out - 1)) != 0) {
+		fprintf(stderr, "cdna-vmm: --%s: '%s' is not a power of two\n",
+			opt, s);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+parse_uids(const char *s, struct vmm_opts *o)
+{
+	char buf[512], *tok, *save = NULL;
+	uint32_t uid;
+
+	if (strlen(s) >= sizeof(buf)) {
+		fprintf(stderr, "cdna-vmm: --allow-uid: list longer than %zu bytes\n",
+			sizeof(buf) - 1);
+		return -1;
+	}
+	strcpy(buf, s);
+	o->nb_allow_uid = 0;
+	for (tok = strtok_r(buf, ",", &save); tok != NULL;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (o->nb_allow_uid == VMM_MAX_UIDS) {
+			fprintf(stderr, "cdna-vmm: --allow-uid: more than %d uids\n",
+				VMM_MAX_UIDS);
+			return -1;
+		}
+		if (parse_u32("allow-uid", tok, 0, UINT32_MAX - 1, &uid) != 0)
+			return -1;
+		o->allow_uid[o->nb_allow_uid++] = (uid_t)uid;
+	}
+	if (o->nb_allow_uid == 0) {
+		fprintf(stderr, "cdna-vmm: --allow-uid: '%s' names no uid\n", s);
+		return -1;
+	}
+	return 0;
+}
+
+/* 0 on success, 1 after --help, -1 on a bad option (message printed). */
+int
+vmm_parse_options(int argc, char **argv, struct vmm_opts *o)
+{
+	enum { O_SOCKET = 256, O_WIRE, O_PCAP, O_MAX_GUESTS, O_MAX_REGIONS,
+	       O_RING_MIN, O_RING_MAX, O_BURST, O_ALLOW_UID, O_AUDIT, O_HELP };
+	static const struct option longopts[] = {
+		{ "socket", required_argument, NULL, O_SOCKET },
+		{ "wire", required_argument, NULL, O_WIRE },
+		{ "pcap", required_argument, NULL, O_PCAP },
+		{ "max-guests", required_argument, NULL, O_MAX_GUESTS },
+		{ "max-regions", required_argument, NULL, O_MAX_REGIONS },
+		{ "ring-min", required_argument, NULL, O_RING_MIN },
+		{ "ring-max", required_argument, NULL, O_RING_MAX },
+		{ "burst", required_argument, NULL, O_BURST },
+		{ "allow-uid", required_argument, NULL, O_ALLOW_UID },
+		{ "audit", no_argument, NULL, O_AUDIT },
+		{ "help", no_argument, NULL, O_HELP },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct sockaddr_un sun;
+	int c, rc = 0;
+
+	memset(o, 0, sizeof(*o));
+	o->max_guests = 16;
+	o->max_regions = 4096;
+	o->ring_min = CDNA_RING_MIN;
+	o->ring_max = CDNA_RING_MAX;
+	o->burst = 32;
+	o->allow_uid[0] = getuid();
+	o->nb_allow_uid = 1;
+
+	opterr = 0;
+	optind = 1;
+	while (rc == 0 &&
+	       (c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+		switch (c) {
+		case O_SOCKET: o->socket_path = optarg; break;
+		case O_WIRE: o->wire = optarg; break;
+		case O_PCAP: o->pcap = optarg; break;
+		case O_MAX_GUESTS:
+			rc = parse_u32("max-guests", optarg, 1, 256, &o->max_guests);
+			break;
+		case O_MAX_REGIONS:
+			rc = parse_u32("max-regions", optarg, 1, 65536,
+				       &o->max_regions);
+			break;
+		case O_RING_MIN: rc = parse_ring("ring-min", optarg, &o->ring_min); break;
+		case O_RING_MAX: rc = parse_ring("ring-max", optarg, &o->ring_max); break;
+		case O_BURST: rc = parse_u32("burst", optarg, 1, 64, &o->burst); break;
+		case O_ALLOW_UID: rc = parse_uids(optarg, o); break;
+		case O_AUDIT: o->audit = 1; break;
+		case O_HELP: usage(stdout); return 1;
+		case ':':
+			fprintf(stderr, "cdna-vmm: option '%s' needs a value\n",
+				argv[optind - 1]);
+			rc = -1;
+			break;
+		default:
+			fprintf(stderr, "cdna-vmm: unknown option '%s' (see --help)\n",
+				argv[optind - 1]);
+			rc = -1;
+			break;
+		}
+	}
+	if (rc != 0)
+		return -1;
+	if (optind < argc) {
+		fprintf(stderr, "cdna-vmm: unexpected argument '%s' (see --help)\n",
+			argv[optind]);
+		return -1;
+	}
+	if (o->socket_path == NULL || o->wire == NULL) {
+		fprintf(stderr, "cdna-vmm: --socket and --wire are required (see --help)\n");
+		return -1;
+	}
+	if (o->socket_path[0] == '\0' ||
+	    strlen(o->socket_path) >= sizeof(sun.sun_path)) {
+		fprintf(stderr, "cdna-vmm: --socket: path '%s' is empty or longer than %zu bytes\n",
+			o->socket_path, sizeof(sun.sun_path) - 1);
+		return -1;
+	}
+	if (o->ring_min > o->ring_max) {
+		fprintf(stderr, "cdna-vmm: --ring-min %u is larger than --ring-max %u\n",
+			o->ring_min, o->ring_max);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Telemetry commands, readable with dpdk-telemetry.py:
+ *   /cdna/guests       ids of the connected guests
+ *   /cdna/guest,<id>   one guest's state and counters
+ *   /cdna/nic          wire and audit counters
+ * The callbacks run on the telemetry thread: they read under vmm.lock, and
+ * counters may be a poll behind.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_telemetry.h>
+
+#include "vmm.h"
+
+static const char *const reject_names[CDNA_ST_COUNT] = {
+	[CDNA_ST_OK] = NULL,
+	[CDNA_ST_BAD_ADDRESS] = "reject_bad_address",
+	[CDNA_ST_INVALID_USE] = "reject_invalid_use",
+	[CDNA_ST_BAD_LENGTH] = "reject_bad_length",
+	[CDNA_ST_BAD_FLAGS] = "reject_bad_flags",
+	[CDNA_ST_BAD_PERM] = "reject_bad_perm",
+	[CDNA_ST_BAD_CHAIN] = "reject_bad_chain",
+	[CDNA_ST_ABORTED] = "reject_aborted",
+	[CDNA_ST_DMA_FAULT] = "reject_dma_fault",
+};
+
+static int
+tm_guests(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	uint32_t i;
+
+	rte_tel_data_start_array(d, RTE_TEL_INT_VAL);
+	pthread_mutex_lock(&vmm.lock);
+	for (i = 0; i < vmm.opt.max_guests; i++)
+		if (vmm.guests[i] != NULL && vmm.guests[i]->nic_ctx >= 0)
+			rte_tel_data_add_array_int(d, (int)vmm.guests[i]->id);
+	pthread_mutex_unlock(&vmm.lock);
+	return 0;
+}
+
+static int
+tm_guest(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct cdna_msg_stats s;
+	const struct guest *g = NULL;
+	unsigned long id;
+	char *end, mac[20];
+	uint32_t i;
+	uint16_t q, nq = 0;
+	int quarantined = 0;
+
+	if (params == NULL || *params == '\0')
+		return -EINVAL;
+	errno = 0;
+	id = strtoul(params, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return -EINVAL;
+	rte_tel_data_start_dict(d);
+	pthread_mutex_lock(&vmm.lock);
+	for (i = 0; i < vmm.opt.max_guests; i++)
+		if (vmm.guests[i] != NULL && vmm.guests[i]->id == id)
+			g = vmm.guests[i];
+	if (g == NULL) {
+		pthread_mutex_unlock(&vmm.lock);
+		return -ENOENT;
+	}
+	guest_counters_sum(&vmm, g, &s);
+	for (q = 0; q < CDNA_MAX_QUEUES; q++) {
+		nq += g->q[q].created;
+		quarantined |= g->q[q].quarantined;
+	}
+	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", g->mac[0],
+		 g->mac[1], g->mac[2], g->mac[3], g->mac[4], g->mac[5]);
+	rte_tel_data_add_dict_u64(d, "id", g->id);
+	rte_tel_data_add_dict_int(d, "pid", (int)g->pid);
+	rte_tel_data_add_dict_string(d, "state", quarantined ? "quarantined" :
+				     g->started ? "started" : "connected");
+	rte_tel_data_add_dict_string(d, "mac", mac);
+	rte_tel_data_add_dict_u64(d, "queues", nq);
+	rte_tel_data_add_dict_u64(d, "regions", g->rt.n);
+	rte_tel_data_add_dict_u64(d, "tx_pkts", s.tx_pkts);
+	rte_tel_data_add_dict_u64(d, "tx_bytes", s.tx_bytes);
+	rte_tel_data_add_dict_u64(d, "rx_pkts", s.rx_pkts);
+	rte_tel_data_add_dict_u64(d, "rx_bytes", s.rx_bytes);
+	rte_tel_data_add_dict_u64(d, "rx_nobuf", s.rx_nobuf);
+	rte_tel_data_add_dict_u64(d, "rx_oversize", s.rx_oversize);
+	rte_tel_data_add_dict_u64(d, "ring_corrupt", s.ring_corrupt);
+	rte_tel_data_add_dict_u64(d, "claims", guest_claimed_lines(g));
+	rte_tel_data_add_dict_u64(d, "inflight", g->inflight);
+	for (i = 1; i < CDNA_ST_COUNT; i++)
+		rte_tel_data_add_dict_u64(d, reject_names[i], s.reject[i]);
+	pthread_mutex_unlock(&vmm.lock);
+	return 0;
+}
+
+static int
+tm_nic(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	const struct cdna_nic_stats *s = cdna_nic_stats(vmm.nic);
+	uint64_t dma, viol;
+
+	audit_stats(&dma, &viol);
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "wire_rx", s->wire_rx);
+	rte_tel_data_add_dict_u64(d, "wire_tx", s->wire_tx);
+	rte_tel_data_add_dict_u64(d, "wire_tx_drop", s->wire_tx_drop);
+	rte_tel_data_add_dict_u64(d, "switched", s->switched);
+	rte_tel_data_add_dict_u64(d, "mbuf_alloc_fail", s->mbuf_alloc_fail);
+	rte_tel_data_add_dict_u64(d, "audit_dma", dma);
+	rte_tel_data_add_dict_u64(d, "audit_violations", viol);
+	return 0;
+}
+
+int
+telemetry_init(struct vmm *v)
+{
+	(void)v;
+	if (rte_telemetry_register_cmd("/cdna/guests", tm_guests,
+			"Ids of connected cdna guests. Takes no parameters") != 0 ||
+	    rte_telemetry_register_cmd("/cdna/guest", tm_guest,
+			"State and counters of one cdna guest. Parameters: int guest_id") != 0 ||
+	    rte_telemetry_register_cmd("/cdna/nic", tm_nic,
+			"Wire and audit counters of the cdna NIC. Takes no parameters") != 0)
+		return -1;
+	return 0;
+}

@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * cdna-vmm private header: options, guests, mediated queues.
+ *
+ * One lcore runs everything that touches guest state: the control socket,
+ * the mediator and the NIC model, so guest state needs no locking on the data
+ * path. The telemetry thread only reads counters, under vmm.lock.
+ */
+#ifndef CDNA_VMM_H
+#define CDNA_VMM_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "cdna_abi.h"
+#include "cdna_ctrl.h"
+#include "ctrl_parse.h"
+#include "nic.h"
+#include "regions.h"
+
+#define VMM_MAX_UIDS	16
+
+struct vmm_opts {
+	const char *socket_path;
+	const char *wire;
+	const char *pcap;
+	uint32_t max_guests;
+	uint32_t max_regions;
+	uint32_t ring_min;
+	uint32_t ring_max;
+	uint32_t burst;
+	uid_t allow_uid[VMM_MAX_UIDS];
+	unsigned int nb_allow_uid;
+	int audit;
+};
+
+/* The mediator's own record of one descriptor it posted. */
+struct mq_slot {
+	struct cdna_region *reg;
+	uint64_t off;
+	uint32_t len;
+	uint32_t cookie;
+};
+
+/* One direction (TX or RX) of a mediated queue. */
+struct mq_dir {
+	struct cdna_req *req;		/* (g) entries, read once each */
+	struct cdna_cmp *cmp;		/* (m) entries */
+	struct cdna_index *req_prod;	/* (g) */
+	struct cdna_index *cmp_cons;	/* (g) */
+	struct cdna_index *cmp_prod;	/* (m) */
+	struct cdna_index *req_cons_pub; /* (m), informational for the guest */
+	uint32_t size;
+	uint32_t mask;
+	uint32_t req_cons;		/* private: requests consumed */
+	uint32_t cmp_prod_v;		/* private: completions written */
+	uint32_t cmp_cons_seen;		/* private: last valid guest consumer */
+	int skip_chain;			/* TX: rejecting the tail of an overlong chain */
+	struct cdna_nic_ring *nic;
+	uint32_t nic_tail;		/* private: descriptors posted */
+	struct mq_slot *slots;		/* per NIC descriptor slot */
+};
+
+struct mqueue {
+	struct guest *g;
+	uint16_t qid;
+	int created;
+	int quarantined;
+	void *req_area;
+	size_t req_len;
+	void *cmp_area;
+	size_t cmp_len;
+	struct mq_dir tx;
+	struct mq_dir rx;
+};
+
+struct guest_counters {
+	uint64_t reject[CDNA_ST_COUNT];	/* rejected packets per reason */
+	uint64_t ring_corrupt;
+	uint64_t nic_bad_status;	/* status entry not matching what was posted */
+};
+
+struct guest {
+	uint32_t id;
+	int fd;
+	pid_t pid;
+	uid_t uid;
+	uint16_t nb_queues;		/* 0 until HELLO */
+	int started;
+	uint8_t mac[6];
+	int nic_ctx;			/* -1 until HELLO */
+	uint64_t inflight;		/* descriptors posted, not reclaimed */
+	struct cdna_region_table rt;
+	struct cdna_region **dying;	/* removed from rt, DMA still in flight */
+	uint32_t nb_dying;
+	struct mqueue q[CDNA_MAX_QUEUES];
+	struct guest_counters ctr;
+	char fault[160];		/* set: disconnect at the next chance, why */
+};
+
+struct vmm {
+	struct vmm_opts opt;
+	struct cdna_ctrl_limits lim;
+	struct cdna_nic *nic;
+	uint16_t wire_port;
+	int socket_id;
+	int listen_fd;
+	int epoll_fd;
+	struct guest **guests;		/* max_guests slots */
+	uint32_t next_guest_id;
+	uint64_t guests_seen;
+	pthread_mutex_t lock;		/* guest table vs telemetry */
+	volatile int quit;
+};
+
+extern struct vmm vmm;
+
+/* options.c */
+int vmm_parse_options(int argc, char **argv, struct vmm_opts *o);
+
+/* control.c: the socket side. */
+int control_init(struct vmm *v);
+void control_poll(struct vmm *v, int timeout_ms);
+void control_fini(struct vmm *v);
+
+/* guest.c: guest lifecycle and message handlers. */
+struct guest *guest_new(struct vmm *v, int fd, pid_t pid, uid_t uid);
+int guest_handle(struct vmm *v, struct guest *g, const struct cdna_msg *m,
+		 int fd, struct cdna_msg *reply, int *reply_fds, int *nb_reply_fds);
+void guest_teardown(struct vmm *v, struct guest *g, const char *why);
+void guest_counters_sum(const struct vmm *v, const struct guest *g,
+			struct cdna_msg_stats *out);
+uint64_t guest_claimed_lines(const struct guest *g);
+void guest_region_release(struct guest *g, struct cdna_region *r);
+
+/* mediator.c: the data path. */
+unsigned int mediator_poll(struct vmm *v);
+void mediator_queue_drain(struct vmm *v, struct mqueue *mq);
+void mediator_reclaim(struct vmm *v, struct mqueue *mq);
+
+/* audit.c: the independent DMA oracle (--audit). */
+int audit_init(struct vmm *v);
+void audit_region_add(uint32_t ctx, const void *host, uint64_t size, uint32_t perm);
+void audit_region_del(uint32_t ctx, const void *host);
+void audit_post(uint32_t ctx, const void *host, uint32_t len, int dir);
+void audit_complete(uint32_t ctx, const void *host, int dir);
+void audit_stats(uint64_t *dma, uint64_t *violations);
+
+/* telemetry.c */
+int telemetry_init(struct vmm *v);
+
+/* wire_pcap.c */
+int wire_pcap_open(uint16_t port, const char *file);
+void wire_pcap_close(void);
+
+/* membus.c: SIGBUS from guest memory truncated under the mediator. */
+int membus_init(void);
+void membus_add(const void *base, size_t len, uint32_t guest_id);
+void membus_del(const void *base);
+uint32_t membus_take_fault(void);
+
+#endif /* CDNA_VMM_H */
