@@ -1,0 +1,425 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Claim map: take/drop counts, saturation, partial-line coverage, and a
+ * randomized comparison against a naive per-byte model.
+ */
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "claims.h"
+#include "regions.h"
+
+static unsigned int cases;
+static unsigned int failed;
+
+#define CHECK(cond) do {						\
+	cases++;							\
+	if (!(cond)) {							\
+		failed++;						\
+		fprintf(stderr, "%s:%d: FAIL: %s\n",			\
+			__FILE__, __LINE__, #cond);			\
+	}								\
+} while (0)
+
+#define CHECK_EQ(got, want) do {					\
+	unsigned long long g_ = (got), w_ = (want);			\
+	cases++;							\
+	if (g_ != w_) {							\
+		failed++;						\
+		fprintf(stderr, "%s:%d: FAIL: %s = %llu, expected %llu\n", \
+			__FILE__, __LINE__, #got, g_, w_);		\
+	}								\
+} while (0)
+
+static void
+test_map_len(void)
+{
+	CHECK_EQ(cdna_claims_map_len(0), 0);
+	CHECK_EQ(cdna_claims_map_len(1), 1);
+	CHECK_EQ(cdna_claims_map_len(63), 1);
+	CHECK_EQ(cdna_claims_map_len(64), 1);
+	CHECK_EQ(cdna_claims_map_len(65), 2);
+	CHECK_EQ(cdna_claims_map_len(4096), 64);
+	CHECK_EQ(cdna_claims_map_len(UINT64_MAX), 1ull << 58);
+	CHECK_EQ(cdna_claims_map_len(UINT64_MAX - 62), 1ull << 58);
+	CHECK_EQ(cdna_claims_map_len(UINT64_MAX - 63), (1ull << 58) - 1);
+	CHECK_EQ(cdna_claims_map_len(UINT64_MAX - 64), (1ull << 58) - 1);
+}
+
+/* Which claim bytes [off, off+len) marks, checked byte by byte. */
+static void
+test_partial_lines(void)
+{
+	static const struct {
+		uint64_t off;
+		uint32_t len;
+		size_t first, last;	/* claim bytes covered, inclusive */
+	} rows[] = {
+		{ 0, 1, 0, 0 },
+		{ 0, 64, 0, 0 },
+		{ 0, 65, 0, 1 },
+		{ 1, 62, 0, 0 },
+		{ 1, 63, 0, 0 },
+		{ 1, 64, 0, 1 },
+		{ 63, 1, 0, 0 },
+		{ 63, 2, 0, 1 },
+		{ 64, 64, 1, 1 },
+		{ 127, 130, 1, 4 },
+		{ 100, 1000, 1, 17 },
+		{ 4095, 1, 63, 63 },
+		{ 0, 4096, 0, 63 },
+	};
+	uint8_t map[80];
+	size_t i, b;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		int ok = 1;
+
+		memset(map, 0, sizeof(map));
+		cdna_claims_take_rx(map, rows[i].off, rows[i].len);
+		for (b = 0; b < sizeof(map); b++) {
+			int in = b >= rows[i].first && b <= rows[i].last;
+
+			if (map[b] != (in ? CDNA_CLAIM_RX : 0))
+				ok = 0;
+		}
+		ok &= cdna_claims_count(map, sizeof(map)) ==
+			rows[i].last - rows[i].first + 1;
+		/* The neighbours of the span stay usable. */
+		if (rows[i].first > 0)
+			ok &= cdna_claims_rx_ok(map, rows[i].first * 64 - 1, 1);
+		ok &= cdna_claims_rx_ok(map, (rows[i].last + 1) * 64, 1);
+		ok &= !cdna_claims_rx_ok(map, rows[i].off, 1);
+		ok &= !cdna_claims_tx_ok(map, rows[i].off + rows[i].len - 1, 1);
+		cdna_claims_drop_rx(map, rows[i].off, rows[i].len);
+		ok &= cdna_claims_count(map, sizeof(map)) == 0;
+
+		memset(map, 0, sizeof(map));
+		cdna_claims_take_tx(map, rows[i].off, rows[i].len);
+		cdna_claims_take_tx(map, rows[i].off, rows[i].len);
+		for (b = 0; b < sizeof(map); b++) {
+			int in = b >= rows[i].first && b <= rows[i].last;
+
+			if (map[b] != (in ? 2 : 0))
+				ok = 0;
+		}
+		cdna_claims_drop_tx(map, rows[i].off, rows[i].len);
+		cdna_claims_drop_tx(map, rows[i].off, rows[i].len);
+		ok &= cdna_claims_count(map, sizeof(map)) == 0;
+
+		cases++;
+		if (!ok) {
+			failed++;
+			fprintf(stderr, "partial row %zu (off %" PRIu64
+				" len %u): wrong lines\n", i, rows[i].off,
+				rows[i].len);
+		}
+	}
+}
+
+static void
+test_take_drop(void)
+{
+	uint8_t map[64] = { 0 };
+	unsigned int i;
+
+	CHECK(cdna_claims_rx_ok(map, 0, 4096));
+	CHECK(cdna_claims_tx_ok(map, 0, 4096));
+
+	cdna_claims_take_rx(map, 128, 64);
+	CHECK_EQ(cdna_claims_count(map, sizeof(map)), 1);
+	CHECK_EQ(map[2], CDNA_CLAIM_RX);
+	CHECK(!cdna_claims_rx_ok(map, 128, 64));
+	CHECK(!cdna_claims_tx_ok(map, 128, 64));
+	CHECK(!cdna_claims_rx_ok(map, 0, 4096));	/* long range over it */
+	CHECK(!cdna_claims_tx_ok(map, 0, 4096));
+	CHECK(cdna_claims_rx_ok(map, 0, 128));
+	CHECK(cdna_claims_rx_ok(map, 192, 3904));
+	cdna_claims_drop_rx(map, 128, 64);
+	CHECK_EQ(cdna_claims_count(map, sizeof(map)), 0);
+
+	cdna_claims_take_tx(map, 0, 4096);
+	cdna_claims_take_tx(map, 1000, 1);
+	CHECK_EQ(cdna_claims_count(map, sizeof(map)), 64);
+	CHECK_EQ(map[15], 2);
+	CHECK_EQ(map[16], 1);
+	CHECK(cdna_claims_tx_ok(map, 0, 4096));		/* TX shares */
+	CHECK(!cdna_claims_rx_ok(map, 4032, 64));	/* RX does not */
+	cdna_claims_drop_tx(map, 0, 4096);
+	CHECK_EQ(cdna_claims_count(map, sizeof(map)), 1);
+	CHECK_EQ(map[15], 1);
+	cdna_claims_drop_tx(map, 1000, 1);
+	CHECK_EQ(cdna_claims_count(map, sizeof(map)), 0);
+
+	/* Saturation: TX_MAX readers fill a line; one more is refused. */
+	for (i = 0; i < CDNA_CLAIM_TX_MAX; i++) {
+		if (!cdna_claims_tx_ok(map, 70, 10))
+			break;
+		cdna_claims_take_tx(map, 70, 10);
+	}
+	CHECK_EQ(i, CDNA_CLAIM_TX_MAX);
+	CHECK_EQ(map[1], CDNA_CLAIM_TX_MAX);
+	CHECK(!cdna_claims_tx_ok(map, 70, 10));
+	CHECK(!cdna_claims_tx_ok(map, 0, 4096));	/* any range over it */
+	CHECK(cdna_claims_tx_ok(map, 0, 64));		/* the line before */
+	CHECK(cdna_claims_tx_ok(map, 128, 64));		/* the line after */
+	CHECK(!cdna_claims_rx_ok(map, 64, 1));
+	/* A take past the limit (a caller bug) must not become an RX mark. */
+	cdna_claims_take_tx(map, 70, 10);
+	CHECK_EQ(map[1], CDNA_CLAIM_TX_MAX);
+	for (i = 0; i < CDNA_CLAIM_TX_MAX; i++)
+		cdna_claims_drop_tx(map, 70, 10);
+	CHECK_EQ(map[1], 0);
+	CHECK_EQ(cdna_claims_count(map, sizeof(map)), 0);
+	/* One short of the limit still admits a reader. */
+	for (i = 0; i < CDNA_CLAIM_TX_MAX - 1; i++)
+		cdna_claims_take_tx(map, 64, 64);
+	CHECK(cdna_claims_tx_ok(map, 64, 64));
+	for (i = 0; i < CDNA_CLAIM_TX_MAX - 1; i++)
+		cdna_claims_drop_tx(map, 64, 64);
+	CHECK_EQ(cdna_claims_count(map, sizeof(map)), 0);
+
+	/* Stray drops (caller bugs) never free the other kind of claim. */
+	cdna_claims_take_rx(map, 0, 64);
+	cdna_claims_drop_tx(map, 0, 64);
+	CHECK_EQ(map[0], CDNA_CLAIM_RX);
+	cdna_claims_drop_rx(map, 0, 64);
+	cdna_claims_take_tx(map, 0, 64);
+	cdna_claims_drop_rx(map, 0, 64);
+	CHECK_EQ(map[0], 1);
+	cdna_claims_drop_tx(map, 0, 64);
+	cdna_claims_drop_tx(map, 0, 64);	/* below zero stays zero */
+	CHECK_EQ(map[0], 0);
+}
+
+/*
+ * Every claim byte position must be seen by the word-at-a-time checks:
+ * put one blocking value at each offset of a span and expect a refusal.
+ */
+static void
+test_word_positions(void)
+{
+	static const uint8_t blockers[] = { 1, 0x7f, 0x80, 0xfd, 0xfe, 0xff };
+	uint8_t map[64];
+	size_t start, pos, k;
+	unsigned int bad = 0;
+
+	for (start = 0; start < 9; start++) {
+		for (pos = start; pos < start + 40; pos++) {
+			for (k = 0; k < sizeof(blockers); k++) {
+				uint8_t v = blockers[k];
+				uint64_t off = start * 64;
+				uint32_t len = 40 * 64;
+
+				memset(map, 0, sizeof(map));
+				map[pos] = v;
+				bad += cdna_claims_rx_ok(map, off, len) != 0;
+				bad += cdna_claims_tx_ok(map, off, len) !=
+					(v < CDNA_CLAIM_TX_MAX);
+				bad += cdna_claims_count(map, sizeof(map)) != 1;
+				/* Just outside the span is not seen. */
+				memset(map, 0, sizeof(map));
+				if (start > 0)
+					map[start - 1] = v;
+				map[start + 40] = v;
+				bad += cdna_claims_rx_ok(map, off, len) != 1;
+				bad += cdna_claims_tx_ok(map, off, len) != 1;
+			}
+		}
+	}
+	/* Count over an odd-length map with every byte value. */
+	{
+		uint8_t all[259];
+		uint64_t want = 0;
+		size_t i;
+
+		for (i = 0; i < sizeof(all); i++) {
+			all[i] = (uint8_t)(i * 37);
+			want += all[i] != 0;
+		}
+		bad += cdna_claims_count(all, sizeof(all)) != want;
+		bad += cdna_claims_count(all + 1, sizeof(all) - 1) != want - 1 +
+			(all[0] == 0);
+	}
+	CHECK_EQ(bad, 0);
+}
+
+/* The naive model: one rx flag and one tx count per byte of the region. */
+#define REGION_SIZE	8000u		/* not a multiple of 64 on purpose */
+#define MAX_ACTIVE	4096u
+#define RAND_OPS	300000u
+
+struct claim {
+	int rx;
+	uint64_t off;
+	uint32_t len;
+};
+
+static uint64_t rng_state = 0x243f6a8885a308d3ull;
+
+static uint64_t
+rng(void)
+{
+	uint64_t x = rng_state;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	rng_state = x;
+	return x;
+}
+
+/* Line-rounded byte span of a claim, clipped to the region. */
+static void
+model_span(uint64_t off, uint32_t len, uint64_t *lo, uint64_t *hi)
+{
+	*lo = off / 64 * 64;
+	*hi = (off + len + 63) / 64 * 64;
+	if (*hi > REGION_SIZE)
+		*hi = REGION_SIZE;
+}
+
+static void
+test_random_model(void)
+{
+	static uint8_t m_rx[REGION_SIZE];
+	static unsigned int m_tx[REGION_SIZE];
+	static struct claim active[MAX_ACTIVE];
+	size_t map_len = cdna_claims_map_len(REGION_SIZE);
+	uint8_t *map = calloc(map_len, 1);
+	unsigned int nact = 0, op, bad = 0, sat = 0, took = 0, took_rx = 0;
+	uint64_t b, lo, hi;
+
+	if (map == NULL) {
+		CHECK(!"out of memory");
+		return;
+	}
+	for (op = 0; op < RAND_OPS && bad < 10; op++) {
+		uint64_t r = rng();
+		/*
+		 * Phases of 5000 operations: mixed, then piling readers on a
+		 * few hot lines until they saturate, then mostly draining.
+		 */
+		unsigned int phase = (op / 5000) % 3;
+		unsigned int drop_pct = phase == 0 ? 45 : phase == 1 ? 10 : 80;
+
+		if (nact == MAX_ACTIVE || (nact > 0 && r % 100 < drop_pct)) {
+			/* Drop a random active claim. */
+			unsigned int k = (unsigned int)((r >> 8) % nact);
+			struct claim c = active[k];
+
+			model_span(c.off, c.len, &lo, &hi);
+			for (b = lo; b < hi; b++) {
+				if (c.rx)
+					m_rx[b] = 0;
+				else
+					m_tx[b]--;
+			}
+			if (c.rx)
+				cdna_claims_drop_rx(map, c.off, c.len);
+			else
+				cdna_claims_drop_tx(map, c.off, c.len);
+			active[k] = active[--nact];
+		} else {
+			struct claim c;
+			int want_ok = 1, got_ok, full = 0;
+
+			c.rx = (r >> 60) % 3 == 0;
+			if (phase == 1 && (r >> 62) != 0) {
+				c.rx = 0;
+				c.off = 64 * ((r >> 8) % 4) + ((r >> 16) % 3);
+				c.len = (uint32_t)(1 + (r >> 24) % 100);
+			} else {
+				c.len = (uint32_t)(1 + (r >> 8) % 700);
+				c.off = (r >> 24) % (REGION_SIZE - c.len + 1);
+			}
+			model_span(c.off, c.len, &lo, &hi);
+			for (b = lo; b < hi; b++) {
+				if (m_rx[b] != 0)
+					want_ok = 0;
+				if (c.rx && m_tx[b] != 0)
+					want_ok = 0;
+				if (!c.rx && m_tx[b] >= CDNA_CLAIM_TX_MAX)
+					want_ok = 0, full = 1;
+			}
+			got_ok = c.rx ? cdna_claims_rx_ok(map, c.off, c.len) :
+				cdna_claims_tx_ok(map, c.off, c.len);
+			if (got_ok != want_ok) {
+				bad++;
+				fprintf(stderr, "op %u: %s off %" PRIu64 " len %u:"
+					" expected ok=%d, got %d\n", op,
+					c.rx ? "rx" : "tx", c.off, c.len,
+					want_ok, got_ok);
+			}
+			if (!want_ok) {
+				sat += full;
+				continue;
+			}
+			for (b = lo; b < hi; b++) {
+				if (c.rx)
+					m_rx[b] = 1;
+				else
+					m_tx[b]++;
+			}
+			if (c.rx)
+				cdna_claims_take_rx(map, c.off, c.len);
+			else
+				cdna_claims_take_tx(map, c.off, c.len);
+			active[nact++] = c;
+			took++;
+			took_rx += c.rx;
+		}
+		/* The map must equal the model, line by line. */
+		{
+			uint64_t l, nz = 0;
+
+			for (l = 0; l < map_len; l++) {
+				uint8_t want = m_rx[l * 64] ? CDNA_CLAIM_RX :
+					(uint8_t)m_tx[l * 64];
+
+				nz += want != 0;
+				if (map[l] != want) {
+					bad++;
+					fprintf(stderr, "op %u: line %" PRIu64
+						" is %u, model %u\n", op, l,
+						map[l], want);
+					break;
+				}
+			}
+			if (cdna_claims_count(map, map_len) != nz) {
+				bad++;
+				fprintf(stderr, "op %u: count mismatch\n", op);
+			}
+		}
+	}
+	CHECK_EQ(bad, 0);
+	CHECK(took > RAND_OPS / 4);
+	CHECK(took_rx > RAND_OPS / 50);
+	CHECK(sat > 0);		/* the saturation path was reached */
+
+	while (nact > 0) {
+		struct claim c = active[--nact];
+
+		if (c.rx)
+			cdna_claims_drop_rx(map, c.off, c.len);
+		else
+			cdna_claims_drop_tx(map, c.off, c.len);
+	}
+	CHECK_EQ(cdna_claims_count(map, map_len), 0);
+	free(map);
+}
+
+int
+main(void)
+{
+	test_map_len();
+	test_partial_lines();
+	test_take_drop();
+	test_word_positions();
+	test_random_model();
+	printf("test_claims: %u cases, %u failed\n", cases, failed);
+	return failed == 0 ? 0 : 1;
+}
