@@ -20,7 +20,7 @@ fi
 ninja -C build-asan >/dev/null || { ninja -C build-asan; exit 1; }
 
 rc=0
-meson test -C build --print-errorlogs --num-processes 1 || rc=1
+meson test -C build --print-errorlogs || rc=1
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 ASAN_OPTIONS=detect_leaks=1 \
 	meson test -C build-asan --suite unit --suite fuzz --print-errorlogs || rc=1
