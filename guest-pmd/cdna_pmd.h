@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * net_cdna private definitions: device, queue and counter layout shared by
+ * the ethdev ops (cdna_ethdev.c), the burst functions (cdna_rxtx.c) and the
+ * control channel to cdna-vmm (cdna_ctrl.c).
+ */
+#ifndef CDNA_PMD_H
+#define CDNA_PMD_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/un.h>
+
+#include <rte_common.h>
+#include <rte_ether.h>
+#include <rte_log.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+
+#include <ethdev_driver.h>
+
+#include "cdna_abi.h"
+#include "cdna_ctrl.h"
+#include "cdna_ring.h"
+
+extern int cdna_logtype;
+
+#define PMD_LOG(level, fmt, args...) \
+	rte_log(RTE_LOG_ ## level, cdna_logtype, "%s(): " fmt "\n", \
+		__func__, ##args)
+
+#define CDNA_DEFAULT_RING	1024u
+#define CDNA_RX_BULK		64u	/* mbufs allocated per refill step */
+#define CDNA_RX_REFILL_THRESH	32u	/* refill once this many slots are free */
+#define CDNA_CTRL_TIMEOUT_S	30	/* longest wait for one control reply */
+#define CDNA_LINK_SPEED		RTE_ETH_SPEED_NUM_10G
+
+/* Per-status counters: index CDNA_ST_COUNT collects unknown status values. */
+#define CDNA_ST_SLOTS		(CDNA_ST_COUNT + 1)
+
+struct cdna_rxq_stats {
+	uint64_t packets;
+	uint64_t bytes;
+	uint64_t errors;	/* completions carrying an error (not ABORTED) */
+	uint64_t nombuf;	/* mbufs that could not be allocated for refill */
+	uint64_t bad_cookie;	/* completion named no outstanding buffer */
+	uint64_t bad_len;	/* OK completion with length 0 or over capacity */
+	uint64_t bad_index;	/* producer claimed more completions than posted */
+	uint64_t status[CDNA_ST_SLOTS];
+};
+
+struct cdna_txq_stats {
+	uint64_t packets;
+	uint64_t bytes;
+	uint64_t errors;	/* packets not sent */
+	uint64_t bad_cookie;
+	uint64_t bad_index;
+	uint64_t too_many_segs;	/* dropped: more than CDNA_MAX_SEGS segments */
+	uint64_t empty;		/* dropped: every segment had data_len 0 */
+	uint64_t status[CDNA_ST_SLOTS];
+};
+
+/* What a TX cookie stands for until its completion arrives. */
+struct cdna_tx_slot {
+	struct rte_mbuf *m;	/* the segment; NULL while the cookie is free */
+	uint32_t pkt_len;	/* bytes of the whole packet, on its last segment */
+	uint32_t last;		/* nonzero on the last segment of a packet */
+};
+
+/*
+ * Ring pointers below are set at dev_start (when the areas are mapped) and
+ * cleared at dev_stop. Cookies come from a free-id stack, not the ring slot:
+ * rejected requests complete at once, so completions arrive out of order.
+ */
+struct cdna_rxq {
+	struct cdna_req *req;			/* rx_req entries (rw) */
+	const struct cdna_cmp *cmp;		/* rx_cmp entries (ro) */
+	struct cdna_index *req_prod;		/* req area: rx_req.prod */
+	struct cdna_index *cmp_cons;		/* req area: rx_cmp.cons */
+	const struct cdna_index *cmp_prod;	/* cmp area: rx_cmp.prod */
+	const int *dead;
+	uint32_t size;
+	uint32_t mask;
+	uint32_t prod;		/* requests posted */
+	uint32_t cons;		/* completions consumed */
+	uint32_t nb_free;	/* ids on the free stack */
+	uint32_t buf_cap;	/* bytes an mbuf takes after the headroom */
+	uint32_t *free_ids;
+	struct rte_mbuf **slots;	/* cookie -> posted mbuf */
+	struct rte_mempool *mp;
+	uint16_t port_id;
+	uint16_t queue_id;
+	struct cdna_rxq_stats stats;
+};
+
+struct cdna_txq {
+	struct cdna_req *req;			/* tx_req entries (rw) */
+	const struct cdna_cmp *cmp;		/* tx_cmp entries (ro) */
+	struct cdna_index *req_prod;		/* req area: tx_req.prod */
+	struct cdna_index *cmp_cons;		/* req area: tx_cmp.cons */
+	const struct cdna_index *cmp_prod;	/* cmp area: tx_cmp.prod */
+	const int *dead;
+	uint32_t size;
+	uint32_t mask;
+	uint32_t prod;
+	uint32_t cons;
+	uint32_t nb_free;
+	uint32_t *free_ids;
+	struct cdna_tx_slot *slots;
+	uint16_t port_id;
+	uint16_t queue_id;
+	struct cdna_txq_stats stats;
+};
+
+/* One mapped queue pair: the mediator creates TX and RX rings together. */
+struct cdna_qpair {
+	void *req_area;
+	void *cmp_area;
+	size_t req_size;
+	size_t cmp_size;
+	uint32_t tx_size;
+	uint32_t rx_size;
+	int created;		/* QUEUE_CREATE succeeded, QUEUE_DESTROY owed */
+};
+
+/* A region announced with REGION_ADD, kept so FREE events can delete it. */
+struct cdna_region {
+	uint64_t addr;
+	uint64_t size;
+};
+
+struct cdna_devargs {
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	unsigned int queues;
+	int mac_set;
+	struct rte_ether_addr mac;
+};
+
+struct cdna_priv {
+	struct rte_eth_dev *dev;
+	char name[RTE_ETH_NAME_MAX_LEN];
+	struct cdna_devargs args;
+
+	/* Control channel; everything below it is guarded by ctrl_lock. */
+	pthread_mutex_t ctrl_lock;
+	int sock;
+	uint32_t seq;
+	int dead;		/* peer gone or broke the protocol */
+	int mem_cb;		/* memory event callback registered */
+	struct cdna_region *regions;
+	uint32_t nb_regions;
+	uint32_t cap_regions;
+
+	/* From the HELLO reply. */
+	uint32_t guest_id;
+	uint32_t max_regions;
+	uint32_t ring_min;
+	uint32_t ring_max;
+	uint32_t max_frame_len;
+	uint16_t nb_queues;
+
+	struct cdna_qpair qp[CDNA_MAX_QUEUES];
+	struct cdna_msg_stats med_base;	/* mediator counters at xstats_reset */
+};
+
+static inline int
+cdna_is_dead(const int *dead)
+{
+	return __atomic_load_n(dead, __ATOMIC_RELAXED);
+}
+
+/* cdna_rxtx.c */
+uint16_t cdna_rx_burst(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts);
+uint16_t cdna_tx_burst(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts);
+uint32_t cdna_rx_refill(struct cdna_rxq *rxq);
+void cdna_rx_drain(struct cdna_rxq *rxq);
+void cdna_tx_drain(struct cdna_txq *txq);
+uint32_t cdna_rx_free_outstanding(struct cdna_rxq *rxq, int do_free);
+uint32_t cdna_tx_free_outstanding(struct cdna_txq *txq, int do_free);
+
+/* cdna_ctrl.c; every call returns 0 or -errno and logs its own failure. */
+const char *cdna_msg_name(uint16_t type);
+int cdna_ctrl_connect(struct cdna_priv *priv);
+void cdna_ctrl_disconnect(struct cdna_priv *priv);
+int cdna_ctrl_hello(struct cdna_priv *priv);
+int cdna_ctrl_share_memory(struct cdna_priv *priv);
+void cdna_ctrl_unshare_memory(struct cdna_priv *priv);
+int cdna_ctrl_simple(struct cdna_priv *priv, uint16_t type,
+		const void *payload, size_t len);
+int cdna_ctrl_queue_create(struct cdna_priv *priv, uint16_t qid,
+		uint32_t tx_size, uint32_t rx_size);
+int cdna_ctrl_queue_destroy(struct cdna_priv *priv, uint16_t qid);
+void cdna_ctrl_queue_unmap(struct cdna_priv *priv, uint16_t qid);
+int cdna_ctrl_stats(struct cdna_priv *priv, struct cdna_msg_stats *st);
+
+#endif /* CDNA_PMD_H */

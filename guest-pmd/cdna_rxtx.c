@@ -1,0 +1,372 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * net_cdna data path. Requests go into the guest-writable request rings,
+ * results come back through the read-only completion rings. Nothing here
+ * logs or touches the control socket; every anomaly is counted.
+ */
+#include <stdint.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_common.h>
+#include <rte_mbuf.h>
+
+#include "cdna_pmd.h"
+
+/* A completion copied out of shared memory, each field read exactly once. */
+struct cdna_cmp_copy {
+	uint32_t cookie;
+	uint32_t len;
+	uint16_t status;
+};
+
+static inline void
+cdna_cmp_peek(const struct cdna_cmp *ring, uint32_t slot,
+		struct cdna_cmp_copy *c)
+{
+	const volatile struct cdna_cmp *e = &ring[slot];
+
+	c->cookie = e->cookie;
+	c->len = e->len;
+	c->status = e->status;
+}
+
+static inline void
+cdna_req_write(struct cdna_req *r, uint64_t addr, uint32_t len,
+		uint32_t cookie, uint16_t flags)
+{
+	r->addr = addr;
+	r->len = len;
+	r->cookie = cookie;
+	r->flags = flags;
+	r->reserved0 = 0;
+	r->reserved1 = 0;
+	r->reserved2 = 0;
+}
+
+/*
+ * Completions ready to consume, bounded by what is in flight: a producer
+ * index beyond the requests posted is counted and clamped, never followed.
+ */
+static inline uint32_t
+cdna_cmp_ready(const struct cdna_index *cmp_prod, uint32_t cons,
+		uint32_t posted, uint64_t *bad_index)
+{
+	/* Acquire: entries are read only after the mediator published them. */
+	uint32_t n = cdna_load_acquire(cmp_prod) - cons;
+	uint32_t inflight = posted - cons;
+
+	if (unlikely(n > inflight)) {
+		(*bad_index)++;
+		n = inflight;
+	}
+	return n;
+}
+
+static inline uint32_t
+cdna_status_slot(uint16_t status)
+{
+	return status < CDNA_ST_COUNT ? status : CDNA_ST_COUNT;
+}
+
+/* Consume TX completions: free each segment and return its cookie. */
+static inline void
+cdna_tx_reap(struct cdna_txq *txq)
+{
+	struct cdna_txq_stats *st = &txq->stats;
+	uint32_t cons = txq->cons;
+	uint32_t n;
+
+	n = cdna_cmp_ready(txq->cmp_prod, cons, txq->prod, &st->bad_index);
+	if (n == 0)
+		return;
+
+	for (; n > 0; n--, cons++) {
+		struct cdna_cmp_copy c;
+		struct cdna_tx_slot *slot;
+
+		cdna_cmp_peek(txq->cmp, cons & txq->mask, &c);
+		if (unlikely(c.cookie >= txq->size ||
+				txq->slots[c.cookie].m == NULL)) {
+			st->bad_cookie++;
+			continue;
+		}
+		slot = &txq->slots[c.cookie];
+		if (unlikely(c.status != CDNA_ST_OK))
+			st->status[cdna_status_slot(c.status)]++;
+		if (slot->last) {
+			if (likely(c.status == CDNA_ST_OK)) {
+				st->packets++;
+				st->bytes += slot->pkt_len;
+			} else {
+				st->errors++;
+			}
+		}
+		rte_pktmbuf_free_seg(slot->m);
+		slot->m = NULL;
+		txq->free_ids[txq->nb_free++] = c.cookie;
+	}
+	txq->cons = cons;
+	/* Release: our reads of the entries finish before the slots are reused. */
+	cdna_store_release(txq->cmp_cons, cons);
+}
+
+uint16_t
+cdna_tx_burst(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
+{
+	struct cdna_txq *txq = queue;
+	uint32_t prod, room;
+	uint16_t i;
+
+	if (unlikely(cdna_is_dead(txq->dead) || txq->req == NULL))
+		return 0;
+
+	cdna_tx_reap(txq);
+
+	prod = txq->prod;
+	room = RTE_MIN(txq->size - (prod - txq->cons), txq->nb_free);
+	for (i = 0; i < nb_pkts; i++) {
+		struct rte_mbuf *m = pkts[i];
+		struct rte_mbuf *seg, *next;
+		uint32_t nseg = 0, len = 0, posted = 0;
+
+		/* Empty segments are not sent: the mediator rejects length 0. */
+		for (seg = m; seg != NULL; seg = seg->next) {
+			if (seg->data_len != 0) {
+				nseg++;
+				len += seg->data_len;
+			}
+		}
+		if (unlikely(nseg == 0)) {
+			rte_pktmbuf_free(m);
+			txq->stats.empty++;
+			txq->stats.errors++;
+			continue;
+		}
+		/* Such a packet can never be sent: drop it rather than stall. */
+		if (unlikely(nseg > CDNA_MAX_SEGS)) {
+			rte_pktmbuf_free(m);
+			txq->stats.too_many_segs++;
+			txq->stats.errors++;
+			continue;
+		}
+		if (nseg > room)
+			break;
+
+		for (seg = m; seg != NULL; seg = next) {
+			struct cdna_tx_slot *slot;
+			uint32_t id;
+			int last;
+
+			next = seg->next;
+			if (seg->data_len == 0) {
+				rte_pktmbuf_free_seg(seg);
+				continue;
+			}
+			posted++;
+			last = posted == nseg;
+			id = txq->free_ids[--txq->nb_free];
+			slot = &txq->slots[id];
+			slot->m = seg;
+			slot->pkt_len = last ? len : 0;
+			slot->last = last;
+			cdna_req_write(&txq->req[prod & txq->mask],
+				rte_pktmbuf_mtod(seg, uintptr_t), seg->data_len,
+				id, last ? 0 : CDNA_REQ_F_MORE);
+			prod++;
+		}
+		room -= nseg;
+	}
+
+	if (prod != txq->prod) {
+		txq->prod = prod;
+		/* Release: the entries above are visible before the new index. */
+		cdna_store_release(txq->req_prod, prod);
+	}
+	return i;
+}
+
+/* Post empty buffers while the ring and the cookie stack have room. */
+uint32_t
+cdna_rx_refill(struct cdna_rxq *rxq)
+{
+	struct rte_mbuf *mbufs[CDNA_RX_BULK];
+	uint32_t prod = rxq->prod;
+	uint32_t room, total = 0;
+
+	room = RTE_MIN(rxq->size - (prod - rxq->cons), rxq->nb_free);
+	if (room < CDNA_RX_REFILL_THRESH)
+		return 0;
+
+	while (room > 0) {
+		uint32_t n = RTE_MIN(room, CDNA_RX_BULK);
+		uint32_t j;
+
+		if (unlikely(rte_pktmbuf_alloc_bulk(rxq->mp, mbufs, n) != 0)) {
+			rxq->stats.nombuf += n;
+			break;
+		}
+		for (j = 0; j < n; j++) {
+			uint32_t id = rxq->free_ids[--rxq->nb_free];
+
+			rxq->slots[id] = mbufs[j];
+			cdna_req_write(&rxq->req[prod & rxq->mask],
+				rte_pktmbuf_mtod(mbufs[j], uintptr_t),
+				rxq->buf_cap, id, 0);
+			prod++;
+		}
+		room -= n;
+		total += n;
+	}
+
+	if (total != 0) {
+		rxq->prod = prod;
+		/* Release: the entries above are visible before the new index. */
+		cdna_store_release(rxq->req_prod, prod);
+	}
+	return total;
+}
+
+/*
+ * Consume up to nb_pkts RX completions; good frames go to pkts, everything
+ * else is counted and freed. Returns the number of frames in pkts.
+ */
+static inline uint16_t
+cdna_rx_collect(struct cdna_rxq *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts,
+		uint64_t *bytes)
+{
+	struct cdna_rxq_stats *st = &rxq->stats;
+	uint32_t cons = rxq->cons;
+	uint16_t nb_rx = 0;
+	uint32_t n;
+
+	n = cdna_cmp_ready(rxq->cmp_prod, cons, rxq->prod, &st->bad_index);
+	for (; n > 0 && nb_rx < nb_pkts; n--, cons++) {
+		struct cdna_cmp_copy c;
+		struct rte_mbuf *m;
+
+		cdna_cmp_peek(rxq->cmp, cons & rxq->mask, &c);
+		if (unlikely(c.cookie >= rxq->size ||
+				rxq->slots[c.cookie] == NULL)) {
+			st->bad_cookie++;
+			continue;
+		}
+		m = rxq->slots[c.cookie];
+		rxq->slots[c.cookie] = NULL;
+		rxq->free_ids[rxq->nb_free++] = c.cookie;
+
+		if (likely(c.status == CDNA_ST_OK && c.len != 0 &&
+				c.len <= rxq->buf_cap)) {
+			m->data_len = (uint16_t)c.len;
+			m->pkt_len = c.len;
+			m->port = rxq->port_id;
+			pkts[nb_rx++] = m;
+			*bytes += c.len;
+			continue;
+		}
+		if (c.status == CDNA_ST_OK) {
+			st->bad_len++;
+			st->errors++;
+		} else {
+			st->status[cdna_status_slot(c.status)]++;
+			/* ABORTED just returns an unused buffer at stop. */
+			if (c.status != CDNA_ST_ABORTED)
+				st->errors++;
+		}
+		rte_pktmbuf_free(m);
+	}
+
+	if (cons != rxq->cons) {
+		rxq->cons = cons;
+		/* Release: our reads of the entries finish before reuse. */
+		cdna_store_release(rxq->cmp_cons, cons);
+	}
+	return nb_rx;
+}
+
+uint16_t
+cdna_rx_burst(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
+{
+	struct cdna_rxq *rxq = queue;
+	uint64_t bytes = 0;
+	uint16_t nb_rx;
+
+	if (unlikely(cdna_is_dead(rxq->dead) || rxq->req == NULL))
+		return 0;
+
+	nb_rx = cdna_rx_collect(rxq, pkts, nb_pkts, &bytes);
+	rxq->stats.packets += nb_rx;
+	rxq->stats.bytes += bytes;
+
+	cdna_rx_refill(rxq);
+	return nb_rx;
+}
+
+/* At stop: consume every RX completion available, delivering nothing. */
+void
+cdna_rx_drain(struct cdna_rxq *rxq)
+{
+	struct rte_mbuf *burst[32];
+	uint64_t bytes = 0;
+	uint32_t before;
+	uint16_t n;
+
+	if (rxq->req == NULL)
+		return;
+	do {
+		before = rxq->cons;
+		n = cdna_rx_collect(rxq, burst, RTE_DIM(burst), &bytes);
+		rte_pktmbuf_free_bulk(burst, n);
+	} while (rxq->cons != before);
+}
+
+void
+cdna_tx_drain(struct cdna_txq *txq)
+{
+	if (txq->req == NULL)
+		return;
+	cdna_tx_reap(txq);
+}
+
+/*
+ * Reset the cookie state, freeing (or, if the mediator may still use them,
+ * forgetting) buffers that never completed. Returns how many there were.
+ */
+uint32_t
+cdna_rx_free_outstanding(struct cdna_rxq *rxq, int do_free)
+{
+	uint32_t i, n = 0;
+
+	for (i = 0; i < rxq->size; i++) {
+		if (rxq->slots[i] != NULL) {
+			if (do_free)
+				rte_pktmbuf_free(rxq->slots[i]);
+			rxq->slots[i] = NULL;
+			n++;
+		}
+		rxq->free_ids[i] = i;
+	}
+	rxq->nb_free = rxq->size;
+	rxq->prod = 0;
+	rxq->cons = 0;
+	return n;
+}
+
+uint32_t
+cdna_tx_free_outstanding(struct cdna_txq *txq, int do_free)
+{
+	uint32_t i, n = 0;
+
+	for (i = 0; i < txq->size; i++) {
+		if (txq->slots[i].m != NULL) {
+			if (do_free)
+				rte_pktmbuf_free_seg(txq->slots[i].m);
+			txq->slots[i].m = NULL;
+			n++;
+		}
+		txq->free_ids[i] = i;
+	}
+	txq->nb_free = txq->size;
+	txq->prod = 0;
+	txq->cons = 0;
+	return n;
+}
