@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <numa.h>
 #include <rte_ether.h>
 
 #include "cdna_ring.h"
@@ -282,6 +283,9 @@ area_create(const char *name, size_t len, void **map)
 		close(fd);
 		return e;
 	}
+	/* Rings live next to the wire port: the data path touches them per packet. */
+	if (numa_available() >= 0 && vmm.socket_id >= 0)
+		numa_tonode_memory(*map, len, vmm.socket_id);
 	return fd;
 }
 
