@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# cdna demo: builds what is missing (scripts/setup.sh), then runs cdna-vmm
+# with stock dpdk-testpmd guests and prints a throughput table:
+#   1. guest 1 txonly -> wire (net_null)
+#   2. guest 1 txonly -> guest 2 rxonly, through the NIC's embedded switch
+#   3. a capture replayed from a net_pcap wire through an io guest and back
+# Every DMA is checked by the audit oracle (--audit). About a minute.
+#
+#   scripts/demo.sh [BUILD_DIR]
+# Environment: CDNA_DEMO_SECONDS (measurement window, default 3),
+#              CDNA_NO_SETUP=1 (do not run scripts/setup.sh).
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-${CDNA_BUILD:-$top/build}}
+case "$build" in /*) ;; *) build=$PWD/$build ;; esac
+secs=${CDNA_DEMO_SECONDS:-3}
+replay_n=100000
+cmdline="$0${1:+ $1}"
+
+die() {
+	printf 'demo: error: %s\n' "$*" >&2
+	exit 1
+}
+
+[ "$(id -u)" = 0 ] || die "run as root (DPDK runtime directories, hugepages): uid is $(id -u)"
+if [ "${CDNA_NO_SETUP:-0}" != 1 ]; then
+	bash "$top/scripts/setup.sh" "$build" || die "scripts/setup.sh failed"
+fi
+
+export CDNA_VMM=$build/vmm/cdna-vmm
+export CDNA_PMD=$build/guest-pmd/librte_net_cdna.so
+export CDNA_PCAPGEN=$build/tests/tools/pcapgen
+export CDNA_PCAPCMP=$build/tests/tools/pcapcmp
+export CDNA_PCAPINFO=$build/tests/tools/pcapinfo
+export CDNA_TELE=$top/tests/integration/tele.py
+for f in "$CDNA_VMM" "$CDNA_PMD" "$CDNA_PCAPGEN" "$CDNA_PCAPCMP" "$CDNA_PCAPINFO"; do
+	[ -e "$f" ] || die "$f is missing: build with scripts/setup.sh"
+done
+command -v dpdk-testpmd >/dev/null || die "dpdk-testpmd not found (Debian package dpdk)"
+
+# Process management, telemetry and cleanup are shared with the tests.
+# shellcheck source=SCRIPTDIR/../tests/integration/lib.sh
+. "$top/tests/integration/lib.sh"
+IT_NAME=demo
+it_init 110
+
+rows=()
+# row SCENARIO PACKETS SECONDS_NS BYTES REJECTS VIOLATIONS
+row() {
+	rows+=("$(awk -v s="$1" -v p="$2" -v ns="$3" -v b="$4" -v r="$5" -v v="$6" \
+		'BEGIN { t = ns / 1e9; printf "%-40s | %10d | %6.3f | %6.3f | %7d | %d",
+			s, p, p / t / 1e6, b * 8 / t / 1e9, r, v }')")
+}
+
+now_ns() {
+	date +%s%N
+}
+
+# sample VMM ID KEY...: "<time ns> <values>" of one telemetry read.
+sample() {
+	local t v
+	t=$(now_ns)
+	v=$(tele_guest "$@") || fail "telemetry /cdna/guest,$2 failed"
+	printf '%s %s\n' "$t" "$v"
+}
+
+violations() {
+	nic_field "$1" audit_violations || fail "telemetry /cdna/nic failed"
+}
+
+MAC2=02:cd:00:00:00:02
+
+log "vmm with a net_null wire; guest 1 txonly"
+vmm_start v --vdev net_null0,no-rx=1 -- --wire net_null0 --audit
+guest_start g1 v "mac=02:cd:00:00:00:01" --forward-mode=txonly
+id1=$(guest_id v g1)
+
+# 1. guest 1 -> wire.
+viol0=$(violations v)
+guest_exec g1 start >/dev/null
+sleep 0.5
+read -r t0 p0 b0 <<<"$(sample v "$id1" tx_pkts tx_bytes)"
+sleep "$secs"
+read -r t1 p1 b1 <<<"$(sample v "$id1" tx_pkts tx_bytes)"
+guest_fwd_stop g1 >/dev/null
+row "guest1 txonly -> wire (net_null)" $((p1 - p0)) $((t1 - t0)) $((b1 - b0)) \
+	"$(tele_rejects v "$id1")" $(($(violations v) - viol0))
+
+# 2. guest 1 -> guest 2 through the switch.
+log "guest 2 rxonly; guest 1 now sends to $MAC2"
+guest_start g2 v "mac=$MAC2" --forward-mode=rxonly
+id2=$(guest_id v g2)
+guest_exec g2 start >/dev/null
+guest_exec g1 "set eth-peer 0 $MAC2" >/dev/null
+viol0=$(violations v)
+rej0=$(($(tele_rejects v "$id1") + $(tele_rejects v "$id2")))
+guest_exec g1 start >/dev/null
+sleep 0.5
+read -r t0 p0 b0 <<<"$(sample v "$id2" rx_pkts rx_bytes)"
+sleep "$secs"
+read -r t1 p1 b1 <<<"$(sample v "$id2" rx_pkts rx_bytes)"
+guest_fwd_stop g1 >/dev/null
+guest_fwd_stop g2 >/dev/null
+rej1=$(($(tele_rejects v "$id1") + $(tele_rejects v "$id2")))
+row "guest1 txonly -> guest2 rxonly (switch)" $((p1 - p0)) $((t1 - t0)) $((b1 - b0)) \
+	$((rej1 - rej0)) $(($(violations v) - viol0))
+nobuf=$(tele_guest v "$id2" rx_nobuf)
+guest_quit g1 || true
+guest_quit g2 || true
+vmm_stop v
+rc1=$VMM_RC
+summary1=$(grep '^cdna-vmm: summary ' "${IT_LOG[v]}" || true)
+
+# 3. capture replay through an io guest.
+log "vmm with a net_pcap wire: replay $replay_n frames through an io guest"
+in=$IT_RUN/replay-in.pcap
+out=$IT_RUN/replay-out.pcap
+"$CDNA_PCAPGEN" mixed "$replay_n" "$in" || fail "pcapgen failed"
+vmm_start r --vdev "net_pcap0,rx_pcap=$in,tx_pcap=$out" -- --wire net_pcap0 --audit
+guest_start g3 r "mac=02:cd:00:00:00:03" --forward-mode=io
+id3=$(guest_id r g3)
+t0=$(now_ns)
+guest_exec g3 start >/dev/null
+wait_for 90 tele_ge r "$id3" tx_pkts "$replay_n" ||
+	fail "replay: tx_pkts $(tele_guest r "$id3" tx_pkts || true) of $replay_n after 90 s"
+t1=$(now_ns)
+read -r p b <<<"$(tele_guest r "$id3" tx_pkts tx_bytes)"
+guest_fwd_stop g3 >/dev/null
+row "pcap replay: wire -> io guest -> wire" "$p" $((t1 - t0)) "$b" \
+	"$(tele_rejects r "$id3")" "$(violations r)"
+guest_quit g3 || true
+vmm_stop r
+summary2=$(grep '^cdna-vmm: summary ' "${IT_LOG[r]}" || true)
+if "$CDNA_PCAPCMP" "$in" "$out" >/dev/null; then
+	same="identical to the input ($replay_n frames)"
+else
+	same="DIFFERS from the input: $("$CDNA_PCAPCMP" "$in" "$out" | head -n 1)"
+fi
+
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+printf '\n'
+printf 'cdna demo, %s\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
+printf 'machine: %s CPUs, %s; kernel %s; DPDK %s\n' "$(nproc)" "${cpu:-unknown CPU}" \
+	"$(uname -r)" "$(dpkg-query -W -f='${Version}' libdpdk-dev 2>/dev/null || echo '?')"
+printf 'command: %s\n' "$cmdline"
+printf 'cdna-vmm on CPU 1, each testpmd guest on CPU 0 (2 lcores); no hugepages; --audit on\n'
+printf 'window: %s s per throughput run; Gbit/s counts Ethernet frames without FCS\n\n' "$secs"
+printf '%-40s | %10s | %6s | %6s | %7s | %s\n' scenario packets Mpps Gbit/s rejects \
+	"audit violations"
+printf '%s\n' "-----------------------------------------+------------+--------+--------+---------+-----------------"
+printf '%s\n' "${rows[@]}"
+printf '\n'
+printf 'guest2 rx_nobuf (frames dropped for lack of a posted buffer): %s\n' "$nobuf"
+printf 'replay output on the wire: %s\n' "$same"
+printf 'vmm exit status: %s (net_null run), %s (net_pcap run)\n' \
+	"$rc1" "$VMM_RC"
+printf '%s\n%s\n' "${summary1:-no summary}" "${summary2:-no summary}"
+printf '\nprocesses:\n'
+printf '  %s\n' "${IT_CMDS[@]}"

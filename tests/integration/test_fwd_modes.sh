@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# test_fwd_modes.sh MODE: one stock testpmd forwarding mode through net_cdna,
+# with a net_pcap wire. Each mode is checked on what it writes to the wire:
+#   io        the output capture equals the input
+#   mac       the input with src = guest MAC and dst = --eth-peer
+#   macswap   the input with src and dst exchanged
+#   rxonly    the guest received all N frames and sent nothing
+#   txonly, flowgen   64-byte IPv4/UDP frames from the guest MAC to the peer
+#   icmpecho  one valid echo reply per echo request
+. "$(dirname "$0")/lib.sh"
+
+MODE=${1:-}
+case "$MODE" in
+io | mac | macswap | rxonly | txonly | flowgen | icmpecho) ;;
+*)
+	echo "usage: $0 io|mac|macswap|rxonly|txonly|flowgen|icmpecho" >&2
+	exit 2
+	;;
+esac
+IT_NAME="fwd_modes-$MODE"
+it_init 150
+
+N=2000
+MAC_G=02:cd:00:00:00:01		# the guest
+MAC_P=02:00:00:00:00:99		# --eth-peer: a host on the wire
+MAC_H=02:00:00:00:01:01		# sender of the ICMP requests
+in=$IT_RUN/in.pcap
+out=$IT_RUN/out.pcap
+
+case "$MODE" in
+txonly | flowgen) "$CDNA_PCAPGEN" mixed 0 "$in" ;;
+icmpecho) "$CDNA_PCAPGEN" icmp "$N" "$in" --dst-mac "$MAC_G" --src-mac "$MAC_H" ;;
+*) "$CDNA_PCAPGEN" mixed "$N" "$in" ;;
+esac || fail "pcapgen failed"
+
+vmm_start v --vdev "net_pcap0,rx_pcap=$in,tx_pcap=$out" -- --wire net_pcap0 --audit
+guest_start g v "mac=$MAC_G" "--forward-mode=$MODE" "--eth-peer=0,$MAC_P"
+id=$(guest_id v g)
+guest_exec g start >/dev/null
+
+case "$MODE" in
+io | mac | macswap)
+	wait_for 60 tele_ge v "$id" tx_pkts "$N" ||
+		fail "tx_pkts $(tele_guest v "$id" tx_pkts || true) of $N after 60 s"
+	;;
+icmpecho | rxonly)
+	wait_for 60 tele_ge v "$id" rx_pkts "$N" ||
+		fail "rx_pkts $(tele_guest v "$id" rx_pkts || true) of $N after 60 s"
+	;;
+txonly | flowgen)
+	wait_for 30 tele_ge v "$id" tx_pkts 1000 ||
+		fail "tx_pkts $(tele_guest v "$id" tx_pkts || true) < 1000 after 30 s"
+	;;
+esac
+
+stats=$(guest_fwd_stop g)
+read -r frx ftx <<<"$stats"
+stats=$(tele_settle v "$id" rx_pkts tx_pkts rx_nobuf)
+read -r rx tx nobuf <<<"$stats"
+log "testpmd rx=$frx tx=$ftx; vmm rx_pkts=$rx tx_pkts=$tx rx_nobuf=$nobuf"
+expect_eq "rejects" "$(tele_rejects v "$id")" 0
+expect_eq "testpmd RX-packets vs vmm rx_pkts" "$frx" "$rx"
+expect_eq "testpmd TX-packets vs vmm tx_pkts" "$ftx" "$tx"
+audit_clean v
+guest_quit g || fail "guest did not quit cleanly"
+vmm_stop_clean v
+
+frames=$(pcap_field "$out" frames)
+case "$MODE" in
+io)
+	"$CDNA_PCAPCMP" --max-report 5 "$in" "$out" >&2 || fail "output differs from input"
+	;;
+mac)
+	"$CDNA_PCAPCMP" --max-report 5 --set-mac "$MAC_G,$MAC_P" "$in" "$out" >&2 ||
+		fail "output is not the input with src=$MAC_G dst=$MAC_P"
+	;;
+macswap)
+	"$CDNA_PCAPCMP" --max-report 5 --swap-mac "$in" "$out" >&2 ||
+		fail "output is not the input with MACs swapped"
+	;;
+rxonly)
+	expect_eq "testpmd RX-packets" "$frx" "$N"
+	expect_eq "frames on the wire" "$frames" 0
+	;;
+txonly | flowgen)
+	expect_gt "frames on the wire" "$frames" 0
+	expect_eq "frames on the wire vs tx_pkts" "$frames" "$tx"
+	expect_eq "64-byte IPv4/UDP frames" "$(pcap_field "$out" udp64)" "$frames"
+	expect_eq "frames from $MAC_G" "$(pcap_field "$out" src_match --src "$MAC_G")" "$frames"
+	expect_eq "frames to $MAC_P" "$(pcap_field "$out" dst_match --dst "$MAC_P")" "$frames"
+	expect_eq "bad IPv4 checksums" "$(pcap_field "$out" bad_ip_csum)" 0
+	;;
+icmpecho)
+	expect_eq "frames on the wire" "$frames" "$N"
+	expect_eq "echo replies" "$(pcap_field "$out" icmp_echo_reply)" "$N"
+	expect_eq "bad ICMP checksums" "$(pcap_field "$out" bad_icmp_csum)" 0
+	expect_eq "bad IPv4 checksums" "$(pcap_field "$out" bad_ip_csum)" 0
+	expect_eq "replies from $MAC_G" "$(pcap_field "$out" src_match --src "$MAC_G")" "$N"
+	expect_eq "replies to $MAC_H" "$(pcap_field "$out" dst_match --dst "$MAC_H")" "$N"
+	;;
+esac
+pass "$MODE"

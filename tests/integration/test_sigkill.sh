@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# Kills guests with SIGKILL in the middle of traffic. First the receiver B,
+# which always has RX buffers in flight: the vmm must flush them, release
+# every claim, drop B from /cdna/guests and keep serving A. Then A: no guest
+# is left, and the vmm still exits cleanly on SIGTERM. The audit oracle
+# flags any DMA into memory the vmm already released.
+. "$(dirname "$0")/lib.sh"
+it_init 150
+
+MAC_B=02:cd:00:00:00:0b
+
+# check_teardown LINE WHO: the disconnect line reports a complete teardown.
+check_teardown() {
+	local line=$1 who=$2 flushed
+	log "vmm: $line"
+	expect_eq "$who claims_after" "$(field "$line" claims_after)" 0
+	flushed=$(field "$line" flushed)
+	is_uint "$flushed" || fail "$who: no flushed=K in the disconnect line"
+	log "ok: $who flushed = $flushed"
+}
+
+vmm_start v --vdev net_null0,no-rx=1 -- --wire net_null0 --audit
+guest_start B v "mac=$MAC_B" --forward-mode=rxonly
+guest_start A v "" --forward-mode=txonly "--eth-peer=0,$MAC_B"
+a=$(guest_id v A)
+b=$(guest_id v B)
+guest_exec B start >/dev/null
+guest_exec A start >/dev/null
+wait_for 10 tele_ge v "$b" rx_pkts 1000 || fail "no traffic reaches guest B"
+
+log "SIGKILL guest B (pid ${IT_PID[B]})"
+kill -KILL "${IT_PID[B]}"
+wait "${IT_PID[B]}" 2>/dev/null || true
+line=$(vmm_disconnect_line v "$b")
+check_teardown "$line" B
+expect_gt "B flushed (RX buffers in flight at the kill)" "$(field "$line" flushed)" 0
+wait_for 10 eval "! vmm_has_guest v $b" || fail "guest $b still listed in /cdna/guests"
+log "ok: guest $b gone from /cdna/guests"
+alive "${IT_PID[v]}" || fail "the vmm died with guest B"
+
+# A keeps sending; its frames for B's MAC now go out to the wire.
+t1=$(tele_guest v "$a" tx_pkts)
+sleep 1
+t2=$(tele_guest v "$a" tx_pkts)
+expect_gt "tx_pkts(A) one second after B's death" "$t2" "$t1"
+expect_eq "rejects of A" "$(tele_rejects v "$a")" 0
+audit_clean v
+
+log "SIGKILL guest A (pid ${IT_PID[A]})"
+kill -KILL "${IT_PID[A]}"
+wait "${IT_PID[A]}" 2>/dev/null || true
+line=$(vmm_disconnect_line v "$a")
+check_teardown "$line" A
+wait_for 10 vmm_no_guests v || fail "guests still listed: $(vmm_guests v)"
+log "ok: /cdna/guests is empty"
+alive "${IT_PID[v]}" || fail "the vmm died with guest A"
+audit_clean v
+
+vmm_stop_clean v
+expect_eq "summary guests_seen" "$(vmm_summary v guests_seen)" 2
+pass "all checks"
