@@ -322,7 +322,7 @@ static void
 nic_switch(struct cdna_nic *nic, struct rte_mbuf *m, int64_t src_ctx)
 {
 	const struct rte_ether_hdr *eh;
-	uint32_t i;
+	uint32_t i, accepted = 0;
 	int to_wire = (src_ctx >= 0);
 
 	if (unlikely(m->data_len < RTE_ETHER_HDR_LEN)) {
@@ -351,10 +351,13 @@ nic_switch(struct cdna_nic *nic, struct rte_mbuf *m, int64_t src_ctx)
 		if (c->in_use && (int64_t)i != src_ctx &&
 		    nic_rx_filter(c, &eh->dst_addr)) {
 			nic_deliver(nic, i, m);
+			accepted++;
 			if (src_ctx >= 0)
 				nic->st.switched++;
 		}
 	}
+	if (!to_wire && accepted == 0)
+		nic->st.wire_rx_unmatched++;
 	if (to_wire && nic->nb_wire_out < RTE_DIM(nic->wire_out)) {
 		nic->wire_out[nic->nb_wire_out++] = m;
 		return;

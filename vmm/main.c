@@ -113,10 +113,11 @@ summary(struct vmm *v)
 
 	audit_stats(&dma, &viol);
 	printf("cdna-vmm: summary wire_rx=%" PRIu64 " wire_tx=%" PRIu64
-	       " wire_tx_drop=%" PRIu64 " switched=%" PRIu64 " audit_dma=%"
-	       PRIu64 " audit_violations=%" PRIu64 " guests_seen=%" PRIu64 "\n",
-	       s->wire_rx, s->wire_tx, s->wire_tx_drop, s->switched, dma, viol,
-	       v->guests_seen);
+	       " wire_tx_drop=%" PRIu64 " wire_rx_unmatched=%" PRIu64
+	       " switched=%" PRIu64 " audit_dma=%" PRIu64
+	       " audit_violations=%" PRIu64 " guests_seen=%" PRIu64 "\n",
+	       s->wire_rx, s->wire_tx, s->wire_tx_drop, s->wire_rx_unmatched,
+	       s->switched, dma, viol, v->guests_seen);
 }
 
 static void

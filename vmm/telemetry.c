@@ -108,6 +108,7 @@ tm_nic(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "wire_rx", s->wire_rx);
 	rte_tel_data_add_dict_u64(d, "wire_tx", s->wire_tx);
 	rte_tel_data_add_dict_u64(d, "wire_tx_drop", s->wire_tx_drop);
+	rte_tel_data_add_dict_u64(d, "wire_rx_unmatched", s->wire_rx_unmatched);
 	rte_tel_data_add_dict_u64(d, "switched", s->switched);
 	rte_tel_data_add_dict_u64(d, "mbuf_alloc_fail", s->mbuf_alloc_fail);
 	rte_tel_data_add_dict_u64(d, "audit_dma", dma);
