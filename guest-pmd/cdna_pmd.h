@@ -7,6 +7,11 @@
 #ifndef CDNA_PMD_H
 #define CDNA_PMD_H
 
+/* Log type name when built outside the DPDK tree. */
+#ifndef RTE_LOG_DEFAULT_LOGTYPE
+#define RTE_LOG_DEFAULT_LOGTYPE pmd.net.cdna
+#endif
+
 #include <pthread.h>
 #include <stdint.h>
 #include <sys/un.h>
