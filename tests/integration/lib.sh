@@ -39,10 +39,19 @@ log() {
 	printf '[%s %s] %s\n' "$IT_NAME" "$(date +%T.%N | cut -c1-12)" "$*" >&2
 }
 
-# Prints the tail of every log of this run.
+# Prints the telemetry of every live vmm and the tail of every log.
 dump_logs() {
-	local f
+	local f n g
 	[ -n "$IT_RUN" ] && [ -d "$IT_RUN" ] || return 0
+	for n in "${!IT_PREFIX[@]}"; do
+		case "${IT_PREFIX[$n]}" in cdna-t-*) ;; *) continue ;; esac
+		alive "${IT_PID[$n]}" || continue
+		printf -- '----- telemetry of vmm %s -----\n' "$n"
+		printf '/cdna/nic: %s\n' "$(tele "$n" /cdna/nic 2>&1)"
+		for g in $(tele "$n" /cdna/guests 2>/dev/null); do
+			printf '/cdna/guest,%s: %s\n' "$g" "$(tele "$n" "/cdna/guest,$g" 2>&1)"
+		done
+	done
 	for f in "$IT_RUN"/*.log; do
 		[ -f "$f" ] || continue
 		printf -- '----- %s (last 40 lines) -----\n' "$(basename "$f")"
