@@ -73,9 +73,10 @@ static void
 cdna_mark_dead(struct cdna_priv *priv, const char *why, uint16_t type)
 {
 	if (!priv->dead)
-		PMD_LOG(ERR, "%s: control channel to %s lost during %s: %s; "
+		PMD_LOG(ERR, "%s: control channel to %s lost%s%s: %s; "
 			"device disabled", priv->name, priv->args.path,
-			cdna_msg_name(type), why);
+			type != 0 ? " during " : "",
+			type != 0 ? cdna_msg_name(type) : "", why);
 	__atomic_store_n(&priv->dead, 1, __ATOMIC_RELAXED);
 }
 
@@ -321,6 +322,31 @@ cdna_ctrl_disconnect(struct cdna_priv *priv)
 		close(priv->sock);
 	priv->sock = -1;
 	__atomic_store_n(&priv->dead, 1, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&priv->ctrl_lock);
+}
+
+/*
+ * Notice a mediator that went away between requests: nothing may arrive
+ * unasked, so a readable socket means it closed or broke the protocol.
+ */
+void
+cdna_ctrl_check_alive(struct cdna_priv *priv)
+{
+	char c;
+	ssize_t n;
+
+	/* Skip rather than wait behind a request in progress. */
+	if (pthread_mutex_trylock(&priv->ctrl_lock) != 0)
+		return;
+	if (!priv->dead && priv->sock >= 0) {
+		n = recv(priv->sock, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+		if (n == 0)
+			cdna_mark_dead(priv, "mediator closed the connection", 0);
+		else if (n > 0)
+			cdna_mark_dead(priv, "unsolicited message", 0);
+		else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			cdna_mark_dead(priv, strerror(errno), 0);
+	}
 	pthread_mutex_unlock(&priv->ctrl_lock);
 }
 

@@ -412,6 +412,7 @@ cdna_link_update(struct rte_eth_dev *dev, int wait_to_complete)
 	};
 
 	RTE_SET_USED(wait_to_complete);
+	cdna_ctrl_check_alive(priv);
 	link.link_status = dev->data->dev_started &&
 		!cdna_is_dead(&priv->dead) ? RTE_ETH_LINK_UP : RTE_ETH_LINK_DOWN;
 	return rte_eth_linkstatus_set(dev, &link);
@@ -658,6 +659,9 @@ static int
 cdna_stats_get(struct rte_eth_dev *dev, struct rte_eth_stats *stats)
 {
 	uint16_t q;
+
+	/* Cheap, and apps poll stats: a good moment to notice a lost mediator. */
+	cdna_ctrl_check_alive(dev->data->dev_private);
 
 	stats->rx_nombuf = 0;
 	for (q = 0; q < dev->data->nb_rx_queues; q++) {

@@ -187,6 +187,7 @@ uint32_t cdna_tx_free_outstanding(struct cdna_txq *txq, int do_free);
 const char *cdna_msg_name(uint16_t type);
 int cdna_ctrl_connect(struct cdna_priv *priv);
 void cdna_ctrl_disconnect(struct cdna_priv *priv);
+void cdna_ctrl_check_alive(struct cdna_priv *priv);
 int cdna_ctrl_hello(struct cdna_priv *priv);
 int cdna_ctrl_share_memory(struct cdna_priv *priv);
 void cdna_ctrl_unshare_memory(struct cdna_priv *priv);
