@@ -120,8 +120,9 @@ in=$IT_RUN/replay-in.pcap
 out=$IT_RUN/replay-out.pcap
 "$CDNA_PCAPGEN" mixed "$replay_n" "$in" || fail "pcapgen failed"
 vmm_start r --vdev "net_pcap0,rx_pcap=$in,tx_pcap=$out" -- --wire net_pcap0 --audit
-guest_start g3 r "mac=02:cd:00:00:00:03" --forward-mode=io
+guest_start g3 r "mac=02:cd:00:00:00:03" --forward-mode=io --disable-device-start --no-flush-rx
 id3=$(guest_id r g3)
+guest_port_start g3
 t0=$(now_ns)
 guest_exec g3 start >/dev/null
 wait_for 90 tele_ge r "$id3" tx_pkts "$replay_n" ||

@@ -17,8 +17,9 @@ wire=$IT_RUN/wire.pcap
 
 vmm_start v --vdev "net_pcap0,rx_pcap=$in,tx_pcap=$out" -- \
 	--wire net_pcap0 --pcap "$wire" --audit
-guest_start g v "" --forward-mode=io
+guest_start g v "" --forward-mode=io --disable-device-start --no-flush-rx
 id=$(guest_id v g)
+guest_port_start g
 guest_exec g start >/dev/null
 
 if ! wait_for 90 tele_ge v "$id" tx_pkts "$N"; then
@@ -34,8 +35,8 @@ audit_clean v
 
 stats=$(guest_fwd_stop g)
 read -r frx ftx <<<"$stats"
-expect_eq "testpmd RX-packets" "$frx" "$N"
-expect_eq "testpmd TX-packets" "$ftx" "$N"
+check_eq "testpmd RX-packets" "$frx" "$N"
+check_eq "testpmd TX-packets" "$ftx" "$N"
 
 guest_quit g || fail "guest did not quit cleanly"
 vmm_stop_clean v

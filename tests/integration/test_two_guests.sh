@@ -38,11 +38,11 @@ log "A: testpmd tx=$a_tx port tx=$a_port_tx vmm tx_pkts=$t_tx"
 log "B: testpmd rx=$b_rx port rx=$b_port_rx vmm rx_pkts=$t_rx rx_nobuf=$t_nobuf rx_oversize=$t_over"
 
 expect_gt "rx_pkts(B)" "$t_rx" 0
-expect_eq "A testpmd TX-packets vs vmm tx_pkts(A)" "$a_tx" "$t_tx"
-expect_eq "A port stats TX-packets vs testpmd TX-packets" "$a_port_tx" "$a_tx"
-expect_eq "B testpmd RX-packets vs vmm rx_pkts(B)" "$b_rx" "$t_rx"
-expect_eq "B port stats RX-packets vs testpmd RX-packets" "$b_port_rx" "$b_rx"
-expect_eq "tx_pkts(A) vs rx_pkts(B)+rx_nobuf(B)+rx_oversize(B)" \
+check_eq "A testpmd TX-packets vs vmm tx_pkts(A)" "$a_tx" "$t_tx"
+check_eq "A port stats TX-packets vs testpmd TX-packets" "$a_port_tx" "$a_tx"
+check_eq "B testpmd RX-packets vs vmm rx_pkts(B)" "$b_rx" "$t_rx"
+check_eq "B port stats RX-packets vs testpmd RX-packets" "$b_port_rx" "$b_rx"
+check_eq "tx_pkts(A) vs rx_pkts(B)+rx_nobuf(B)+rx_oversize(B)" \
 	"$t_tx" "$((t_rx + t_nobuf + t_over))"
 expect_eq "rejects of A" "$(tele_rejects v "$a")" 0
 expect_eq "rejects of B" "$(tele_rejects v "$b")" 0
