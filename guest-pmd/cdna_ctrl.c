@@ -502,6 +502,8 @@ struct cdna_walk {
 	uint64_t size;
 	uint64_t off;
 	int fd;
+	int pinned;	/* the run so far can never be freed piecemeal */
+	int merge_all;	/* legacy memory: nothing is ever freed */
 	int ret;
 };
 
@@ -551,16 +553,21 @@ cdna_walk_seg(const struct rte_memseg_list *msl, const struct rte_memseg *ms,
 	struct cdna_walk *w = arg;
 	uint64_t addr = (uintptr_t)ms->addr;
 	uint64_t off;
-	int fd, ret;
+	int fd, ret, pinned;
 
 	if (msl->external)
 		return 0;
 	ret = cdna_seg_fd(w->priv, ms, &fd, &off);
 	if (ret != 0)
 		goto fail;
-	/* Merge when the same file continues at the same pace in VA and offset. */
-	if (w->size != 0 && fd == w->fd && addr == w->addr + w->size &&
-			off == w->off + w->size) {
+	/*
+	 * Merge when the same file continues at the same pace in VA and
+	 * offset, but only memory that is never freed: the mediator deletes
+	 * whole regions only, and a FREE event names single segments.
+	 */
+	pinned = w->merge_all || (ms->flags & RTE_MEMSEG_FLAG_DO_NOT_FREE);
+	if (w->size != 0 && pinned && w->pinned && fd == w->fd &&
+			addr == w->addr + w->size && off == w->off + w->size) {
 		w->size += ms->len;
 		return 0;
 	}
@@ -571,6 +578,7 @@ cdna_walk_seg(const struct rte_memseg_list *msl, const struct rte_memseg *ms,
 	w->size = ms->len;
 	w->off = off;
 	w->fd = fd;
+	w->pinned = pinned;
 	return 0;
 fail:
 	w->ret = ret;
@@ -668,38 +676,45 @@ cdna_ctrl_share_memory(struct cdna_priv *priv)
 		.priv = priv,
 		.fd = -1,
 	};
-	int ret;
+	int ret = 0;
 
-	/* Hold off hot-plug so no segment is missed or shared twice. */
+	/*
+	 * Hold off hot-plug so no segment is missed or shared twice; events
+	 * need the write side, so the callback cannot run before the walk.
+	 */
 	rte_mcfg_mem_read_lock();
-	pthread_mutex_lock(&priv->ctrl_lock);
-	rte_memseg_list_walk_thread_unsafe(cdna_walk_external, priv);
-	ret = rte_memseg_walk_thread_unsafe(cdna_walk_seg, &w);
-	if (ret == 0)
-		ret = w.ret = cdna_walk_flush(&w);
-	else
-		ret = w.ret != 0 ? w.ret : -EIO;
-	pthread_mutex_unlock(&priv->ctrl_lock);
+	if (rte_mem_event_callback_register(CDNA_MEM_CB_NAME, cdna_mem_event,
+			priv) == 0) {
+		priv->mem_cb = 1;
+	} else if (rte_errno == ENOTSUP) {
+		/* Legacy memory (also --no-huge): it never changes. */
+		w.merge_all = 1;
+	} else {
+		PMD_LOG(ERR, "%s: cannot register memory event callback: %s",
+			priv->name, rte_strerror(rte_errno));
+		ret = -rte_errno;
+	}
 
 	if (ret == 0) {
-		if (rte_mem_event_callback_register(CDNA_MEM_CB_NAME,
-				cdna_mem_event, priv) == 0) {
-			priv->mem_cb = 1;
-		} else if (rte_errno == ENOTSUP) {
-			/* Legacy memory (also --no-huge): it never changes. */
-			PMD_LOG(DEBUG, "%s: no memory hot-plug events in this mode",
-				priv->name);
-		} else {
-			PMD_LOG(ERR, "%s: cannot register memory event callback: %s",
-				priv->name, rte_strerror(rte_errno));
-			ret = -rte_errno;
-		}
+		pthread_mutex_lock(&priv->ctrl_lock);
+		rte_memseg_list_walk_thread_unsafe(cdna_walk_external, priv);
+		ret = rte_memseg_walk_thread_unsafe(cdna_walk_seg, &w);
+		if (ret == 0)
+			ret = cdna_walk_flush(&w);
+		else
+			ret = w.ret != 0 ? w.ret : -EIO;
+		pthread_mutex_unlock(&priv->ctrl_lock);
+	}
+	if (ret != 0 && priv->mem_cb) {
+		rte_mem_event_callback_unregister(CDNA_MEM_CB_NAME, priv);
+		priv->mem_cb = 0;
 	}
 	rte_mcfg_mem_read_unlock();
 
 	if (ret == 0)
-		PMD_LOG(INFO, "%s: shared %u memory region(s)", priv->name,
-			priv->nb_regions);
+		PMD_LOG(INFO, "%s: shared %u memory region(s)%s", priv->name,
+			priv->nb_regions, priv->mem_cb ? "" :
+			" (no hot-plug in this memory mode)");
 	else
 		PMD_LOG(ERR, "%s: sharing memory with the mediator failed",
 			priv->name);
