@@ -55,9 +55,9 @@ struct cdna_rxq_stats {
 };
 
 struct cdna_txq_stats {
-	uint64_t packets;
+	uint64_t packets;	/* posted, less those the mediator refused */
 	uint64_t bytes;
-	uint64_t errors;	/* packets not sent */
+	uint64_t errors;	/* packets refused, aborted or dropped here */
 	uint64_t bad_cookie;
 	uint64_t bad_index;
 	uint64_t too_many_segs;	/* dropped: more than CDNA_MAX_SEGS segments */

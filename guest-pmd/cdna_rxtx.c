@@ -93,13 +93,11 @@ cdna_tx_reap(struct cdna_txq *txq)
 		slot = &txq->slots[c.cookie];
 		if (unlikely(c.status != CDNA_ST_OK))
 			st->status[cdna_status_slot(c.status)]++;
-		if (slot->last) {
-			if (likely(c.status == CDNA_ST_OK)) {
-				st->packets++;
-				st->bytes += slot->pkt_len;
-			} else {
-				st->errors++;
-			}
+		/* Counted as sent when posted: take back a refused packet. */
+		if (unlikely(slot->last && c.status != CDNA_ST_OK)) {
+			st->packets--;
+			st->bytes -= slot->pkt_len;
+			st->errors++;
 		}
 		rte_pktmbuf_free_seg(slot->m);
 		slot->m = NULL;
@@ -175,6 +173,8 @@ cdna_tx_burst(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 			prod++;
 		}
 		room -= nseg;
+		txq->stats.packets++;
+		txq->stats.bytes += len;
 	}
 
 	if (prod != txq->prod) {
