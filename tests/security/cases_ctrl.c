@@ -119,7 +119,21 @@ REGION_FILL(p_reg_perm4, m->u.region.perm = 4)
 REGION_FILL(p_reg_perm_all, m->u.region.perm = UINT32_MAX)
 REGION_FILL(p_reg_res, m->u.region.reserved = 1)
 REGION_FILL(p_reg_huge, m->u.region.size = 1ull << 62)
-REGION_FILL(p_reg_missing, m->u.region.guest_addr = 0x7e0000000000ull)
+
+/* REGION_DEL names a range only: perm must be zero. */
+static void
+p_del(struct cctx *c, struct cdna_msg *m)
+{
+	m->u.region.guest_addr = (uintptr_t)c->mem->va;
+	m->u.region.size = 64u << 10;
+}
+
+static void
+p_del_missing(struct cctx *c, struct cdna_msg *m)
+{
+	m->u.region.guest_addr = 0x7e0000000000ull;
+	m->u.region.size = 64u << 10;
+}
 
 static void
 p_queue(struct cctx *c, struct cdna_msg *m)
@@ -147,7 +161,6 @@ QUEUE_FILL(p_q_id, m->u.queue.queue_id = 1)
 QUEUE_FILL(p_q_id_max, m->u.queue.queue_id = 0xffff)
 QUEUE_FILL(p_q_res0, m->u.queue.reserved0 = 1)
 QUEUE_FILL(p_q_res1, m->u.queue.reserved1 = 0x100)
-QUEUE_FILL(p_q_missing, m->u.queue.queue_id = 5)
 
 static void
 p_mac_mcast(struct cctx *c, struct cdna_msg *m)
@@ -665,8 +678,9 @@ static const struct ccase ctrl_cases[] = {
 	{ "region-reserved", "reserved field set", 1, CDNA_MSG_REGION_ADD, -1, H_OK, p_reg_res, FD_MEM, X_NEG, NULL },
 	{ "region-overlap", "regions overlapping an existing one, and an exact duplicate", 2, 0, 0, H_OK, NULL, FD_NONE, X_NEG, c_overlap },
 	{ "region-max", "one region more than --max-regions, then delete one and add again", 1, 0, 0, H_OK, NULL, FD_NONE, X_NEG, c_max_regions },
-	{ "region-del-unknown", "REGION_DEL of a range never added", 2, CDNA_MSG_REGION_DEL, -1, H_OK, p_reg_missing, FD_NONE, X_NEG, NULL },
-	{ "region-del-with-fd", "REGION_DEL carrying a pipe fd", 2, CDNA_MSG_REGION_DEL, -1, H_OK, p_region, FD_PIPE, X_NEG, NULL },
+	{ "region-valid-control", "a valid REGION_ADD (the harness's positive control)", 1, CDNA_MSG_REGION_ADD, -1, H_OK, p_region, FD_MEM, X_SUCCESS, NULL },
+	{ "region-del-unknown", "REGION_DEL of a range never added", 2, CDNA_MSG_REGION_DEL, -1, H_OK, p_del_missing, FD_NONE, X_NEG, NULL },
+	{ "region-del-with-fd", "REGION_DEL of a registered region carrying a pipe fd", 2, CDNA_MSG_REGION_DEL, -1, H_OK, p_del, FD_PIPE, X_NEG, NULL },
 	{ "stats-with-fd", "STATS carrying a pipe fd", 1, CDNA_MSG_STATS, -1, H_OK, NULL, FD_PIPE, X_NEG, NULL },
 	/* QUEUE_CREATE */
 	{ "queue-tx-not-pow2", "tx_size 100", 2, CDNA_MSG_QUEUE_CREATE, -1, H_OK, p_q_tx_npow2, FD_NONE, X_NEG, NULL },
@@ -680,7 +694,7 @@ static const struct ccase ctrl_cases[] = {
 	{ "queue-reserved0", "reserved0 set", 2, CDNA_MSG_QUEUE_CREATE, -1, H_OK, p_q_res0, FD_NONE, X_NEG, NULL },
 	{ "queue-reserved1", "reserved1 set", 2, CDNA_MSG_QUEUE_CREATE, -1, H_OK, p_q_res1, FD_NONE, X_NEG, NULL },
 	{ "queue-twice", "QUEUE_CREATE of a queue that exists", 3, 0, 0, H_OK, NULL, FD_NONE, X_NEG, c_queue_twice },
-	{ "queue-destroy-unknown", "QUEUE_DESTROY of queue 5", 3, CDNA_MSG_QUEUE_DESTROY, -1, H_OK, p_q_missing, FD_NONE, X_NEG, NULL },
+	{ "queue-destroy-unknown", "QUEUE_DESTROY of queue 0 before it was created", 2, CDNA_MSG_QUEUE_DESTROY, -1, H_OK, NULL, FD_NONE, X_NEG, NULL },
 	{ "queue-with-fd", "QUEUE_CREATE carrying a pipe fd", 2, CDNA_MSG_QUEUE_CREATE, -1, H_OK, p_queue, FD_PIPE, X_NEG, NULL },
 	/* other messages */
 	{ "setmac-multicast", "SET_MAC to a multicast MAC", 3, CDNA_MSG_SET_MAC, -1, H_OK, p_mac_mcast, FD_NONE, X_NEG, NULL },

@@ -566,9 +566,40 @@ die_inflight(struct env *e, const struct dcase *c, char *why, size_t len)
 	return why[0] != '\0' ? -1 : 0;
 }
 
+/* The oracle itself: a stray byte and a corrupted frame must be caught. */
+static int
+oracle_selftest(struct env *e, const struct dcase *c, char *why, size_t len)
+{
+	volatile uint8_t *p = (volatile uint8_t *)(uintptr_t)rogue_addr(W_AEND, 77);
+	uint8_t frame[128], old = *p;
+	char w[256];
+	uint32_t seq;
+	size_t bad;
+
+	*p = (uint8_t)(old ^ 0x40);
+	bad = rg_mem_verify(w, sizeof(w));
+	*p = old;
+	if (bad != 1)
+		append(why, len, "stray write: expected 1 byte found got %zu", bad);
+	seq = rg_frame_new(rogue.R->mac, rogue.R->mac, sizeof(frame), 0);
+	rg_frame_build(seq, frame);
+	if (rg_frame_match(frame, sizeof(frame)) != seq)
+		append(why, len, "frame check rejects a good frame");
+	frame[100] ^= 1;
+	if (rg_frame_match(frame, sizeof(frame)) != 0)
+		append(why, len, "frame check accepts a corrupted frame");
+	frame[100] ^= 1;
+	if (rg_frame_match(frame, sizeof(frame) - 1) != 0)
+		append(why, len, "frame check accepts a truncated frame");
+	return why[0] != '\0' ? -1 : 0;
+}
+
 /* ---- addr ---- */
 
 static const struct dcase wire_case[] = {
+	{ "oracle-selftest", "flip one canary byte behind the shadow's back; corrupt and cut a frame",
+	  "the memory check finds exactly that byte; the frame check refuses both",
+	  NULL, oracle_selftest, 0, { { 0 } } },
 	{ "wire-rx-mixed-batch",
 	  "frames from the wire capture land in the valid RX buffers of a batch that also holds bad-address requests",
 	  "valid buffers OK with exactly the wire frames, bad ones BAD_ADDRESS",
@@ -639,7 +670,7 @@ group_addr(struct env *e)
 		env_down(e);
 		return -1;
 	}
-	run_dcases(e, wire_case, 1);
+	run_dcases(e, wire_case, sizeof(wire_case) / sizeof(wire_case[0]));
 	if (env_add_sl(e) != 0 || setup_r2(e) != 0) {
 		env_fail(e, "setup", "expected sender, sink and R2 up got failure");
 		env_down(e);
@@ -731,6 +762,7 @@ chain(struct env *e, int nseg, uint32_t seglen, int bad, int bad_flags,
 	struct cdna_msg_stats st0, st1;
 	uint8_t *frame;
 	uint32_t flen = (uint32_t)nseg * seglen, seq, ck[40], nok = 0, nchain = 0;
+	uint32_t nlen = 0;
 	uint64_t base = rogue_addr(W_A, 512 * K), end;
 	int i;
 
@@ -772,6 +804,8 @@ chain(struct env *e, int nseg, uint32_t seglen, int bad, int bad_flags,
 			nok++;
 		if (r->status == CDNA_ST_BAD_CHAIN)
 			nchain++;
+		if (r->status == CDNA_ST_BAD_LENGTH)
+			nlen++;
 	}
 	if (valid) {
 		if (nok != (uint32_t)nseg)
@@ -788,8 +822,11 @@ chain(struct env *e, int nseg, uint32_t seglen, int bad, int bad_flags,
 		if (nok != 0)
 			append(why, len, "expected no segment OK (whole packet rejected) got %u OK of %d",
 			       nok, nseg);
-		if (bad < 0 && bad_flags < 0 && nchain == 0)
-			append(why, len, "expected BAD_CHAIN completions got none");
+		/* Too many segments is BAD_CHAIN; too many bytes may be BAD_LENGTH. */
+		if (bad < 0 && bad_flags < 0 && nchain == 0 && nlen == 0)
+			append(why, len, "expected BAD_CHAIN or BAD_LENGTH completions got none");
+		if (nseg > (int)CDNA_MAX_SEGS && nchain == 0)
+			append(why, len, "expected BAD_CHAIN for %d segments got none", nseg);
 	}
 	if (rg_stats(R, &st1) != 0) {
 		append(why, len, "expected no disconnect got STATS failure");

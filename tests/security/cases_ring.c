@@ -254,10 +254,16 @@ flip(void *arg)
 	volatile struct cdna_req *r = (volatile struct cdna_req *)f->ring;
 	uint32_t k = 0, i;
 
+	/*
+	 * Each entry is bad for a while now and then, so that some copies
+	 * are taken while it is valid and some while it is not.
+	 */
 	while (!f->stop) {
 		for (i = 0; i < f->n; i++) {
-			r[i].addr = (k & 1) ? f->evil[i] : f->good[i];
-			r[i].flags = (k & 2) ? CDNA_REQ_F_MORE : 0;
+			uint32_t ph = (k >> 6) + i;
+
+			r[i].addr = ph % 3 == 0 ? f->evil[i] : f->good[i];
+			r[i].flags = ph % 5 == 0 ? CDNA_REQ_F_MORE : 0;
 		}
 		k++;
 	}

@@ -204,6 +204,7 @@ int rg_region_del(struct rg_guest *g, uint64_t gaddr, uint64_t size);
 int rg_queue_create(struct rg_guest *g, uint16_t qid, uint32_t tx, uint32_t rx);
 int rg_simple(struct rg_guest *g, uint16_t type);
 int rg_rxmode(struct rg_guest *g, uint32_t mode);
+int rg_mtu(struct rg_guest *g, uint32_t mtu);
 int rg_stats(struct rg_guest *g, struct cdna_msg_stats *st);
 
 /* Connect, HELLO, memory of memsize, one region, queue 0, START. 0 or error. */
@@ -243,6 +244,8 @@ struct cdna_index *rg_req_idx(struct rg_guest *g, int which);
 const struct cdna_index *rg_cmp_idx(const struct rg_guest *g, int which);
 
 extern struct rg_guest *rg_guests[RG_MAX_GUESTS];
+/* Accept all-zero frames at sinks (what a truncated region reads as). */
+extern int rg_zero_frames_ok;
 
 /* ---- reporting (rogue.c) ---- */
 

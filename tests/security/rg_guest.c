@@ -21,6 +21,7 @@
 #include "rg.h"
 
 struct rg_guest *rg_guests[RG_MAX_GUESTS];
+int rg_zero_frames_ok;
 
 static uint64_t
 now_ms(void)
@@ -77,10 +78,13 @@ rg_guest_new(const char *name)
 	for (i = 0; i < RG_MAX_GUESTS; i++) {
 		if (rg_guests[i] == NULL) {
 			rg_guests[i] = g;
-			break;
+			return g;
 		}
 	}
-	return g;
+	fprintf(stderr, "rogue: more than %d guests open\n", RG_MAX_GUESTS);
+	free(g->rec);
+	free(g);
+	return NULL;
 }
 
 /*
@@ -112,10 +116,16 @@ rg_guest_close(struct rg_guest *g)
 	g->cmp_fd = -1;
 	g->qok = 0;
 	g->live = 0;
-	/* Buffers it posted are no longer expected to be valid. */
-	for (i = 0; i < (int)g->ncookie; i++)
-		if (!g->rec[i].done)
-			g->rec[i].expect = RG_ST_NONE;
+	/*
+	 * Buffers it posted are no longer expected to be valid: from now on
+	 * all of its memory must keep what the shadow says.
+	 */
+	free(g->rec);
+	g->rec = NULL;
+	g->ncookie = 0;
+	for (i = 0; i < RG_MAX_GUESTS; i++)
+		if (rg_guests[i] == g)
+			rg_guests[i] = NULL;
 }
 
 int
@@ -411,6 +421,17 @@ rg_rxmode(struct rg_guest *g, uint32_t mode)
 }
 
 int
+rg_mtu(struct rg_guest *g, uint32_t mtu)
+{
+	struct cdna_msg_mtu m;
+
+	memset(&m, 0, sizeof(m));
+	m.mtu = mtu;
+	return rg_xfer(g, CDNA_MSG_SET_MTU, &m, sizeof(m), NULL, 0, NULL,
+		       NULL, NULL);
+}
+
+int
 rg_stats(struct rg_guest *g, struct cdna_msg_stats *st)
 {
 	struct cdna_msg rep;
@@ -551,6 +572,17 @@ sink_repost(struct rg_guest *g, uint64_t addr, uint32_t len)
 		rg_publish(g, RG_RX);
 }
 
+static int
+is_zero(const uint8_t *p, uint32_t len)
+{
+	uint32_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != 0)
+			return 0;
+	return 1;
+}
+
 static void
 on_rx_ok(struct rg_guest *g, struct rg_rec *rec, uint32_t len)
 {
@@ -566,6 +598,13 @@ on_rx_ok(struct rg_guest *g, struct rg_rec *rec, uint32_t len)
 		return;
 	}
 	seq = rg_frame_match((const uint8_t *)(uintptr_t)rec->addr, len);
+	if (seq == 0 && rg_zero_frames_ok &&
+	    is_zero((const uint8_t *)(uintptr_t)rec->addr, len)) {
+		rg_note("%s: received a %u-byte all-zero frame (memory of a truncated region)",
+			g->name, len);
+		rg_mem_accept(rec->addr, len);
+		return;
+	}
 	if (seq == 0) {
 		gerr(g, "RX buffer 0x%llx (len %u) does not hold a sent frame",
 		     (unsigned long long)rec->addr, len);

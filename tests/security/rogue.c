@@ -13,8 +13,8 @@
  *
  * Environment: CDNA_VMM = path of cdna-vmm. Exit 0 pass, 1 fail, 77 skip.
  */
-#include <dirent.h>
 #include <errno.h>
+#include <ftw.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -130,6 +130,8 @@ env_add_sl(struct env *e)
 	r = rg_honest(e->L, e->v.sock, ENV_L_MEM, NULL, 256);
 	if (r == 0)
 		r = rg_rxmode(e->L, CDNA_RXMODE_PROMISC);
+	if (r == 0)
+		r = rg_mtu(e->L, CDNA_MTU_MAX);
 	if (r != 0) {
 		printf("# sink guest set-up: %s\n",
 		       env_outcome(r, why, sizeof(why)));
@@ -313,6 +315,15 @@ env_down(struct env *e)
 		e->fail++;
 }
 
+static int
+rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(struct env *e);
@@ -383,5 +394,10 @@ main(int argc, char **argv)
 	if (r != 0)
 		env.fail++;
 	printf("rogue %s: %d passed, %d failed\n", argv[1], env.pass, env.fail);
+	/* Logs and captures stay for a failed run only. */
+	if (env.fail == 0)
+		nftw(env.v.dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	else
+		printf("# logs and captures kept in %s\n", env.v.dir);
 	return env.fail == 0 ? 0 : 1;
 }
