@@ -95,8 +95,10 @@ cdna_tx_reap(struct cdna_txq *txq)
 			st->status[cdna_status_slot(c.status)]++;
 		/* Counted as sent when posted: take back a refused packet. */
 		if (unlikely(slot->last && c.status != CDNA_ST_OK)) {
-			st->packets--;
-			st->bytes -= slot->pkt_len;
+			/* A stats reset may have come in between. */
+			if (st->packets != 0)
+				st->packets--;
+			st->bytes -= RTE_MIN(st->bytes, (uint64_t)slot->pkt_len);
 			st->errors++;
 		}
 		rte_pktmbuf_free_seg(slot->m);
