@@ -7,7 +7,8 @@
 #   mac       the input with src = guest MAC and dst = --eth-peer
 #   macswap   the input with src and dst exchanged
 #   rxonly    the guest received all N frames and sent nothing
-#   txonly, flowgen   64-byte IPv4/UDP frames from the guest MAC to the peer
+#   txonly    64-byte IPv4/UDP frames from the guest MAC to the peer
+#   flowgen   60-byte IPv4/UDP frames (testpmd's fixed flowgen MACs)
 #   icmpecho  one valid echo reply per echo request
 . "$(dirname "$0")/lib.sh"
 
@@ -87,11 +88,19 @@ rxonly)
 	expect_eq "frames on the wire" "$frames" 0
 	;;
 txonly | flowgen)
+	# txonly: 64-byte frames from the port's MAC to --eth-peer.
+	# flowgen (22.11): frames of 64 bytes less the FCS, between the fixed
+	# MACs 00:01:02:03:04:00 and :01, whatever the port's MAC.
+	if [ "$MODE" = txonly ]; then
+		len=64 src=$MAC_G dst=$MAC_P
+	else
+		len=60 src=00:01:02:03:04:00 dst=00:01:02:03:04:01
+	fi
 	expect_gt "frames on the wire" "$frames" 0
 	expect_eq "frames on the wire vs tx_pkts" "$frames" "$tx"
-	expect_eq "64-byte IPv4/UDP frames" "$(pcap_field "$out" udp64)" "$frames"
-	expect_eq "frames from $MAC_G" "$(pcap_field "$out" src_match --src "$MAC_G")" "$frames"
-	expect_eq "frames to $MAC_P" "$(pcap_field "$out" dst_match --dst "$MAC_P")" "$frames"
+	expect_eq "$len-byte IPv4/UDP frames" "$(pcap_field "$out" udp_len_match --len "$len")" "$frames"
+	expect_eq "frames from $src" "$(pcap_field "$out" src_match --src "$src")" "$frames"
+	expect_eq "frames to $dst" "$(pcap_field "$out" dst_match --dst "$dst")" "$frames"
 	expect_eq "bad IPv4 checksums" "$(pcap_field "$out" bad_ip_csum)" 0
 	;;
 icmpecho)

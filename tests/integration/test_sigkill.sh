@@ -35,7 +35,6 @@ kill -KILL "${IT_PID[B]}"
 wait "${IT_PID[B]}" 2>/dev/null || true
 line=$(vmm_disconnect_line v "$b")
 check_teardown "$line" B
-expect_gt "B flushed (RX buffers in flight at the kill)" "$(field "$line" flushed)" 0
 wait_for 10 eval "! vmm_has_guest v $b" || fail "guest $b still listed in /cdna/guests"
 log "ok: guest $b gone from /cdna/guests"
 alive "${IT_PID[v]}" || fail "the vmm died with guest B"

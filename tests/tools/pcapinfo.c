@@ -2,18 +2,20 @@
 /*
  * pcapinfo: counts the frames of a capture by kind.
  *
- *   pcapinfo [--src MAC] [--dst MAC] [--get KEY] FILE
+ *   pcapinfo [--src MAC] [--dst MAC] [--len N] [--get KEY] FILE
  *
  * Prints one "key=value" per line: frames, bytes, min_len, max_len, vlan,
- * bcast, mcast, ucast, ipv4, ipv6, udp, udp64 (IPv4/UDP frames of exactly
- * 64 bytes), icmp_echo_request, icmp_echo_reply, arp_request, arp_reply,
- * bad_ip_csum, bad_icmp_csum, truncated, and with --src / --dst the number
- * of frames whose source / destination MAC equals MAC (src_match,
- * dst_match). With --get only that value is printed.
+ * bcast, mcast, ucast, ipv4, ipv6, udp, icmp_echo_request, icmp_echo_reply,
+ * arp_request, arp_reply, bad_ip_csum, bad_icmp_csum, truncated; with
+ * --src / --dst the number of frames whose source / destination MAC equals
+ * MAC (src_match, dst_match); with --len the number of IPv4/UDP frames of
+ * exactly N bytes (udp_len_match). With --get only that value is printed.
  * Exit 0, or 2 on a usage or read error.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <pcap/pcap.h>
@@ -23,7 +25,7 @@
 struct counts {
 	unsigned long frames, bytes, min_len, max_len;
 	unsigned long vlan, bcast, mcast, ucast;
-	unsigned long ipv4, ipv6, udp, udp64;
+	unsigned long ipv4, ipv6, udp, udp_len_match;
 	unsigned long echo_req, echo_reply, arp_req, arp_reply;
 	unsigned long bad_ip_csum, bad_icmp_csum, truncated;
 	unsigned long src_match, dst_match;
@@ -34,10 +36,12 @@ struct filter {
 	uint8_t dst[6];
 	int have_src;
 	int have_dst;
+	unsigned long len;	/* 0: no --len */
 };
 
 static void
-count_ip4(struct counts *c, const uint8_t *ip, uint32_t len, uint32_t flen)
+count_ip4(struct counts *c, const struct filter *flt, const uint8_t *ip,
+	uint32_t len, uint32_t flen)
 {
 	uint32_t ihl, tot;
 	const uint8_t *icmp;
@@ -53,8 +57,8 @@ count_ip4(struct counts *c, const uint8_t *ip, uint32_t len, uint32_t flen)
 		c->bad_ip_csum++;
 	if (ip[9] == PKT_PROTO_UDP && tot - ihl >= PKT_UDP_HLEN) {
 		c->udp++;
-		if (flen == 64)
-			c->udp64++;
+		if (flt->len != 0 && flen == flt->len)
+			c->udp_len_match++;
 	}
 	if (ip[9] == PKT_PROTO_ICMP && tot - ihl >= PKT_ICMP_HLEN) {
 		icmp = ip + ihl;
@@ -104,7 +108,7 @@ count_frame(struct counts *c, const struct filter *flt, const uint8_t *f,
 	off += 2;
 	switch (etype) {
 	case PKT_ETYPE_IP4:
-		count_ip4(c, f + off, len - off, len);
+		count_ip4(c, flt, f + off, len - off, len);
 		break;
 	case PKT_ETYPE_IP6:
 		if (len - off >= PKT_IP6_HLEN && (f[off] >> 4) == 6) {
@@ -129,7 +133,8 @@ count_frame(struct counts *c, const struct filter *flt, const uint8_t *f,
 static void
 usage(FILE *out)
 {
-	fprintf(out, "usage: pcapinfo [--src MAC] [--dst MAC] [--get KEY] FILE\n");
+	fprintf(out, "usage: pcapinfo [--src MAC] [--dst MAC] [--len N] "
+		"[--get KEY] FILE\n");
 }
 
 int
@@ -169,6 +174,17 @@ main(int argc, char **argv)
 				return 2;
 			}
 			flt.have_dst = 1;
+		} else if (strcmp(argv[i], "--len") == 0) {
+			char *end;
+
+			errno = 0;
+			flt.len = strtoul(argv[i + 1], &end, 10);
+			if (errno != 0 || *end != '\0' || flt.len == 0 ||
+					argv[i + 1][0] == '-') {
+				fprintf(stderr, "pcapinfo: --len: '%s' is not a length\n",
+					argv[i + 1]);
+				return 2;
+			}
 		} else if (strcmp(argv[i], "--get") == 0) {
 			get = argv[i + 1];
 		} else {
@@ -209,7 +225,7 @@ main(int argc, char **argv)
 			{ "vlan", c.vlan }, { "bcast", c.bcast },
 			{ "mcast", c.mcast }, { "ucast", c.ucast },
 			{ "ipv4", c.ipv4 }, { "ipv6", c.ipv6 },
-			{ "udp", c.udp }, { "udp64", c.udp64 },
+			{ "udp", c.udp }, { "udp_len_match", c.udp_len_match },
 			{ "icmp_echo_request", c.echo_req },
 			{ "icmp_echo_reply", c.echo_reply },
 			{ "arp_request", c.arp_req }, { "arp_reply", c.arp_reply },
