@@ -6,7 +6,8 @@
  *
  * Prints one "key=value" per line: frames, bytes, min_len, max_len, vlan,
  * bcast, mcast, ucast, ipv4, ipv6, udp, icmp_echo_request, icmp_echo_reply,
- * arp_request, arp_reply, bad_ip_csum, bad_icmp_csum, truncated; with
+ * arp_request, arp_reply, bad_ip_csum, bad_icmp_csum, truncated,
+ * duration_ns (last timestamp minus first, nanoseconds); with
  * --src / --dst the number of frames whose source / destination MAC equals
  * MAC (src_match, dst_match); with --len the number of IPv4/UDP frames of
  * exactly N bytes (udp_len_match). With --get only that value is printed.
@@ -29,6 +30,7 @@ struct counts {
 	unsigned long echo_req, echo_reply, arp_req, arp_reply;
 	unsigned long bad_ip_csum, bad_icmp_csum, truncated;
 	unsigned long src_match, dst_match;
+	uint64_t first_ns, last_ns;
 };
 
 struct filter {
@@ -198,12 +200,19 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	p = pcap_open_offline(argv[i], err);
+	p = pcap_open_offline_with_tstamp_precision(argv[i],
+		PCAP_TSTAMP_PRECISION_NANO, err);
 	if (p == NULL) {
 		fprintf(stderr, "pcapinfo: %s: %s\n", argv[i], err);
 		return 2;
 	}
 	while ((r = pcap_next_ex(p, &h, &d)) == 1) {
+		uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000000u +
+			(uint64_t)h->ts.tv_usec;	/* tv_usec holds ns here */
+
+		if (c.frames == 0)
+			c.first_ns = ts;
+		c.last_ns = ts;
 		if (h->caplen != h->len)
 			c.truncated++;
 		count_frame(&c, &flt, d, h->caplen);
@@ -233,6 +242,8 @@ main(int argc, char **argv)
 			{ "bad_icmp_csum", c.bad_icmp_csum },
 			{ "truncated", c.truncated },
 			{ "src_match", c.src_match }, { "dst_match", c.dst_match },
+			{ "duration_ns", (unsigned long)(c.last_ns > c.first_ns ?
+				c.last_ns - c.first_ns : 0) },
 		};
 		size_t k;
 
