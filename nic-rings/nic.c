@@ -18,6 +18,7 @@
 
 struct nic_ctx {
 	int in_use;
+	volatile int faulted;	/* memory gone: abort every DMA */
 	uint8_t mac[6];
 	int promisc;
 	int allmulti;
@@ -166,6 +167,12 @@ cdna_nic_stats(const struct cdna_nic *nic)
 }
 
 void
+cdna_nic_ctx_fault(struct cdna_nic *nic, uint32_t ctx)
+{
+	nic->ctx[ctx].faulted = 1;
+}
+
+void
 cdna_nic_set_audit(struct cdna_nic *nic, cdna_nic_audit_fn fn, void *arg)
 {
 	nic->audit = fn;
@@ -288,7 +295,8 @@ nic_deliver(struct cdna_nic *nic, uint32_t ci, const struct rte_mbuf *m)
 		c->st.rx_oversize++;
 		return;
 	}
-	dst = nic_xlate(c, d->addr, len, CDNA_NIC_DIR_RX);
+	dst = unlikely(c->faulted) ? NULL :
+		nic_xlate(c, d->addr, len, CDNA_NIC_DIR_RX);
 	if (unlikely(dst == NULL)) {
 		c->st.dma_fault++;
 		nic_status(r, d->tag, 0, CDNA_ST_DMA_FAULT);
@@ -301,6 +309,13 @@ nic_deliver(struct cdna_nic *nic, uint32_t ci, const struct rte_mbuf *m)
 	src = rte_pktmbuf_read(m, 0, len, dst);
 	if (src != dst)
 		rte_memcpy(dst, src, len);
+	rte_compiler_barrier();	/* a fault during the copy is seen below */
+	if (unlikely(c->faulted)) {
+		c->st.dma_fault++;
+		nic_status(r, d->tag, 0, CDNA_ST_DMA_FAULT);
+		r->head.val = head + 1;
+		return;
+	}
 	c->st.rx_pkts++;
 	c->st.rx_bytes += len;
 	nic_status(r, d->tag, len, CDNA_ST_OK);
@@ -433,7 +448,8 @@ nic_tx_one(struct cdna_nic *nic, uint32_t ci, uint16_t q,
 		const void *src;
 
 		if (dst_st == CDNA_ST_OK) {
-			src = nic_xlate(c, d->addr, d->len, CDNA_NIC_DIR_TX);
+			src = unlikely(c->faulted) ? NULL :
+				nic_xlate(c, d->addr, d->len, CDNA_NIC_DIR_TX);
 			if (unlikely(src == NULL)) {
 				c->st.dma_fault++;
 				dst_st = st = CDNA_ST_DMA_FAULT;
@@ -443,7 +459,13 @@ nic_tx_one(struct cdna_nic *nic, uint32_t ci, uint16_t q,
 						   d->len, CDNA_NIC_DIR_TX);
 				rte_memcpy(rte_pktmbuf_mtod_offset(m, void *,
 						m->data_len), src, d->len);
+				/* A fault during the copy is seen below. */
+				rte_compiler_barrier();
 				m->data_len = (uint16_t)(m->data_len + d->len);
+				if (unlikely(c->faulted)) {
+					c->st.dma_fault++;
+					dst_st = st = CDNA_ST_DMA_FAULT;
+				}
 			}
 		}
 		nic_status(r, d->tag, dst_st == CDNA_ST_OK ? d->len : 0,

@@ -111,6 +111,13 @@ void cdna_nic_queue_enable(struct cdna_nic *nic, uint32_t ctx, uint16_t q, int o
 void cdna_nic_queue_flush(struct cdna_nic *nic, uint32_t ctx, uint16_t q);
 void cdna_nic_queue_destroy(struct cdna_nic *nic, uint32_t ctx, uint16_t q);
 
+/*
+ * Marks ctx's memory as gone (its owner truncated it under DMA): every DMA of
+ * ctx from now on, including one in progress, ends with CDNA_ST_DMA_FAULT.
+ * A single store: safe to call from a signal handler on the polling lcore.
+ */
+void cdna_nic_ctx_fault(struct cdna_nic *nic, uint32_t ctx);
+
 void cdna_nic_set_audit(struct cdna_nic *nic, cdna_nic_audit_fn fn, void *arg);
 
 /* One round of device work. Returns the number of frames moved. */

@@ -223,8 +223,13 @@ on_region_add(struct vmm *v, struct guest *g, const struct cdna_msg_region *m,
 		munmap(p, m->size);
 		goto out;
 	}
+	/*
+	 * Where the guest's file allows it, forbid shrinking it under us; the
+	 * SIGBUS handler (membus.c) covers the files that cannot be sealed.
+	 */
+	(void)fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK);
 	audit_region_add((uint32_t)g->nic_ctx, p, m->size, m->perm);
-	membus_add(p, m->size, g->id);
+	membus_add(p, m->size, g->id, (uint32_t)g->nic_ctx);
 out:
 	close(fd);
 	return rc;

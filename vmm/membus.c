@@ -2,10 +2,10 @@
 /*
  * A guest can ftruncate() the file behind memory it registered; the next DMA
  * into that memory then raises SIGBUS in the mediator. The handler below
- * replaces the guest's whole mapping with anonymous zero pages (so the DMA in
- * progress completes harmlessly), notes which guest did it, and the main loop
- * disconnects that guest. A SIGBUS anywhere else is a real bug and crashes
- * as usual.
+ * replaces the guest's whole mapping with anonymous zero pages (so the copy
+ * in progress can finish), tells the NIC to abort that DMA, notes which guest
+ * did it, and the main loop disconnects that guest. A SIGBUS anywhere else
+ * is a real bug and crashes as usual.
  */
 #include <signal.h>
 #include <stdint.h>
@@ -19,6 +19,7 @@ struct membus_range {
 	uintptr_t base;
 	uintptr_t end;
 	uint32_t guest_id;
+	uint32_t nic_ctx;
 };
 
 /* Changed only by the main lcore, which is also the only one doing DMA. */
@@ -42,6 +43,8 @@ membus_handler(int sig, siginfo_t *si, void *uctx)
 				 MAP_NORESERVE, -1, 0) == MAP_FAILED)
 				break;
 			fault_guest = (sig_atomic_t)ranges[i].guest_id;
+			/* Aborts this DMA and every later one of the guest. */
+			cdna_nic_ctx_fault(vmm.nic, ranges[i].nic_ctx);
 			return;
 		}
 	}
@@ -62,7 +65,7 @@ membus_init(void)
 }
 
 void
-membus_add(const void *base, size_t len, uint32_t guest_id)
+membus_add(const void *base, size_t len, uint32_t guest_id, uint32_t nic_ctx)
 {
 	struct membus_range *n;
 
@@ -78,6 +81,7 @@ membus_add(const void *base, size_t len, uint32_t guest_id)
 	ranges[nb_ranges].base = (uintptr_t)base;
 	ranges[nb_ranges].end = (uintptr_t)base + len;
 	ranges[nb_ranges].guest_id = guest_id;
+	ranges[nb_ranges].nic_ctx = nic_ctx;
 	nb_ranges++;
 }
 

@@ -156,7 +156,8 @@ void wire_pcap_close(void);
 
 /* membus.c: SIGBUS from guest memory truncated under the mediator. */
 int membus_init(void);
-void membus_add(const void *base, size_t len, uint32_t guest_id);
+void membus_add(const void *base, size_t len, uint32_t guest_id,
+		uint32_t nic_ctx);
 void membus_del(const void *base);
 uint32_t membus_take_fault(void);
 
