@@ -41,9 +41,12 @@ alive "${IT_PID[v]}" || fail "the vmm died with guest B"
 
 # A keeps sending; its frames for B's MAC now go out to the wire.
 t1=$(tele_guest v "$a" tx_pkts)
+w1=$(nic_field v wire_tx)
 sleep 1
 t2=$(tele_guest v "$a" tx_pkts)
+w2=$(nic_field v wire_tx)
 expect_gt "tx_pkts(A) one second after B's death" "$t2" "$t1"
+expect_gt "wire_tx (B's MAC is now unknown unicast)" "$w2" "$w1"
 expect_eq "rejects of A" "$(tele_rejects v "$a")" 0
 audit_clean v
 

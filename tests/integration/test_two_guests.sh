@@ -44,6 +44,9 @@ check_eq "B testpmd RX-packets vs vmm rx_pkts(B)" "$b_rx" "$t_rx"
 check_eq "B port stats RX-packets vs testpmd RX-packets" "$b_port_rx" "$b_rx"
 check_eq "tx_pkts(A) vs rx_pkts(B)+rx_nobuf(B)+rx_oversize(B)" \
 	"$t_tx" "$((t_rx + t_nobuf + t_over))"
+# Unicast to a guest's MAC reaches that guest only: nothing leaks to the wire.
+check_eq "wire_tx" "$(nic_field v wire_tx)" 0
+check_eq "switched vs tx_pkts(A)" "$(nic_field v switched)" "$t_tx"
 expect_eq "rejects of A" "$(tele_rejects v "$a")" 0
 expect_eq "rejects of B" "$(tele_rejects v "$b")" 0
 audit_clean v
