@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 #
-# Kills guests with SIGKILL in the middle of traffic. First the receiver B,
-# which always has RX buffers in flight: the vmm must flush them, release
-# every claim, drop B from /cdna/guests and keep serving A. Then A: no guest
-# is left, and the vmm still exits cleanly on SIGTERM. The audit oracle
-# flags any DMA into memory the vmm already released.
+# Kills guests with SIGKILL in the middle of traffic. First C, which sends
+# to the wire while its RX buffers sit posted (nothing is addressed to it),
+# so it surely dies with descriptors in flight: the vmm must complete them
+# (flushed > 0) and release every claim before it unmaps C's memory. Then
+# the receiver B, while A floods it: the vmm drops B from /cdna/guests and
+# keeps serving A. Then A: no guest is left, and the vmm still exits cleanly
+# on SIGTERM. The audit oracle flags any DMA into memory already released.
 . "$(dirname "$0")/lib.sh"
 it_init 150
 
@@ -29,6 +31,20 @@ b=$(guest_id v B)
 guest_exec B start >/dev/null
 guest_exec A start >/dev/null
 wait_for 10 tele_ge v "$b" rx_pkts 1000 || fail "no traffic reaches guest B"
+
+guest_start C v "mac=02:cd:00:00:00:0c" --forward-mode=txonly "--eth-peer=0,02:cd:00:00:00:ee"
+c=$(guest_id v C)
+guest_exec C start >/dev/null
+wait_for 10 tele_ge v "$c" tx_pkts 1000 || fail "guest C sends nothing"
+log "SIGKILL guest C (pid ${IT_PID[C]}) with its RX buffers posted"
+kill -KILL "${IT_PID[C]}"
+wait "${IT_PID[C]}" 2>/dev/null || true
+line=$(vmm_disconnect_line v "$c")
+check_teardown "$line" C
+expect_gt "C flushed (descriptors in flight at its death)" "$(field "$line" flushed)" 0
+expect_gt "C regions_unmapped" "$(field "$line" regions_unmapped)" 0
+wait_for 10 eval "! vmm_has_guest v $c" || fail "guest $c still listed in /cdna/guests"
+audit_clean v
 
 log "SIGKILL guest B (pid ${IT_PID[B]})"
 kill -KILL "${IT_PID[B]}"
@@ -61,5 +77,5 @@ alive "${IT_PID[v]}" || fail "the vmm died with guest A"
 audit_clean v
 
 vmm_stop_clean v
-expect_eq "summary guests_seen" "$(vmm_summary v guests_seen)" 2
+expect_eq "summary guests_seen" "$(vmm_summary v guests_seen)" 3
 pass "all checks"
