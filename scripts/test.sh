@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up whatever is missing, builds, and runs the whole test suite:
 #   1. every suite (unit, fuzz, integration, security) in build/;
-#   2. the unit tests and fuzzers again under AddressSanitizer + UBSan in build-asan/.
+#   2. the unit tests, fuzzers and attack tests (so cdna-vmm itself) again
+#      under AddressSanitizer + UBSan in build-asan/.
 # Ends with one line: "tests: N passed, N failed, N skipped".
 set -uo pipefail
 
@@ -23,7 +24,7 @@ rc=0
 meson test -C build --print-errorlogs || rc=1
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 ASAN_OPTIONS=detect_leaks=1 \
-	meson test -C build-asan --suite unit --suite fuzz --print-errorlogs || rc=1
+	meson test -C build-asan --suite unit --suite fuzz --suite security --print-errorlogs || rc=1
 
 # One closing line over both runs, from meson's own logs.
 python3 - build/meson-logs/testlog.json build-asan/meson-logs/testlog.json <<'PY'

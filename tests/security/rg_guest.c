@@ -56,6 +56,44 @@ gerr(struct rg_guest *g, const char *fmt, ...)
 	}
 }
 
+/*
+ * Closed guests stay allocated (callers may still read them) until exit,
+ * where they are freed so that leak checkers see only real leaks.
+ */
+#define RG_CLOSED_MAX	4096
+static struct rg_guest *rg_closed[RG_CLOSED_MAX];
+static int rg_nb_closed;
+
+static void
+rg_closed_free(void)
+{
+	int i;
+
+	for (i = 0; i < rg_nb_closed; i++) {
+		free(rg_closed[i]->rec);
+		free(rg_closed[i]->tx_slot_cookie);
+		free(rg_closed[i]);
+	}
+	rg_nb_closed = 0;
+}
+
+static void
+rg_closed_add(struct rg_guest *g)
+{
+	static int registered;
+	int i;
+
+	if (!registered) {
+		atexit(rg_closed_free);
+		registered = 1;
+	}
+	for (i = 0; i < rg_nb_closed; i++)
+		if (rg_closed[i] == g)
+			return;
+	if (rg_nb_closed < RG_CLOSED_MAX)
+		rg_closed[rg_nb_closed++] = g;
+}
+
 struct rg_guest *
 rg_guest_new(const char *name)
 {
@@ -126,6 +164,7 @@ rg_guest_close(struct rg_guest *g)
 	for (i = 0; i < RG_MAX_GUESTS; i++)
 		if (rg_guests[i] == g)
 			rg_guests[i] = NULL;
+	rg_closed_add(g);
 }
 
 int
@@ -726,6 +765,7 @@ rg_sender_init(struct rg_guest *g, uint64_t base, uint32_t n, uint32_t slotlen)
 	g->tx_nslot = n;
 	g->tx_slotlen = slotlen;
 	g->tx_slot = 0;
+	free(g->tx_slot_cookie);
 	g->tx_slot_cookie = calloc(n, sizeof(uint32_t));
 	if (g->tx_slot_cookie != NULL)
 		memset(g->tx_slot_cookie, 0xff, n * sizeof(uint32_t));
