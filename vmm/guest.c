@@ -110,6 +110,7 @@ on_hello(struct vmm *v, struct guest *g, const struct cdna_msg_hello *h,
 	}
 	g->nic_ctx = ctx;
 	g->nb_queues = h->nb_queues;
+	g->mtu = RTE_ETHER_MTU;	/* the NIC context's default */
 	r->guest_id = g->id;
 	r->max_regions = v->opt.max_regions;
 	r->ring_min = v->lim.ring_min;
@@ -530,11 +531,13 @@ guest_handle(struct vmm *v, struct guest *g, const struct cdna_msg *m, int fd,
 	case CDNA_MSG_SET_MAC:
 		return on_set_mac(v, g, m->u.mac.mac);
 	case CDNA_MSG_SET_RXMODE:
+		g->rxmode = m->u.rxmode.mode;
 		cdna_nic_ctx_set_rxmode(v->nic, (uint32_t)g->nic_ctx,
 					!!(m->u.rxmode.mode & CDNA_RXMODE_PROMISC),
 					!!(m->u.rxmode.mode & CDNA_RXMODE_ALLMULTI));
 		return 0;
 	case CDNA_MSG_SET_MTU:
+		g->mtu = m->u.mtu.mtu;
 		cdna_nic_ctx_set_mtu(v->nic, (uint32_t)g->nic_ctx, m->u.mtu.mtu);
 		return 0;
 	case CDNA_MSG_STATS:

@@ -89,6 +89,8 @@ struct guest {
 	uint16_t nb_queues;		/* 0 until HELLO */
 	int started;
 	uint8_t mac[6];
+	uint32_t rxmode;		/* CDNA_RXMODE_* last set */
+	uint32_t mtu;
 	int nic_ctx;			/* -1 until HELLO */
 	uint64_t inflight;		/* descriptors posted, not reclaimed */
 	struct cdna_region_table rt;
