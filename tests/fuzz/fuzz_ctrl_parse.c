@@ -15,49 +15,7 @@
 
 #include "cdna_ctrl.h"
 #include "ctrl_parse.h"
-
-#define FUZZ_CHECK(cond) do {						\
-	if (!(cond)) {							\
-		fprintf(stderr, "%s:%d: invariant failed: %s\n",	\
-			__FILE__, __LINE__, #cond);			\
-		abort();						\
-	}								\
-} while (0)
-
-typedef unsigned __int128 u128;
-
-struct reader {
-	const uint8_t *p;
-	size_t n;
-};
-
-static uint8_t
-rd8(struct reader *r)
-{
-	if (r->n == 0)
-		return 0;
-	r->n--;
-	return *r->p++;
-}
-
-static uint16_t
-rd16(struct reader *r)
-{
-	uint16_t lo = rd8(r);
-
-	return (uint16_t)(lo | rd8(r) << 8);
-}
-
-static uint64_t
-rd64(struct reader *r)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 0; i < 8; i++)
-		v |= (uint64_t)rd8(r) << (8 * i);
-	return v;
-}
+#include "fuzz_reader.h"
 
 static size_t
 used_bytes(uint16_t type)

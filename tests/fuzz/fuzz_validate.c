@@ -18,58 +18,11 @@
 #include "claims.h"
 #include "regions.h"
 #include "validate.h"
+#include "fuzz_reader.h"
 
 #define MAX_REG		8
 #define MAX_ACTIVE	256
 #define MAX_OPS		512
-
-#define FUZZ_CHECK(cond) do {						\
-	if (!(cond)) {							\
-		fprintf(stderr, "%s:%d: invariant failed: %s\n",	\
-			__FILE__, __LINE__, #cond);			\
-		abort();						\
-	}								\
-} while (0)
-
-typedef unsigned __int128 u128;
-
-struct reader {
-	const uint8_t *p;
-	size_t n;
-};
-
-static uint8_t
-rd8(struct reader *r)
-{
-	if (r->n == 0)
-		return 0;
-	r->n--;
-	return *r->p++;
-}
-
-static uint16_t
-rd16(struct reader *r)
-{
-	uint16_t lo = rd8(r);
-
-	return (uint16_t)(lo | rd8(r) << 8);
-}
-
-static uint32_t
-rd32(struct reader *r)
-{
-	uint32_t lo = rd16(r);
-
-	return lo | (uint32_t)rd16(r) << 16;
-}
-
-static uint64_t
-rd64(struct reader *r)
-{
-	uint64_t lo = rd32(r);
-
-	return lo | (uint64_t)rd32(r) << 32;
-}
 
 struct model {
 	struct cdna_region reg;
