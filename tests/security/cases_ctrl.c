@@ -51,15 +51,6 @@ struct ccase {
 	int (*fn)(struct cctx *c, char *why, size_t len);
 };
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 /* ---- payloads ---- */
 
 static void
@@ -596,8 +587,8 @@ c_foreign_uid(struct cctx *c, char *why, size_t len)
 			    NULL, NULL);
 		_exit(r == 0 ? 0 : 1);
 	}
-	end = now_ms() + 6000;
-	while ((done = waitpid(pid, &st, WNOHANG)) == 0 && now_ms() < end)
+	end = rg_now_ms() + 6000;
+	while ((done = waitpid(pid, &st, WNOHANG)) == 0 && rg_now_ms() < end)
 		rg_drain(10);
 	chmod(c->e->v.dir, 0700);
 	if (done != pid || !WIFEXITED(st)) {
@@ -755,13 +746,13 @@ group_ctrl(struct env *e)
 		a = env_after(e, k->name, 1);
 		if (a == 0) {
 			/* Back to the fds it had; the case's memfd unmapped. */
-			end = now_ms() + 1000;
+			end = rg_now_ms() + 1000;
 			do {
 				fd1 = fd_count(e->v.pid);
 				if (fd1 <= fd0 && !maps_has(e->v.pid, nm))
 					break;
 				rg_drain(20);
-			} while (now_ms() < end);
+			} while (rg_now_ms() < end);
 			if (fd1 > fd0) {
 				env_fail(e, k->name, "expected the vmm back to %d open fds got %d (fd leak)",
 					 fd0, fd1);

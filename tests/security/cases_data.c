@@ -28,15 +28,6 @@
 
 struct rogue rogue;
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 static void
 append(char *why, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -289,14 +280,14 @@ run_specs(struct env *e, const struct dcase *c, char *why, size_t wlen)
 			if (rg_send_frame(e->S, G[w]->mac, flen, 0) == 0)
 				append(why, wlen, "sender could not send");
 	}
-	end = now_ms() + 3000;
+	end = rg_now_ms() + 3000;
 	for (i = 0; i < c->nspec; i++) {
-		uint64_t t = now_ms();
+		uint64_t t = rg_now_ms();
 
 		rg_wait(G[c->s[i].who], cookie[i], t < end ? (int)(end - t) : 0);
 	}
 	/* Valid TX frames must reach the sink, as often as they were posted. */
-	end = now_ms() + 1500;
+	end = rg_now_ms() + 1500;
 	for (i = 0; i < c->nspec; i++) {
 		uint32_t want = 0;
 
@@ -305,7 +296,7 @@ run_specs(struct env *e, const struct dcase *c, char *why, size_t wlen)
 		for (j = 0; j < c->nspec; j++)
 			if (seqs[j] == seqs[i] && c->s[j].expect == OK)
 				want++;
-		while (rg_frame_seen_count(seqs[i]) < want && now_ms() < end)
+		while (rg_frame_seen_count(seqs[i]) < want && rg_now_ms() < end)
 			rg_drain(5);
 		if (rg_frame_seen_count(seqs[i]) != want)
 			append(why, wlen, "TX #%d: expected its frame delivered %u times got %u",
@@ -417,9 +408,9 @@ wire_rx(struct env *e, const struct dcase *c, char *why, size_t len)
 		ck[i] = rg_post(R, RG_RX, rogue_addr(rq[i].where, rq[i].off),
 				rq[i].len, 0, rq[i].expect);
 	rg_publish(R, RG_RX);
-	end = now_ms() + 4000;
+	end = rg_now_ms() + 4000;
 	for (i = 0; i < sizeof(rq) / sizeof(rq[0]); i++) {
-		uint64_t t = now_ms();
+		uint64_t t = rg_now_ms();
 		const struct rg_rec *r = &R->rec[ck[i]];
 
 		rg_wait(R, ck[i], t < end ? (int)(end - t) : 0);
@@ -790,9 +781,9 @@ chain(struct env *e, int nseg, uint32_t seglen, int bad, int bad_flags,
 	}
 	free(frame);
 	rg_publish(R, RG_TX);
-	end = now_ms() + 3000;
+	end = rg_now_ms() + 3000;
 	for (i = 0; i < nseg; i++) {
-		uint64_t t = now_ms();
+		uint64_t t = rg_now_ms();
 		const struct rg_rec *r = &R->rec[ck[i]];
 
 		rg_wait(R, ck[i], t < end ? (int)(end - t) : 0);
@@ -810,8 +801,8 @@ chain(struct env *e, int nseg, uint32_t seglen, int bad, int bad_flags,
 	if (valid) {
 		if (nok != (uint32_t)nseg)
 			append(why, len, "expected %d segments OK got %u", nseg, nok);
-		end = now_ms() + 1500;
-		while (rg_frame_seen_count(seq) == 0 && now_ms() < end)
+		end = rg_now_ms() + 1500;
+		while (rg_frame_seen_count(seq) == 0 && rg_now_ms() < end)
 			rg_drain(5);
 		if (rg_frame_seen_count(seq) != 1)
 			append(why, len, "expected the %u-byte frame at the sink once got %u",

@@ -25,15 +25,6 @@
 
 static struct rg_guest *ro_g;
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 static int
 ro_mmap_shared(struct env *e, const struct dcase *c, char *why, size_t len)
 {
@@ -143,8 +134,8 @@ ro_store(struct env *e, const struct dcase *c, char *why, size_t len)
 		*(volatile uint32_t *)(uintptr_t)&ix->val = before + 100;
 		_exit(0);
 	}
-	end = now_ms() + 5000;
-	while ((done = waitpid(pid, &st, WNOHANG)) == 0 && now_ms() < end)
+	end = rg_now_ms() + 5000;
+	while ((done = waitpid(pid, &st, WNOHANG)) == 0 && rg_now_ms() < end)
 		rg_drain(5);
 	if (done != pid) {
 		kill(pid, SIGKILL);

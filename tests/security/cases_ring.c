@@ -27,15 +27,6 @@ enum corrupt {
 	C_RX_CMP_CONS_BEYOND,
 };
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 static struct rg_guest *
 ring_guest(struct env *e, const char *name, char *why, size_t len)
 {
@@ -153,9 +144,9 @@ quarantine(struct env *e, enum corrupt kind, char *why, size_t len)
 			 (unsigned long long)(st1.ring_corrupt - st0.ring_corrupt));
 	}
 	snprintf(cmd, sizeof(cmd), "/cdna/guest,%u", g->id);
-	end = now_ms() + 1000;
+	end = rg_now_ms() + 1000;
 	state[0] = '\0';
-	while (now_ms() < end) {
+	while (rg_now_ms() < end) {
 		if (rg_tel(&e->v, cmd, tel, sizeof(tel)) == 0 &&
 		    rg_json_str(tel, "state", state, sizeof(state)) == 0 &&
 		    strcmp(state, "quarantined") == 0)

@@ -247,6 +247,8 @@ extern struct rg_guest *rg_guests[RG_MAX_GUESTS];
 /* Accept all-zero frames at sinks (what a truncated region reads as). */
 extern int rg_zero_frames_ok;
 
+uint64_t rg_now_ms(void);
+
 /* ---- reporting (rogue.c) ---- */
 
 extern int rg_verbose;

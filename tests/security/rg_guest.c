@@ -23,8 +23,9 @@
 struct rg_guest *rg_guests[RG_MAX_GUESTS];
 int rg_zero_frames_ok;
 
-static uint64_t
-now_ms(void)
+/* Milliseconds on the monotonic clock: every wait in the tests is bounded by it. */
+uint64_t
+rg_now_ms(void)
 {
 	struct timespec ts;
 
@@ -588,14 +589,14 @@ rg_publish(struct rg_guest *g, int dir)
 int
 rg_wait_consumed(struct rg_guest *g, int dir, int ms)
 {
-	uint64_t end = now_ms() + (uint64_t)ms;
+	uint64_t end = rg_now_ms() + (uint64_t)ms;
 
 	while (g->qok) {
 		/* Informational copy of the mediator's request cons. */
 		if (cdna_load_acquire(rg_cmp_idx(g, 2 + dir)) == g->prod[dir])
 			return 0;
 		rg_poll_all();
-		if (now_ms() > end)
+		if (rg_now_ms() > end)
 			return -ETIMEDOUT;
 		nap();
 	}
@@ -718,7 +719,7 @@ rg_poll_all(void)
 int
 rg_wait(struct rg_guest *g, uint32_t cookie, int ms)
 {
-	uint64_t end = now_ms() + (uint64_t)ms;
+	uint64_t end = rg_now_ms() + (uint64_t)ms;
 
 	if (cookie >= g->ncookie)
 		return -EINVAL;
@@ -726,7 +727,7 @@ rg_wait(struct rg_guest *g, uint32_t cookie, int ms)
 		rg_poll_all();
 		if (g->rec[cookie].done)
 			return 0;
-		if (now_ms() > end)
+		if (rg_now_ms() > end)
 			return -ETIMEDOUT;
 		nap();
 	}
@@ -735,9 +736,9 @@ rg_wait(struct rg_guest *g, uint32_t cookie, int ms)
 void
 rg_drain(int ms)
 {
-	uint64_t end = now_ms() + (uint64_t)ms;
+	uint64_t end = rg_now_ms() + (uint64_t)ms;
 
-	while (now_ms() <= end) {
+	while (rg_now_ms() <= end) {
 		if (rg_poll_all() == 0)
 			nap();
 	}
@@ -809,12 +810,12 @@ rg_send_frame(struct rg_guest *g, const uint8_t dst[6], uint32_t len,
 int
 rg_ping(struct rg_guest *from, struct rg_guest *to, uint32_t len)
 {
-	uint64_t end = now_ms() + RG_WAIT_MS;
+	uint64_t end = rg_now_ms() + RG_WAIT_MS;
 	uint32_t seq = rg_send_frame(from, to->mac, len, 0);
 
 	if (seq == 0)
 		return -1;
-	while (now_ms() <= end) {
+	while (rg_now_ms() <= end) {
 		rg_poll_all();
 		if (rg_frame_seen_count(seq) != 0)
 			return 0;
