@@ -144,6 +144,7 @@ vmm_start r --vdev "net_pcap0,rx_pcap=$in,tx_pcap=$out" -- --wire net_pcap0 --au
 guest_start g3 r "mac=02:cd:00:00:00:03" --forward-mode=io --disable-device-start --no-flush-rx
 id3=$(guest_id r g3)
 guest_port_start g3
+guest_tx_retry g3 io
 t0=$(now_ns)
 guest_exec g3 start >/dev/null
 wait_for 90 tele_ge r "$id3" tx_pkts "$replay_n" ||

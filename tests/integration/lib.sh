@@ -301,6 +301,15 @@ guest_port_start() {
 		fail "guest $1: port 0 did not start"
 }
 
+# guest_tx_retry NAME MODE: forward in MODE with retries on a full TX ring
+# (up to 1 s per burst) instead of dropping: on a loaded 2-CPU machine the
+# vmm can be descheduled long enough for a guest's TX ring to fill, and a
+# replay must lose nothing.
+guest_tx_retry() {
+	guest_exec "$1" 'set burst tx delay 10 retry 100000' >/dev/null
+	guest_exec "$1" "set fwd $2 retry" >/dev/null
+}
+
 guest_prompt() {
 	alive "${IT_PID[$1]}" && grep -q 'testpmd> ' "${IT_LOG[$1]}"
 }

@@ -41,6 +41,9 @@ guest_start g v "mac=$MAC_G" "--forward-mode=$MODE" "--eth-peer=0,$MAC_P" \
 	--disable-device-start --no-flush-rx
 id=$(guest_id v g)
 guest_port_start g
+case $MODE in
+io | mac | macswap | icmpecho) guest_tx_retry g "$MODE" ;;
+esac
 guest_exec g start >/dev/null
 
 case "$MODE" in

@@ -20,6 +20,7 @@ vmm_start v --vdev "net_pcap0,rx_pcap=$in,tx_pcap=$out" -- \
 guest_start g v "" --forward-mode=io --disable-device-start --no-flush-rx
 id=$(guest_id v g)
 guest_port_start g
+guest_tx_retry g io
 guest_exec g start >/dev/null
 
 if ! wait_for 90 tele_ge v "$id" tx_pkts "$N"; then
