@@ -137,7 +137,7 @@ struct cdna_nic_desc {
 struct cdna_nic_status {
 	uint32_t tag;		/* (n) the descriptor's tag */
 	uint32_t len;		/* (n) bytes transferred */
-	uint16_t status;	/* (n) CDNA_ST_OK, _ABORTED or _DMA_FAULT */
+	uint16_t status;	/* (n) CDNA_ST_OK, _ABORTED, _DMA_FAULT or _BAD_CHAIN */
 	uint16_t flags;		/* (n) zero */
 	uint32_t reserved;	/* (n) zero */
 };

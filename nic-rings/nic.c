@@ -25,6 +25,7 @@ struct nic_ctx {
 	uint32_t mtu;
 	uint16_t nb_queues;
 	uint16_t next_rx_queue;	/* spreads RX over queues, round-robin */
+	uint16_t next_tx_queue;	/* the queue served first, rotating */
 	cdna_nic_xlate_fn xlate;
 	void *xlate_arg;
 	struct cdna_nic_queue *q[CDNA_MAX_QUEUES];
@@ -416,7 +417,11 @@ nic_tx_one(struct cdna_nic *nic, uint32_t ci, uint16_t q,
 	uint16_t st = CDNA_ST_OK;
 	struct rte_mbuf *m;
 
-	/* Find the chain's end; the mediator posts chains whole. */
+	/*
+	 * Find the chain's end; the mediator posts chains whole. A chain that
+	 * is too long or too large is consumed to its end and refused as one:
+	 * cutting it would send its tail as a frame of its own.
+	 */
 	for (;;) {
 		const struct cdna_nic_desc *d = &r->desc[(head + n) & r->mask];
 
@@ -427,7 +432,10 @@ nic_tx_one(struct cdna_nic *nic, uint32_t ci, uint16_t q,
 		else
 			total += d->len;
 		n++;
-		if (!(d->flags & CDNA_DESC_F_MORE) || n == CDNA_MAX_SEGS)
+		if (n > CDNA_MAX_SEGS)
+			st = CDNA_ST_BAD_CHAIN;
+		/* A ring of nothing but MORE would never end: refuse it whole. */
+		if (!(d->flags & CDNA_DESC_F_MORE) || n == r->size)
 			break;
 	}
 	m = NULL;
@@ -482,26 +490,32 @@ nic_tx_one(struct cdna_nic *nic, uint32_t ci, uint16_t q,
 	return n;
 }
 
+/*
+ * Serves up to burst descriptors of ctx, shared by its queues (the queue
+ * served first rotates), so opening more queues buys no larger share of the
+ * wire. A chain is never split: the last one may overshoot the budget.
+ */
 static unsigned int
 nic_tx_ctx(struct cdna_nic *nic, uint32_t ci)
 {
 	struct nic_ctx *c = &nic->ctx[ci];
-	unsigned int moved = 0;
-	uint16_t q;
+	unsigned int moved = 0, budget = nic->cfg.burst;
+	uint16_t i, q;
 
-	for (q = 0; q < c->nb_queues; q++) {
-		struct cdna_nic_queue *nq = c->q[q];
+	for (i = 0; i < c->nb_queues && budget > 0; i++) {
+		struct cdna_nic_queue *nq;
 		struct cdna_nic_ring *r;
 		uint32_t head, tail, used;
-		unsigned int k;
 
+		q = (uint16_t)((c->next_tx_queue + i) % c->nb_queues);
+		nq = c->q[q];
 		if (nq == NULL || !nq->active)
 			continue;
 		r = &nq->tx;
 		head = r->head.val;
 		/* Pairs with the driver's release of the doorbell. */
 		tail = cdna_load_acquire(&r->tail);
-		for (k = 0; k < nic->cfg.burst && head != tail; k++) {
+		while (budget > 0 && head != tail) {
 			struct rte_mbuf *m = NULL;
 
 			used = nic_tx_one(nic, ci, q, r, head, tail, &m);
@@ -509,6 +523,7 @@ nic_tx_ctx(struct cdna_nic *nic, uint32_t ci)
 				break;
 			head += used;
 			r->head.val = head;
+			budget -= RTE_MIN(used, budget);
 			if (m != NULL) {
 				nic_switch(nic, m, ci);
 				moved++;
@@ -517,6 +532,7 @@ nic_tx_ctx(struct cdna_nic *nic, uint32_t ci)
 				nic_wire_flush(nic);
 		}
 	}
+	c->next_tx_queue = (uint16_t)((c->next_tx_queue + 1) % c->nb_queues);
 	return moved;
 }
 

@@ -70,7 +70,7 @@ struct cdna_nic_stats {
 	uint64_t wire_tx;
 	uint64_t wire_tx_drop;	/* wire port refused the frame */
 	uint64_t wire_rx_unmatched; /* wire frames no context's filter accepted */
-	uint64_t switched;	/* frames delivered context to context */
+	uint64_t switched;	/* context-to-context deliveries attempted (one per receiver) */
 	uint64_t mbuf_alloc_fail;
 };
 
