@@ -312,7 +312,8 @@ cdna_ctrl_check(const struct cdna_msg *msg, size_t len, int nfds,
 	if (type == CDNA_MSG_HELLO && nb_queues != 0)
 		return fail(-EPROTO, why, whylen,
 			    "HELLO after HELLO (nb_queues %u)", nb_queues);
-	if (type != CDNA_MSG_HELLO && nb_queues == 0)
+	/* BYE is the one goodbye that is fine at any time, even after a refused HELLO. */
+	if (type != CDNA_MSG_HELLO && type != CDNA_MSG_BYE && nb_queues == 0)
 		return fail(-EPROTO, why, whylen, "%s before HELLO", mi->name);
 
 	for (i = mi->payload; i < sizeof(msg->u.raw); i++)

@@ -208,7 +208,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		m.hdr.version == CDNA_CTRL_VERSION && type >= 1 &&
 		type <= CDNA_MSG_TYPE_MAX && m.hdr.status == 0 &&
 		nfds == (type == CDNA_MSG_REGION_ADD ? 1 : 0);
-	state = type == CDNA_MSG_HELLO ? nbq == 0 : nbq != 0;
+	state = type == CDNA_MSG_HELLO ? nbq == 0 :
+		type == CDNA_MSG_BYE || nbq != 0;
 	pad = 1;
 	if (framing)
 		for (i = used_bytes(type); i < sizeof(m.u.raw); i++)
