@@ -9,30 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "claims.h"
 #include "regions.h"
-
-static unsigned int cases;
-static unsigned int failed;
-
-#define CHECK(cond) do {						\
-	cases++;							\
-	if (!(cond)) {							\
-		failed++;						\
-		fprintf(stderr, "%s:%d: FAIL: %s\n",			\
-			__FILE__, __LINE__, #cond);			\
-	}								\
-} while (0)
-
-#define CHECK_EQ(got, want) do {					\
-	unsigned long long g_ = (got), w_ = (want);			\
-	cases++;							\
-	if (g_ != w_) {							\
-		failed++;						\
-		fprintf(stderr, "%s:%d: FAIL: %s = %llu, expected %llu\n", \
-			__FILE__, __LINE__, #got, g_, w_);		\
-	}								\
-} while (0)
 
 static void
 test_map_len(void)

@@ -10,29 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "regions.h"
-
-static unsigned int cases;
-static unsigned int failed;
-
-#define CHECK(cond) do {						\
-	cases++;							\
-	if (!(cond)) {							\
-		failed++;						\
-		fprintf(stderr, "%s:%d: FAIL: %s\n",			\
-			__FILE__, __LINE__, #cond);			\
-	}								\
-} while (0)
-
-#define CHECK_EQ(got, want) do {					\
-	long long g_ = (long long)(got), w_ = (long long)(want);	\
-	cases++;							\
-	if (g_ != w_) {							\
-		failed++;						\
-		fprintf(stderr, "%s:%d: FAIL: %s = %lld, expected %lld\n", \
-			__FILE__, __LINE__, #got, g_, w_);		\
-	}								\
-} while (0)
 
 static struct cdna_region
 mk(uint64_t gaddr, uint64_t size)
