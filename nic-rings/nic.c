@@ -173,6 +173,12 @@ cdna_nic_ctx_fault(struct cdna_nic *nic, uint32_t ctx)
 	nic->ctx[ctx].faulted = 1;
 }
 
+int
+cdna_nic_ctx_faulted(const struct cdna_nic *nic, uint32_t ctx)
+{
+	return nic->ctx[ctx].faulted;
+}
+
 void
 cdna_nic_set_audit(struct cdna_nic *nic, cdna_nic_audit_fn fn, void *arg)
 {
@@ -323,14 +329,20 @@ nic_deliver(struct cdna_nic *nic, uint32_t ci, const struct rte_mbuf *m)
 	r->head.val = head + 1;
 }
 
+/*
+ * Whether c takes a frame no context owns. Unknown unicast reaches
+ * promiscuous contexts only from the wire: what one guest sends towards the
+ * wire is not another guest's to see, as on an SR-IOV embedded switch.
+ */
 static inline int
-nic_rx_filter(const struct nic_ctx *c, const struct rte_ether_addr *dst)
+nic_rx_filter(const struct nic_ctx *c, const struct rte_ether_addr *dst,
+	      int from_wire)
 {
 	if (rte_is_broadcast_ether_addr(dst))
 		return 1;
 	if (rte_is_multicast_ether_addr(dst))
 		return c->promisc || c->allmulti;
-	return c->promisc;
+	return c->promisc && from_wire;
 }
 
 /* Sends m (owned by the caller) where its destination MAC says. */
@@ -365,7 +377,7 @@ nic_switch(struct cdna_nic *nic, struct rte_mbuf *m, int64_t src_ctx)
 		const struct nic_ctx *c = &nic->ctx[i];
 
 		if (c->in_use && (int64_t)i != src_ctx &&
-		    nic_rx_filter(c, &eh->dst_addr)) {
+		    nic_rx_filter(c, &eh->dst_addr, !to_wire)) {
 			nic_deliver(nic, i, m);
 			accepted++;
 			if (src_ctx >= 0)

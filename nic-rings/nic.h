@@ -117,6 +117,7 @@ void cdna_nic_queue_destroy(struct cdna_nic *nic, uint32_t ctx, uint16_t q);
  * A single store: safe to call from a signal handler on the polling lcore.
  */
 void cdna_nic_ctx_fault(struct cdna_nic *nic, uint32_t ctx);
+int cdna_nic_ctx_faulted(const struct cdna_nic *nic, uint32_t ctx);
 
 void cdna_nic_set_audit(struct cdna_nic *nic, cdna_nic_audit_fn fn, void *arg);
 

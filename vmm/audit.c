@@ -77,8 +77,9 @@ audit_dma(void *arg, uint32_t ctx, uint16_t queue, const void *host,
 	for (i = 0; i < au.nr; i++) {
 		const struct audit_range *r = &au.r[i];
 
-		if (r->ctx == ctx && a >= r->base && len <= r->end - a &&
-		    (r->perm & need)) {
+		/* a < end first: end - a must not wrap. */
+		if (r->ctx == ctx && a >= r->base && a < r->end &&
+		    len <= r->end - a && (r->perm & need)) {
 			owned = 1;
 			break;
 		}
@@ -87,7 +88,7 @@ audit_dma(void *arg, uint32_t ctx, uint16_t queue, const void *host,
 		const struct audit_post *p = &au.p[i];
 
 		if (p->ctx == ctx && p->dir == dir && a >= p->base &&
-		    len <= p->end - a) {
+		    a < p->end && len <= p->end - a) {
 			posted = 1;
 			break;
 		}

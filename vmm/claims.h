@@ -21,6 +21,13 @@
 /* Bytes of claim map needed for a region of size bytes. */
 size_t cdna_claims_map_len(uint64_t size);
 
+/* Lines a range of len > 0 bytes at off touches. */
+static inline uint64_t
+cdna_claims_span(uint64_t off, uint32_t len)
+{
+	return ((off + len - 1) >> 6) - (off >> 6) + 1;
+}
+
 /* 1 if a device write (RX) may start on [off, off+len): every line free. */
 int cdna_claims_rx_ok(const uint8_t *map, uint64_t off, uint32_t len);
 /* 1 if a device read (TX) may start: no line held by RX, none saturated. */

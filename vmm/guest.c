@@ -145,13 +145,53 @@ guest_region_release(struct guest *g, struct cdna_region *r)
 			break;
 		}
 	}
+	g->mem_bytes -= r->size;
 	region_unmap((uint32_t)g->nic_ctx, r);
+}
+
+static const struct cdna_region *
+backing_overlap(const struct cdna_region *r, uint64_t dev, uint64_t ino,
+		uint64_t off, uint64_t size)
+{
+	/* Both ranges lie within one file, so neither end can wrap. */
+	if (r->file_dev == dev && r->file_ino == ino &&
+	    off < r->file_off + r->size && r->file_off < off + size)
+		return r;
+	return NULL;
+}
+
+/*
+ * The guest already holding bytes [off, off+size) of file (dev, ino) in a
+ * region, live or dying, or 0. Claims are kept per region, so two mappings
+ * of the same memory would each let a DMA in while the other has one in
+ * flight: every backing byte may be registered once, by one guest.
+ */
+static uint32_t
+backing_in_use(const struct vmm *v, uint64_t dev, uint64_t ino, uint64_t off,
+	       uint64_t size)
+{
+	uint32_t i, j;
+
+	for (i = 0; i < v->opt.max_guests; i++) {
+		const struct guest *o = v->guests[i];
+
+		if (o == NULL)
+			continue;
+		for (j = 0; j < o->rt.n; j++)
+			if (backing_overlap(o->rt.v[j], dev, ino, off, size))
+				return o->id;
+		for (j = 0; j < o->nb_dying; j++)
+			if (backing_overlap(o->dying[j], dev, ino, off, size))
+				return o->id;
+	}
+	return 0;
 }
 
 static int
 on_region_add(struct vmm *v, struct guest *g, const struct cdna_msg_region *m,
 	      int fd)
 {
+	uint32_t holder;
 	struct cdna_region *r;
 	struct stat st;
 	int prot = 0, rc;
@@ -174,6 +214,22 @@ on_region_add(struct vmm *v, struct guest *g, const struct cdna_msg_region *m,
 		     " exceeds the file's %" PRIu64 " bytes",
 		     m->fd_offset, m->size, (uint64_t)st.st_size);
 		rc = -ERANGE;
+		goto out;
+	}
+	holder = backing_in_use(v, st.st_dev, st.st_ino, m->fd_offset, m->size);
+	if (holder != 0) {
+		GLOG(g, "REGION_ADD refused: bytes [%" PRIu64 ", +%" PRIu64
+		     ") of its file are already registered by guest %u",
+		     m->fd_offset, m->size, holder);
+		rc = -EBUSY;
+		goto out;
+	}
+	/* Overflow-safe: mem_bytes never exceeds max_guest_mem. */
+	if (m->size > v->opt.max_guest_mem - g->mem_bytes) {
+		GLOG(g, "REGION_ADD refused: %" PRIu64 " more bytes would exceed"
+		     " --max-guest-mem (%" PRIu64 " MiB, %" PRIu64 " registered)",
+		     m->size, v->opt.max_guest_mem >> 20, g->mem_bytes);
+		rc = -ENOSPC;
 		goto out;
 	}
 	if (g->rt.n >= v->opt.max_regions) {
@@ -211,6 +267,9 @@ on_region_add(struct vmm *v, struct guest *g, const struct cdna_msg_region *m,
 	r->perm = m->perm;
 	r->map_base = p;
 	r->map_len = m->size;
+	r->file_dev = st.st_dev;
+	r->file_ino = st.st_ino;
+	r->file_off = m->fd_offset;
 	pthread_mutex_lock(&v->lock);
 	rc = cdna_rt_insert(&g->rt, r);
 	pthread_mutex_unlock(&v->lock);
@@ -229,8 +288,9 @@ on_region_add(struct vmm *v, struct guest *g, const struct cdna_msg_region *m,
 	 * SIGBUS handler (membus.c) covers the files that cannot be sealed.
 	 */
 	(void)fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK);
+	g->mem_bytes += m->size;
 	audit_region_add((uint32_t)g->nic_ctx, p, m->size, m->perm);
-	membus_add(p, m->size, g->id, (uint32_t)g->nic_ctx);
+	membus_add(p, m->size, (uint32_t)g->nic_ctx);
 out:
 	close(fd);
 	return rc;
@@ -252,11 +312,14 @@ on_region_del(struct vmm *v, struct guest *g, const struct cdna_msg_region *m)
 	pthread_mutex_unlock(&v->lock);
 	r->dying = 1;
 	if (r->inflight == 0) {
+		g->mem_bytes -= r->size;
 		region_unmap((uint32_t)g->nic_ctx, r);
 		return 0;
 	}
 	/* DMA still in flight: the last reclaim unmaps it (mediator.c). */
+	pthread_mutex_lock(&v->lock);
 	d = realloc(g->dying, (g->nb_dying + 1) * sizeof(*d));
+	pthread_mutex_unlock(&v->lock);
 	if (d == NULL) {
 		/* The reclaim still unmaps it; only teardown loses sight of it. */
 		snprintf(g->fault, sizeof(g->fault),
@@ -584,7 +647,11 @@ guest_teardown(struct vmm *v, struct guest *g, const char *why)
 	close(g->fd);
 	if (g->nic_ctx >= 0)
 		guest_stop(v, g);
+	/* Count from the maps themselves, not from the running total. */
 	claims = guest_claimed_lines(g);
+	if (claims != 0 || g->claimed_lines != 0)
+		GLOG(g, "teardown: claim maps hold %" PRIu64 " lines, running count %"
+		     PRIu64, claims, g->claimed_lines);
 	guest_counters_sum(v, g, &s);
 	for (i = 0; i < CDNA_ST_COUNT; i++)
 		if (i != CDNA_ST_ABORTED)

@@ -124,17 +124,20 @@ static void
 run(struct vmm *v)
 {
 	unsigned int iter = 0, idle = 0;
-	uint32_t i, bad;
+	uint32_t i;
 
 	while (!v->quit) {
 		unsigned int work = mediator_poll(v);
 
-		bad = membus_take_fault();
-		if (bad != 0) {
-			for (i = 0; i < v->opt.max_guests; i++)
-				if (v->guests[i] != NULL && v->guests[i]->id == bad)
-					guest_teardown(v, v->guests[i],
+		if (membus_take_fault()) {
+			for (i = 0; i < v->opt.max_guests; i++) {
+				struct guest *g = v->guests[i];
+
+				if (g != NULL && g->nic_ctx >= 0 &&
+				    cdna_nic_ctx_faulted(v->nic, (uint32_t)g->nic_ctx))
+					guest_teardown(v, g,
 						       "its memory vanished under DMA (file truncated: SIGBUS)");
+			}
 		}
 		idle = work ? 0 : idle + 1;
 		/* Sleep in epoll only when nothing moves; otherwise peek now and then. */

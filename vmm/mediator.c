@@ -118,12 +118,14 @@ dir_publish(struct mq_dir *d, uint32_t old_tail, uint32_t old_cmp)
 
 /* Rejects a chain's claims taken so far (validation failed midway). */
 static void
-tx_unclaim(struct cdna_dma_ref *ref, uint32_t n)
+tx_unclaim(struct guest *g, struct cdna_dma_ref *ref, uint32_t n)
 {
 	uint32_t i;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		cdna_claims_drop_tx(ref[i].reg->claims, ref[i].off, ref[i].len);
+		g->claimed_lines -= cdna_claims_span(ref[i].off, ref[i].len);
+	}
 }
 
 static unsigned int
@@ -157,11 +159,11 @@ mediate_tx(struct vmm *v, struct mqueue *mq)
 			if (n == budget)
 				goto out;	/* chain not fully posted yet */
 			seg[n] = d->req[(d->req_cons + n) & d->mask];
+			/* From here on only the private copy is read. */
+			rte_compiler_barrier();
 			n++;
 		} while ((seg[n - 1].flags & CDNA_REQ_F_MORE) &&
 			 n <= CDNA_MAX_SEGS);
-		/* From here on only the private copies are read. */
-		rte_compiler_barrier();
 
 		st = CDNA_ST_OK;
 		total = 0;
@@ -181,6 +183,8 @@ mediate_tx(struct vmm *v, struct mqueue *mq)
 				/* Claim now so a later segment sees this one. */
 				cdna_claims_take_tx(ref[i].reg->claims,
 						    ref[i].off, ref[i].len);
+				g->claimed_lines += cdna_claims_span(ref[i].off,
+								     ref[i].len);
 			}
 			if (st == CDNA_ST_OK && total < RTE_ETHER_HDR_LEN) {
 				st = CDNA_ST_BAD_LENGTH;
@@ -189,7 +193,7 @@ mediate_tx(struct vmm *v, struct mqueue *mq)
 		}
 		if (unlikely(st != CDNA_ST_OK)) {
 			/* A bad segment rejects the whole packet. */
-			tx_unclaim(ref, i);
+			tx_unclaim(g, ref, i);
 			for (i = 0; i < n; i++)
 				cmp_write(d, seg[i].cookie, 0, st);
 			g->ctr.reject[st]++;
@@ -237,6 +241,7 @@ mediate_rx(struct vmm *v, struct mqueue *mq)
 			continue;
 		}
 		cdna_claims_take_rx(ref.reg->claims, ref.off, ref.len);
+		g->claimed_lines += cdna_claims_span(ref.off, ref.len);
 		post_desc(v, mq, d, &ref, req.cookie, 0, CDNA_DIR_RX);
 	}
 	d->req_cons += k;
@@ -274,6 +279,7 @@ reclaim_dir(struct vmm *v, struct mqueue *mq, struct mq_dir *d, int is_rx)
 			cdna_claims_drop_rx(sl.reg->claims, sl.off, sl.len);
 		else
 			cdna_claims_drop_tx(sl.reg->claims, sl.off, sl.len);
+		g->claimed_lines -= cdna_claims_span(sl.off, sl.len);
 		if (unlikely(v->opt.audit))
 			audit_complete((uint32_t)g->nic_ctx, sl.reg->host + sl.off,
 				       is_rx ? CDNA_DIR_RX : CDNA_DIR_TX);

@@ -3,9 +3,9 @@
  * A guest can ftruncate() the file behind memory it registered; the next DMA
  * into that memory then raises SIGBUS in the mediator. The handler below
  * replaces the guest's whole mapping with anonymous zero pages (so the copy
- * in progress can finish), tells the NIC to abort that DMA, notes which guest
- * did it, and the main loop disconnects that guest. A SIGBUS anywhere else
- * is a real bug and crashes as usual.
+ * in progress can finish) and marks the guest's NIC context faulted, which
+ * aborts that DMA and every later one; the main loop then disconnects every
+ * faulted guest. A SIGBUS anywhere else is a real bug and crashes as usual.
  */
 #include <signal.h>
 #include <stdint.h>
@@ -18,14 +18,13 @@
 struct membus_range {
 	uintptr_t base;
 	uintptr_t end;
-	uint32_t guest_id;
 	uint32_t nic_ctx;
 };
 
 /* Changed only by the main lcore, which is also the only one doing DMA. */
 static struct membus_range *ranges;
 static size_t nb_ranges, cap_ranges;
-static volatile sig_atomic_t fault_guest;
+static volatile sig_atomic_t fault_seen;
 
 static void
 membus_handler(int sig, siginfo_t *si, void *uctx)
@@ -42,7 +41,7 @@ membus_handler(int sig, siginfo_t *si, void *uctx)
 				 MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS |
 				 MAP_NORESERVE, -1, 0) == MAP_FAILED)
 				break;
-			fault_guest = (sig_atomic_t)ranges[i].guest_id;
+			fault_seen = 1;
 			/* Aborts this DMA and every later one of the guest. */
 			cdna_nic_ctx_fault(vmm.nic, ranges[i].nic_ctx);
 			return;
@@ -65,7 +64,7 @@ membus_init(void)
 }
 
 void
-membus_add(const void *base, size_t len, uint32_t guest_id, uint32_t nic_ctx)
+membus_add(const void *base, size_t len, uint32_t nic_ctx)
 {
 	struct membus_range *n;
 
@@ -80,7 +79,6 @@ membus_add(const void *base, size_t len, uint32_t guest_id, uint32_t nic_ctx)
 	}
 	ranges[nb_ranges].base = (uintptr_t)base;
 	ranges[nb_ranges].end = (uintptr_t)base + len;
-	ranges[nb_ranges].guest_id = guest_id;
 	ranges[nb_ranges].nic_ctx = nic_ctx;
 	nb_ranges++;
 }
@@ -98,12 +96,15 @@ membus_del(const void *base)
 	}
 }
 
-/* The guest whose memory faulted since the last call, or 0. */
-uint32_t
+/*
+ * 1 if any guest's memory faulted since the last call; which ones the NIC
+ * knows (cdna_nic_ctx_faulted), however many there were.
+ */
+int
 membus_take_fault(void)
 {
-	uint32_t id = (uint32_t)fault_guest;
+	int seen = fault_seen;
 
-	fault_guest = 0;
-	return id;
+	fault_seen = 0;
+	return seen;
 }

@@ -23,6 +23,7 @@ usage(FILE *f)
 "  --pcap FILE          record every frame crossing the wire to FILE (libpcap)\n"
 "  --max-guests N       guests connected at once, 1..256 (default 16)\n"
 "  --max-regions N      memory regions per guest, 1..65536 (default 4096)\n"
+"  --max-guest-mem MIB  memory one guest may register, 1..1048576 MiB (default 16384)\n"
 "  --ring-min N         smallest ring a guest may ask for, power of two in 64..4096 (default 64)\n"
 "  --ring-max N         largest ring, power of two in 64..4096 (default 4096)\n"
 "  --burst N            descriptors per queue per poll, 1..64 (default 32)\n"
@@ -99,7 +100,7 @@ parse_uids(const char *s, struct vmm_opts *o)
 int
 vmm_parse_options(int argc, char **argv, struct vmm_opts *o)
 {
-	enum { O_SOCKET = 256, O_WIRE, O_PCAP, O_MAX_GUESTS, O_MAX_REGIONS,
+	enum { O_SOCKET = 256, O_WIRE, O_PCAP, O_MAX_GUESTS, O_MAX_REGIONS, O_MAX_MEM,
 	       O_RING_MIN, O_RING_MAX, O_BURST, O_ALLOW_UID, O_AUDIT, O_HELP };
 	static const struct option longopts[] = {
 		{ "socket", required_argument, NULL, O_SOCKET },
@@ -107,6 +108,7 @@ vmm_parse_options(int argc, char **argv, struct vmm_opts *o)
 		{ "pcap", required_argument, NULL, O_PCAP },
 		{ "max-guests", required_argument, NULL, O_MAX_GUESTS },
 		{ "max-regions", required_argument, NULL, O_MAX_REGIONS },
+		{ "max-guest-mem", required_argument, NULL, O_MAX_MEM },
 		{ "ring-min", required_argument, NULL, O_RING_MIN },
 		{ "ring-max", required_argument, NULL, O_RING_MAX },
 		{ "burst", required_argument, NULL, O_BURST },
@@ -116,6 +118,7 @@ vmm_parse_options(int argc, char **argv, struct vmm_opts *o)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sockaddr_un sun;
+	uint32_t mib = 16384;
 	int c, rc = 0;
 
 	memset(o, 0, sizeof(*o));
@@ -142,6 +145,9 @@ vmm_parse_options(int argc, char **argv, struct vmm_opts *o)
 			rc = parse_u32("max-regions", optarg, 1, 65536,
 				       &o->max_regions);
 			break;
+		case O_MAX_MEM:
+			rc = parse_u32("max-guest-mem", optarg, 1, 1048576, &mib);
+			break;
 		case O_RING_MIN: rc = parse_ring("ring-min", optarg, &o->ring_min); break;
 		case O_RING_MAX: rc = parse_ring("ring-max", optarg, &o->ring_max); break;
 		case O_BURST: rc = parse_u32("burst", optarg, 1, 64, &o->burst); break;
@@ -162,6 +168,8 @@ vmm_parse_options(int argc, char **argv, struct vmm_opts *o)
 	}
 	if (rc != 0)
 		return -1;
+	/* Bounds what one guest can make us map and shadow with claim maps. */
+	o->max_guest_mem = (uint64_t)mib << 20;
 	if (optind < argc) {
 		fprintf(stderr, "cdna-vmm: unexpected argument '%s' (see --help)\n",
 			argv[optind]);

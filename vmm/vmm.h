@@ -27,6 +27,7 @@ struct vmm_opts {
 	const char *pcap;
 	uint32_t max_guests;
 	uint32_t max_regions;
+	uint64_t max_guest_mem;		/* bytes one guest may register */
 	uint32_t ring_min;
 	uint32_t ring_max;
 	uint32_t burst;
@@ -93,6 +94,8 @@ struct guest {
 	uint32_t mtu;
 	int nic_ctx;			/* -1 until HELLO */
 	uint64_t inflight;		/* descriptors posted, not reclaimed */
+	uint64_t claimed_lines;		/* sum over in-flight DMA of lines claimed */
+	uint64_t mem_bytes;		/* registered, including dying regions */
 	struct cdna_region_table rt;
 	struct cdna_region **dying;	/* removed from rt, DMA still in flight */
 	uint32_t nb_dying;
@@ -158,9 +161,8 @@ void wire_pcap_close(void);
 
 /* membus.c: SIGBUS from guest memory truncated under the mediator. */
 int membus_init(void);
-void membus_add(const void *base, size_t len, uint32_t guest_id,
-		uint32_t nic_ctx);
+void membus_add(const void *base, size_t len, uint32_t nic_ctx);
 void membus_del(const void *base);
-uint32_t membus_take_fault(void);
+int membus_take_fault(void);
 
 #endif /* CDNA_VMM_H */

@@ -764,7 +764,7 @@ chain(struct env *e, int nseg, uint32_t seglen, int bad, int bad_flags,
 	frame = malloc(flen);
 	if (frame == NULL)
 		return -1;
-	seq = rg_frame_new(env_mac_unknown, R->mac, flen, !valid);
+	seq = rg_frame_new(env_mac_group, R->mac, flen, !valid);
 	rg_frame_build(seq, frame);
 	for (i = 0; i < nseg; i++) {
 		uint64_t a = base + (uint64_t)i * ((seglen + 4095u) & ~4095u);

@@ -27,7 +27,11 @@
 
 int rg_verbose;
 
-const uint8_t env_mac_unknown[6] = { 0x02, 0xee, 0xee, 0xee, 0xee, 0x01 };
+/*
+ * A group address nobody joined: the NIC floods it to the wire and to the
+ * promiscuous sink (unknown unicast from a guest reaches the wire only).
+ */
+const uint8_t env_mac_group[6] = { 0x03, 0xee, 0xee, 0xee, 0xee, 0x01 };
 
 static const char *const st_names[] = {
 	"OK", "BAD_ADDRESS", "INVALID_USE", "BAD_LENGTH", "BAD_FLAGS",

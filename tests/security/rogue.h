@@ -31,7 +31,7 @@ struct env {
 #define ENV_S_SLOTLEN	10240u
 
 /* MAC that no guest has: frames to it go to L (promiscuous) and the wire. */
-extern const uint8_t env_mac_unknown[6];
+extern const uint8_t env_mac_group[6];
 
 void env_pass(struct env *e, const char *name);
 void env_fail(struct env *e, const char *name, const char *fmt, ...)
