@@ -22,6 +22,7 @@ struct nic_ctx {
 	uint8_t mac[6];
 	int promisc;
 	int allmulti;
+	int spoof_check;
 	uint32_t mtu;
 	uint16_t nb_queues;
 	uint16_t next_rx_queue;	/* spreads RX over queues, round-robin */
@@ -147,6 +148,12 @@ cdna_nic_ctx_set_rxmode(struct cdna_nic *nic, uint32_t ctx, int promisc,
 {
 	nic->ctx[ctx].promisc = promisc;
 	nic->ctx[ctx].allmulti = allmulti;
+}
+
+void
+cdna_nic_ctx_set_spoof_check(struct cdna_nic *nic, uint32_t ctx, int on)
+{
+	nic->ctx[ctx].spoof_check = on;
 }
 
 void
@@ -496,6 +503,14 @@ nic_tx_one(struct cdna_nic *nic, uint32_t ci, uint16_t q,
 		return n;
 	}
 	m->pkt_len = m->data_len;
+	if (c->spoof_check && (m->data_len < RTE_ETHER_HDR_LEN ||
+	    memcmp(&rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->src_addr,
+		   c->mac, 6) != 0)) {
+		/* The DMA was done (statuses OK); the frame goes nowhere. */
+		c->st.tx_spoofed++;
+		rte_pktmbuf_free(m);
+		return n;
+	}
 	c->st.tx_pkts++;
 	c->st.tx_bytes += m->pkt_len;
 	*out = m;

@@ -63,6 +63,7 @@ struct cdna_nic_ctx_stats {
 	uint64_t rx_oversize;	/* frame larger than the next RX buffer */
 	uint64_t dma_fault;	/* address stage refused a DMA */
 	uint64_t tx_bad_chain;	/* TX chain longer than CDNA_MAX_FRAME_LEN */
+	uint64_t tx_spoofed;	/* TX frame dropped: source MAC not the context's */
 };
 
 struct cdna_nic_stats {
@@ -94,6 +95,8 @@ void cdna_nic_ctx_free(struct cdna_nic *nic, uint32_t ctx);
 
 void cdna_nic_ctx_set_mac(struct cdna_nic *nic, uint32_t ctx, const uint8_t mac[6]);
 void cdna_nic_ctx_set_rxmode(struct cdna_nic *nic, uint32_t ctx, int promisc, int allmulti);
+/* Spoof check: drop TX frames whose source MAC is not the context's. */
+void cdna_nic_ctx_set_spoof_check(struct cdna_nic *nic, uint32_t ctx, int on);
 void cdna_nic_ctx_set_mtu(struct cdna_nic *nic, uint32_t ctx, uint32_t mtu);
 const struct cdna_nic_ctx_stats *cdna_nic_ctx_stats(const struct cdna_nic *nic, uint32_t ctx);
 const struct cdna_nic_stats *cdna_nic_stats(const struct cdna_nic *nic);

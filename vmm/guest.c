@@ -99,6 +99,14 @@ on_hello(struct vmm *v, struct guest *g, const struct cdna_msg_hello *h,
 		memcpy(g->mac, h->mac, 6);
 	}
 	mac_str(g->mac, ms, sizeof(ms));
+	/*
+	 * Only locally administered addresses: a guest may not take the
+	 * burned-in MAC of a host or router on the wire and draw its traffic.
+	 */
+	if (!(g->mac[0] & 0x02)) {
+		GLOG(g, "HELLO refused: MAC %s is not locally administered", ms);
+		return -EPERM;
+	}
 	if (mac_in_use(v, g, g->mac)) {
 		GLOG(g, "HELLO refused: MAC %s is used by another guest", ms);
 		return -EADDRINUSE;
@@ -108,6 +116,7 @@ on_hello(struct vmm *v, struct guest *g, const struct cdna_msg_hello *h,
 		GLOG(g, "HELLO refused: no free NIC context (%d)", ctx);
 		return ctx;
 	}
+	cdna_nic_ctx_set_spoof_check(v->nic, (uint32_t)ctx, v->opt.spoof_check);
 	g->nic_ctx = ctx;
 	g->nb_queues = h->nb_queues;
 	g->mtu = RTE_ETHER_MTU;	/* the NIC context's default */
@@ -541,6 +550,10 @@ on_set_mac(struct vmm *v, struct guest *g, const uint8_t *mac)
 	char ms[20];
 
 	mac_str(mac, ms, sizeof(ms));
+	if (!(mac[0] & 0x02)) {
+		GLOG(g, "SET_MAC refused: %s is not locally administered", ms);
+		return -EPERM;
+	}
 	if (mac_in_use(v, g, mac)) {
 		GLOG(g, "SET_MAC refused: %s is used by another guest", ms);
 		return -EADDRINUSE;

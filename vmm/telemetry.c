@@ -92,6 +92,8 @@ tm_guest(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "rx_nobuf", s.rx_nobuf);
 	rte_tel_data_add_dict_u64(d, "rx_oversize", s.rx_oversize);
 	rte_tel_data_add_dict_u64(d, "ring_corrupt", s.ring_corrupt);
+	rte_tel_data_add_dict_u64(d, "tx_spoofed", g->nic_ctx < 0 ? 0 :
+		cdna_nic_ctx_stats(vmm.nic, (uint32_t)g->nic_ctx)->tx_spoofed);
 	/* The maintained count: the maps belong to the main lcore. */
 	rte_tel_data_add_dict_u64(d, "claims", g->claimed_lines);
 	rte_tel_data_add_dict_u64(d, "inflight", g->inflight);

@@ -34,6 +34,7 @@ struct vmm_opts {
 	uid_t allow_uid[VMM_MAX_UIDS];
 	unsigned int nb_allow_uid;
 	int audit;
+	int spoof_check;		/* drop TX frames with a foreign source MAC */
 };
 
 /* The mediator's own record of one descriptor it posted. */
