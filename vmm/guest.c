@@ -218,6 +218,17 @@ on_region_add(struct vmm *v, struct guest *g, const struct cdna_msg_region *m,
 		rc = -EBADF;
 		goto out;
 	}
+	/*
+	 * Only memory: F_GET_SEALS answers for shmem (memfd, tmpfs) and
+	 * hugetlbfs files alone. A disk, NFS or FUSE file could block the
+	 * data path in a page fault for as long as its server likes.
+	 */
+	if (fcntl(fd, F_GET_SEALS) < 0) {
+		GLOG(g, "REGION_ADD refused: fd is not memfd, tmpfs or hugetlbfs memory (%s)",
+		     strerror(errno));
+		rc = -EBADF;
+		goto out;
+	}
 	if (cdna_region_fits_file(m->fd_offset, m->size, (uint64_t)st.st_size) != 0) {
 		GLOG(g, "REGION_ADD refused: offset %" PRIu64 " + size %" PRIu64
 		     " exceeds the file's %" PRIu64 " bytes",
