@@ -9,7 +9,7 @@
  * that should not have, that no rejected frame left, and that the vmm's own
  * DMA audit counted no violation.
  *
- *   rogue GROUP     GROUP: addr use req ring ctrl ro trunc
+ *   rogue GROUP     GROUP: addr use req ring ctrl ro trunc policy
  *
  * Environment: CDNA_VMM = path of cdna-vmm. Exit 0 pass, 1 fail, 77 skip.
  */
@@ -339,6 +339,7 @@ static const struct {
 	{ "ctrl", group_ctrl },
 	{ "ro", group_ro },
 	{ "trunc", group_trunc },
+	{ "policy", group_policy },
 };
 
 static void
@@ -366,7 +367,7 @@ main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	signal(SIGPIPE, SIG_IGN);
 	if (argc != 2) {
-		fprintf(stderr, "usage: rogue addr|use|req|ring|ctrl|ro|trunc\n");
+		fprintf(stderr, "usage: rogue addr|use|req|ring|ctrl|ro|trunc|policy\n");
 		return 1;
 	}
 	for (i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)

@@ -64,6 +64,7 @@ int group_ring(struct env *e);
 int group_ctrl(struct env *e);
 int group_ro(struct env *e);
 int group_trunc(struct env *e);
+int group_policy(struct env *e);
 
 /* ---- table-driven data-path cases (cases_data.c) ---- */
 
