@@ -327,6 +327,19 @@ on_region_del(struct vmm *v, struct guest *g, const struct cdna_msg_region *m)
 		     m->guest_addr, m->size);
 		return -ENOENT;
 	}
+	if (r->inflight != 0) {
+		/*
+		 * DMA still in flight: the region moves to the dying list and
+		 * the last reclaim unmaps it (mediator.c). Make room first, so
+		 * it is never out of every list the alias check reads.
+		 */
+		d = realloc(g->dying, (g->nb_dying + 1) * sizeof(*d));
+		if (d == NULL) {
+			GLOG(g, "REGION_DEL refused: out of memory");
+			return -ENOMEM;
+		}
+		g->dying = d;
+	}
 	pthread_mutex_lock(&v->lock);
 	cdna_rt_remove(&g->rt, r);
 	pthread_mutex_unlock(&v->lock);
@@ -336,17 +349,6 @@ on_region_del(struct vmm *v, struct guest *g, const struct cdna_msg_region *m)
 		region_unmap((uint32_t)g->nic_ctx, r);
 		return 0;
 	}
-	/* DMA still in flight: the last reclaim unmaps it (mediator.c). */
-	pthread_mutex_lock(&v->lock);
-	d = realloc(g->dying, (g->nb_dying + 1) * sizeof(*d));
-	pthread_mutex_unlock(&v->lock);
-	if (d == NULL) {
-		/* The reclaim still unmaps it; only teardown loses sight of it. */
-		snprintf(g->fault, sizeof(g->fault),
-			 "out of memory tracking a removed region");
-		return -ENOMEM;
-	}
-	g->dying = d;
 	g->dying[g->nb_dying++] = r;
 	return 0;
 }
