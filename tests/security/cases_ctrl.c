@@ -9,6 +9,8 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
+#include <linux/magic.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
@@ -17,6 +19,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,7 +31,7 @@
 #define CMEM		(256u << 10)
 
 enum { FD_NONE, FD_MEM, FD_MEM_PIPE, FD_PIPE, FD_RDONLY, FD_DEVZERO,
-	FD_FLOOD, FD_SOCK };
+	FD_FLOOD, FD_SOCK, FD_DISK };
 enum { H_OK, H_MAGIC, H_VERSION0, H_VERSION2, H_REPLY, H_STATUS };
 enum { X_NEG, X_SUCCESS };
 
@@ -50,6 +53,39 @@ struct ccase {
 	uint8_t expect;
 	int (*fn)(struct cctx *c, char *why, size_t len);
 };
+
+/*
+ * An unlinked file of size bytes on a disk file system (not tmpfs or
+ * hugetlbfs, which are memory): the build directory, else /var/tmp.
+ */
+static int
+disk_file(size_t size, char *why, size_t len)
+{
+	static const char *const dirs[] = { ".", "/var/tmp" };
+	size_t i;
+
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		char path[PATH_MAX];
+		struct statfs sf;
+		int fd;
+
+		if (statfs(dirs[i], &sf) != 0 || sf.f_type == TMPFS_MAGIC ||
+		    sf.f_type == HUGETLBFS_MAGIC)
+			continue;
+		snprintf(path, sizeof(path), "%s/cdna-rogue-disk-XXXXXX", dirs[i]);
+		fd = mkostemp(path, O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		unlink(path);
+		if (ftruncate(fd, (off_t)size) != 0) {
+			close(fd);
+			continue;
+		}
+		return fd;
+	}
+	snprintf(why, len, "no disk-backed directory to make a file in");
+	return -1;
+}
 
 /* ---- payloads ---- */
 
@@ -386,6 +422,12 @@ run_row(struct cctx *c, const struct ccase *k, char *why, size_t len)
 			return -1;
 		nfds++;
 		break;
+	case FD_DISK:
+		fds[nfds] = disk_file(CMEM, why, len);
+		if (fds[nfds] < 0)
+			return -1;
+		nfds++;
+		break;
 	case FD_SOCK: {
 		int sv[2];
 
@@ -399,7 +441,8 @@ run_row(struct cctx *c, const struct ccase *k, char *why, size_t len)
 		break;
 	}
 	r = send_recv(c->g, &m, k->len < 0 ? (int)sizeof(m) : k->len, fds, nfds);
-	if (k->fds == FD_RDONLY || k->fds == FD_DEVZERO || k->fds == FD_SOCK)
+	if (k->fds == FD_RDONLY || k->fds == FD_DEVZERO || k->fds == FD_SOCK ||
+	    k->fds == FD_DISK)
 		close(fds[0]);
 	if (k->expect == X_NEG && r != RG_DISC && !(r < 0))
 		snprintf(why, len, "expected a negative status or a disconnect got %s",
@@ -652,6 +695,7 @@ static const struct ccase ctrl_cases[] = {
 	{ "region-fd-pipe", "REGION_ADD whose fd is a pipe", 1, CDNA_MSG_REGION_ADD, -1, H_OK, p_region, FD_PIPE, X_NEG, NULL },
 	{ "region-fd-socket", "REGION_ADD whose fd is a socket", 1, CDNA_MSG_REGION_ADD, -1, H_OK, p_region, FD_SOCK, X_NEG, NULL },
 	{ "region-fd-devzero", "REGION_ADD whose fd is /dev/zero", 1, CDNA_MSG_REGION_ADD, -1, H_OK, p_region, FD_DEVZERO, X_NEG, NULL },
+	{ "region-fd-disk-file", "REGION_ADD whose fd is a plain file on disk (not memory)", 1, CDNA_MSG_REGION_ADD, -1, H_OK, p_region, FD_DISK, X_NEG, NULL },
 	{ "region-fd-readonly", "REGION_ADD, DEV_WRITE, of a memfd reopened read-only", 1, CDNA_MSG_REGION_ADD, -1, H_OK, p_region, FD_RDONLY, X_NEG, NULL },
 	{ "region-larger-than-fd", "size twice the memfd's size", 1, CDNA_MSG_REGION_ADD, -1, H_OK, p_reg_big, FD_MEM, X_NEG, NULL },
 	{ "region-offset-past-end", "offset + size one page past the memfd's end", 1, CDNA_MSG_REGION_ADD, -1, H_OK, p_reg_off_past, FD_MEM, X_NEG, NULL },
