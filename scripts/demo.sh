@@ -175,6 +175,14 @@ else
 fi
 
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+printf '\nprocesses:\n'
+printf '  %s\n' "${IT_CMDS[@]}"
+printf '%s\n%s\n' "${summary1:-no summary}" "${summary2:-no summary}"
+printf 'vmm exit status: %s (net_null run), %s (net_pcap run)\n' \
+	"$rc1" "$VMM_RC"
+printf 'guest2 rx_nobuf (frames dropped for lack of a posted buffer): %s\n' "$nobuf"
+printf '  (guest 2 shares CPU 0 with guest 1: while it is descheduled its posted ring fills and the rest is dropped)\n'
+printf 'replay output on the wire: %s; rate over: %s\n' "$same" "$replay_clock"
 printf '\n'
 printf 'cdna demo, %s\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
 printf 'machine: %s CPUs, %s; kernel %s; DPDK %s\n' "$(nproc)" "${cpu:-unknown CPU}" \
@@ -187,12 +195,14 @@ printf '%-40s | %10s | %6s | %6s | %7s | %s | %s\n' scenario packets Mpps Gbit/s
 	"audit violations" "x base"
 printf '%s\n' "-----------------------------------------+------------+--------+--------+---------+------------------+-------"
 printf '%s\n' "${rows[@]}"
-printf '\n'
-printf 'guest2 rx_nobuf (frames dropped for lack of a posted buffer): %s\n' "$nobuf"
-printf '  (guest 2 shares CPU 0 with guest 1: while it is descheduled its posted ring fills and the rest is dropped)\n'
-printf 'replay output on the wire: %s; rate over: %s\n' "$same" "$replay_clock"
-printf 'vmm exit status: %s (net_null run), %s (net_pcap run)\n' \
-	"$rc1" "$VMM_RC"
-printf '%s\n%s\n' "${summary1:-no summary}" "${summary2:-no summary}"
-printf '\nprocesses:\n'
-printf '  %s\n' "${IT_CMDS[@]}"
+
+# The figures mean nothing if the data was wrong: say so in the exit status.
+case "$same" in
+identical*) ;;
+*) printf 'demo: the replayed frames came back different\n' >&2; exit 1 ;;
+esac
+if [ "$viol3" != 0 ] || [ "$rc1" != 0 ] || [ "$VMM_RC" != 0 ]; then
+	printf 'demo: audit violations (%s) or a vmm exit status (%s, %s) not 0\n' \
+		"$viol3" "$rc1" "$VMM_RC" >&2
+	exit 1
+fi
