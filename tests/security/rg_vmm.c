@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,21 +25,32 @@
 
 volatile pid_t rg_vmm_last_pid;
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 static void
 sleep_ms(int ms)
 {
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
 
 	nanosleep(&ts, NULL);
+}
+
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
+/* The EAL runtime directory of a vmm that has exited: nobody else uses it. */
+static void
+runtime_dir_remove(const char *prefix)
+{
+	char dir[128];
+
+	snprintf(dir, sizeof(dir), "/var/run/dpdk/%s", prefix);
+	nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
 }
 
 int
@@ -121,8 +133,8 @@ rg_vmm_start(struct rg_vmm *v)
 	}
 	v->pid = pid;
 	rg_vmm_last_pid = pid;
-	end = now_ms() + RG_START_MS;
-	while (now_ms() < end) {
+	end = rg_now_ms() + RG_START_MS;
+	while (rg_now_ms() < end) {
 		if (rg_log_find(v, "cdna-vmm: ready", line, sizeof(line), 0) == 0)
 			return 0;
 		if (!rg_vmm_alive(v))
@@ -181,8 +193,8 @@ rg_vmm_stop(struct rg_vmm *v)
 		return -1;
 	if (rg_vmm_alive(v)) {
 		kill(v->pid, SIGTERM);
-		end = now_ms() + RG_STOP_MS;
-		while (rg_vmm_alive(v) && now_ms() < end)
+		end = rg_now_ms() + RG_STOP_MS;
+		while (rg_vmm_alive(v) && rg_now_ms() < end)
 			sleep_ms(10);
 		if (rg_vmm_alive(v)) {
 			printf("FAIL vmm-stop: no exit %d s after SIGTERM\n",
@@ -194,6 +206,7 @@ rg_vmm_stop(struct rg_vmm *v)
 		}
 	}
 	v->pid = 0;
+	runtime_dir_remove(v->prefix);
 	rg_vmm_death(v, d, sizeof(d));
 	if (!WIFEXITED(v->wstatus) || WEXITSTATUS(v->wstatus) != 0) {
 		printf("FAIL vmm-exit: expected exit status 0 got %s\n", d);
@@ -225,7 +238,7 @@ int
 rg_log_find(const struct rg_vmm *v, const char *needle, char *out,
 	    size_t len, int ms)
 {
-	uint64_t end = now_ms() + (uint64_t)ms;
+	uint64_t end = rg_now_ms() + (uint64_t)ms;
 	char line[1024];
 	FILE *f;
 
@@ -242,7 +255,7 @@ rg_log_find(const struct rg_vmm *v, const char *needle, char *out,
 			}
 			fclose(f);
 		}
-		if (now_ms() >= end)
+		if (rg_now_ms() >= end)
 			return -ENOENT;
 		sleep_ms(10);
 	}
