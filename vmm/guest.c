@@ -16,11 +16,15 @@
 #include <unistd.h>
 
 #include <numa.h>
+#include <rte_cycles.h>
 #include <rte_ether.h>
 
 #include "cdna_ring.h"
 #include "claims.h"
 #include "vmm.h"
+
+/* A connection holds a guest slot; one that never says HELLO gives it back. */
+#define GUEST_HELLO_SECONDS	5
 
 #define GLOG(g, fmt, ...) \
 	printf("cdna-vmm: guest %u: " fmt "\n", (g)->id, ##__VA_ARGS__)
@@ -72,6 +76,8 @@ guest_new(struct vmm *v, int fd, pid_t pid, uid_t uid)
 	g->pid = pid;
 	g->uid = uid;
 	g->nic_ctx = -1;
+	g->hello_deadline = rte_get_timer_cycles() +
+		GUEST_HELLO_SECONDS * rte_get_timer_hz();
 	pthread_mutex_lock(&v->lock);
 	v->guests[slot] = g;
 	v->guests_seen++;
@@ -724,4 +730,20 @@ guest_teardown(struct vmm *v, struct guest *g, const char *why)
 	cdna_rt_fini(&g->rt);
 	free(g->dying);
 	free(g);
+}
+
+/* Disconnects every connection that let GUEST_HELLO_SECONDS pass without HELLO. */
+void
+guest_expire(struct vmm *v)
+{
+	uint64_t now = rte_get_timer_cycles();
+	uint32_t i;
+
+	for (i = 0; i < v->opt.max_guests; i++) {
+		struct guest *g = v->guests[i];
+
+		if (g != NULL && g->nb_queues == 0 && now > g->hello_deadline)
+			guest_teardown(v, g, "no HELLO within "
+				       RTE_STR(GUEST_HELLO_SECONDS) " s");
+	}
 }

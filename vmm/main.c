@@ -145,6 +145,8 @@ run(struct vmm *v)
 			control_poll(v, 1);
 		else if (++iter % CTRL_EVERY == 0)
 			control_poll(v, 0);
+		if (iter % (CTRL_EVERY * 64) == 0 || idle > 1024)
+			guest_expire(v);
 	}
 }
 

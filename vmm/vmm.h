@@ -102,6 +102,7 @@ struct guest {
 	uint32_t nb_dying;
 	struct mqueue q[CDNA_MAX_QUEUES];
 	struct guest_counters ctr;
+	uint64_t hello_deadline;	/* TSC: disconnect if no HELLO by then */
 	char fault[160];		/* set: disconnect at the next chance, why */
 };
 
@@ -139,6 +140,7 @@ void guest_counters_sum(const struct vmm *v, const struct guest *g,
 			struct cdna_msg_stats *out);
 uint64_t guest_claimed_lines(const struct guest *g);
 void guest_region_release(struct guest *g, struct cdna_region *r);
+void guest_expire(struct vmm *v);
 
 /* mediator.c: the data path. */
 unsigned int mediator_poll(struct vmm *v);
