@@ -13,6 +13,7 @@
  * --spoof-check, so that the default (no spoof check) is covered too.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -677,6 +678,41 @@ out:
 
 /* ---- MAC policy ---- */
 
+/*
+ * A connection that never says HELLO holds a guest slot; the vmm drops it
+ * after 5 s. Waits up to 8 s for the close, and checks the reason logged.
+ */
+static int
+hello_timeout(struct env *e, const struct dcase *c, char *why, size_t len)
+{
+	static const char needle[] = "disconnected: no HELLO within 5 s";
+	struct rg_guest *g = rg_guest_new("silent");
+	uint8_t buf[256];
+	uint64_t t0;
+	int base, n, nfds = 0;
+
+	if (g == NULL)
+		return -1;
+	base = rg_log_count(&e->v, needle);
+	if (rg_connect(g, e->v.sock) != 0) {
+		append(why, len, "connect failed");
+		rg_guest_close(g);
+		return -1;
+	}
+	t0 = rg_now_ms();
+	n = rg_recv_raw(g->sock, buf, sizeof(buf), NULL, &nfds, 8000);
+	if (n != 0)
+		append(why, len, "expected the vmm to close the silent connection got %d",
+		       n);
+	else if (rg_now_ms() - t0 < 4000)
+		append(why, len, "closed after %" PRIu64 " ms, before the 5 s grace",
+		       rg_now_ms() - t0);
+	else if (log_grew(e, needle, base, 500) < 1)
+		append(why, len, "expected a log line '%s' got none", needle);
+	rg_guest_close(g);
+	return why[0] != '\0' ? -1 : 0;
+}
+
 static int
 mac_hello_global(struct env *e, const struct dcase *c, char *why,
 		 size_t len)
@@ -1003,6 +1039,10 @@ static const struct dcase policy_cases[] = {
 	  "REGION_ADD of a 1 TiB sparse memfd, then the sender's STATS",
 	  "-ENOSPC within 1 s, logged; STATS answered within 1 s",
 	  NULL, budget_sparse, 0, { { 0 } } },
+	{ "hello-timeout",
+	  "connect and say nothing",
+	  "the vmm closes the connection after 5 s and logs why",
+	  NULL, hello_timeout, 0, { { 0 } } },
 	{ "mac-hello-global",
 	  "HELLO asking for 00:11:22:33:44:55 and a8:a1:59:00:00:01 (globally administered)",
 	  "-EPERM, logged 'not locally administered'; no guest connected with it",
