@@ -28,28 +28,6 @@
 
 struct rogue rogue;
 
-static void
-append(char *why, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void
-append(char *why, size_t len, const char *fmt, ...)
-{
-	size_t n = strlen(why);
-	va_list ap;
-
-	if (n + 3 >= len)
-		return;
-	if (n != 0) {
-		why[n++] = ';';
-		why[n++] = ' ';
-		why[n] = '\0';
-	}
-	va_start(ap, fmt);
-	vsnprintf(why + n, len - n, fmt, ap);
-	va_end(ap);
-}
-
 uint64_t
 rogue_addr(uint8_t where, int64_t off)
 {
@@ -205,12 +183,12 @@ run_specs(struct env *e, const struct dcase *c, char *why, size_t wlen)
 		if (!used[w])
 			continue;
 		if (G[w] == NULL) {
-			append(why, wlen, "rogue guest %d missing", w);
+			rg_append(why, wlen, "rogue guest %d missing", w);
 			return -1;
 		}
 		j = rg_stats(G[w], &before[w]);
 		if (j != 0) {
-			append(why, wlen, "STATS before: %s",
+			rg_append(why, wlen, "STATS before: %s",
 			       env_outcome(j, o, sizeof(o)));
 			return -1;
 		}
@@ -253,7 +231,7 @@ run_specs(struct env *e, const struct dcase *c, char *why, size_t wlen)
 			rq.reserved2 = s->res2;
 			cookie[i] = rg_post_raw(g, s->dir, &rq, s->expect);
 			if (cookie[i] == UINT32_MAX) {
-				append(why, wlen, "cannot post on %s", g->name);
+				rg_append(why, wlen, "cannot post on %s", g->name);
 				return -1;
 			}
 			g->rec[cookie[i]].seq = seq;
@@ -278,7 +256,7 @@ run_specs(struct env *e, const struct dcase *c, char *why, size_t wlen)
 			flen = RG_FRAME_MIN;
 		for (j = 0; j < nrx[w]; j++)
 			if (rg_send_frame(e->S, G[w]->mac, flen, 0) == 0)
-				append(why, wlen, "sender could not send");
+				rg_append(why, wlen, "sender could not send");
 	}
 	end = rg_now_ms() + 3000;
 	for (i = 0; i < c->nspec; i++) {
@@ -299,7 +277,7 @@ run_specs(struct env *e, const struct dcase *c, char *why, size_t wlen)
 		while (rg_frame_seen_count(seqs[i]) < want && rg_now_ms() < end)
 			rg_drain(5);
 		if (rg_frame_seen_count(seqs[i]) != want)
-			append(why, wlen, "TX #%d: expected its frame delivered %u times got %u",
+			rg_append(why, wlen, "TX #%d: expected its frame delivered %u times got %u",
 			       i, want, rg_frame_seen_count(seqs[i]));
 	}
 	for (i = 0; i < c->nspec; i++) {
@@ -309,7 +287,7 @@ run_specs(struct env *e, const struct dcase *c, char *why, size_t wlen)
 
 		if (s->expect == ANY || got == s->expect)
 			continue;
-		append(why, wlen, "%s%s #%d %s 0x%llx len %u: expected %s got %s",
+		rg_append(why, wlen, "%s%s #%d %s 0x%llx len %u: expected %s got %s",
 		       s->who ? "R2 " : "", dir_name(s->dir), i,
 		       s->where == W_ABS ? "addr" : "at",
 		       (unsigned long long)r->addr, s->len,
@@ -320,7 +298,7 @@ run_specs(struct env *e, const struct dcase *c, char *why, size_t wlen)
 			continue;
 		j = rg_stats(G[w], &after[w]);
 		if (j != 0) {
-			append(why, wlen, "%s: expected no disconnect got %s on STATS",
+			rg_append(why, wlen, "%s: expected no disconnect got %s on STATS",
 			       G[w]->name, env_outcome(j, o, sizeof(o)));
 			continue;
 		}
@@ -328,17 +306,17 @@ run_specs(struct env *e, const struct dcase *c, char *why, size_t wlen)
 			uint64_t d = after[w].reject[st] - before[w].reject[st];
 
 			if (any[w] ? d < exp_rej[w][st] : d != exp_rej[w][st])
-				append(why, wlen, "%s reject[%s]: expected delta %u got %llu",
+				rg_append(why, wlen, "%s reject[%s]: expected delta %u got %llu",
 				       G[w]->name, rg_st_name((uint16_t)st),
 				       exp_rej[w][st], (unsigned long long)d);
 		}
 		if (after[w].ring_corrupt != before[w].ring_corrupt)
-			append(why, wlen, "%s: expected no ring_corrupt got delta %llu",
+			rg_append(why, wlen, "%s: expected no ring_corrupt got delta %llu",
 			       G[w]->name,
 			       (unsigned long long)(after[w].ring_corrupt -
 						    before[w].ring_corrupt));
 		if (G[w]->nerr != 0) {
-			append(why, wlen, "%s: %s", G[w]->name, G[w]->err);
+			rg_append(why, wlen, "%s: %s", G[w]->name, G[w]->err);
 			G[w]->nerr = 0;
 		}
 	}
@@ -415,17 +393,17 @@ wire_rx(struct env *e, const struct dcase *c, char *why, size_t len)
 
 		rg_wait(R, ck[i], t < end ? (int)(end - t) : 0);
 		if (!r->done || r->status != rq[i].expect)
-			append(why, len, "RX #%u at 0x%llx len %u: expected %s got %s",
+			rg_append(why, len, "RX #%u at 0x%llx len %u: expected %s got %s",
 			       i, (unsigned long long)r->addr, r->len,
 			       rg_st_name(rq[i].expect),
 			       rg_st_name(r->done ? r->status : RG_ST_NONE));
 	}
 	for (s = 1; s <= 4; s++)
 		if (rg_frame_seen_count(s) != 1)
-			append(why, len, "wire frame %u: expected received once got %u",
+			rg_append(why, len, "wire frame %u: expected received once got %u",
 			       s, rg_frame_seen_count(s));
 	if (R->nerr != 0)
-		append(why, len, "%s", R->err);
+		rg_append(why, len, "%s", R->err);
 	return why[0] != '\0' ? -1 : 0;
 }
 
@@ -436,7 +414,7 @@ del_dl(struct env *e, const struct dcase *c, char *why, size_t len)
 	int r = rg_region_del(rogue.R, rogue_addr(W_DL, 0), LAY_DL_SZ);
 
 	if (r != 0) {
-		append(why, len, "REGION_DEL: expected status 0 got %s",
+		rg_append(why, len, "REGION_DEL: expected status 0 got %s",
 		       env_outcome(r, o, sizeof(o)));
 		return -1;
 	}
@@ -454,7 +432,7 @@ reuse_pre(struct env *e, const struct dcase *c, char *why, size_t len)
 	rg_send_frame(e->S, rogue.R->mac, 300, 0);
 	if (rg_wait(rogue.R, ck, RG_WAIT_MS) != 0 ||
 	    rogue.R->rec[ck].status != OK) {
-		append(why, len, "first RX: expected OK got %s",
+		rg_append(why, len, "first RX: expected OK got %s",
 		       rg_st_name(rogue.R->rec[ck].status));
 		return -1;
 	}
@@ -480,13 +458,13 @@ del_inflight(struct env *e, const struct dcase *c, char *why, size_t len)
 	rg_wait_consumed(R, RG_RX, RG_WAIT_MS);
 	rg_drain(10);
 	if (R->rec[ck].done) {
-		append(why, len, "in-flight RX: expected no completion yet got %s",
+		rg_append(why, len, "in-flight RX: expected no completion yet got %s",
 		       rg_st_name(R->rec[ck].status));
 		return -1;
 	}
 	r = rg_region_del(R, rogue_addr(W_DL, 0), LAY_DL_SZ);
 	if (r != 0 && r != -EBUSY) {
-		append(why, len, "REGION_DEL: expected 0 or -EBUSY got %s",
+		rg_append(why, len, "REGION_DEL: expected 0 or -EBUSY got %s",
 		       env_outcome(r, o, sizeof(o)));
 		return -1;
 	}
@@ -502,16 +480,16 @@ del_inflight(struct env *e, const struct dcase *c, char *why, size_t len)
 	rg_wait(R, ck2, RG_WAIT_MS);
 	if (!R->rec[ck].done || (R->rec[ck].status != OK &&
 				 R->rec[ck].status != CDNA_ST_ABORTED))
-		append(why, len, "in-flight RX: expected OK or ABORTED got %s",
+		rg_append(why, len, "in-flight RX: expected OK or ABORTED got %s",
 		       rg_st_name(R->rec[ck].done ? R->rec[ck].status :
 				  RG_ST_NONE));
 	if (!R->rec[ck2].done || R->rec[ck2].status != R->rec[ck2].expect)
-		append(why, len, "RX after REGION_DEL: expected %s got %s",
+		rg_append(why, len, "RX after REGION_DEL: expected %s got %s",
 		       rg_st_name(R->rec[ck2].expect),
 		       rg_st_name(R->rec[ck2].done ? R->rec[ck2].status :
 				  RG_ST_NONE));
 	if (R->nerr != 0)
-		append(why, len, "%s", R->err);
+		rg_append(why, len, "%s", R->err);
 	return why[0] != '\0' ? -1 : 0;
 }
 
@@ -533,7 +511,7 @@ die_inflight(struct env *e, const struct dcase *c, char *why, size_t len)
 		return -1;
 	r = rg_honest(g, e->v.sock, 256u << 10, NULL, 64);
 	if (r != 0) {
-		append(why, len, "set-up: %s", env_outcome(r, o, sizeof(o)));
+		rg_append(why, len, "set-up: %s", env_outcome(r, o, sizeof(o)));
 		return -1;
 	}
 	for (i = 0; i < 8; i++)
@@ -545,7 +523,7 @@ die_inflight(struct env *e, const struct dcase *c, char *why, size_t len)
 	/* Dies: no BYE, rings and memory simply dropped by the process. */
 	rg_guest_close(g);
 	if (rg_log_find(&e->v, needle, line, sizeof(line), RG_WAIT_MS) != 0) {
-		append(why, len, "expected a '%s' line got none", needle);
+		rg_append(why, len, "expected a '%s' line got none", needle);
 		return -1;
 	}
 	rg_note("%s", line);
@@ -553,7 +531,7 @@ die_inflight(struct env *e, const struct dcase *c, char *why, size_t len)
 		rg_send_frame(e->S, mac, 256, 0);
 	rg_drain(100);
 	if (strstr(line, "claims_after=0") == NULL)
-		append(why, len, "expected claims_after=0 in the disconnect line");
+		rg_append(why, len, "expected claims_after=0 in the disconnect line");
 	return why[0] != '\0' ? -1 : 0;
 }
 
@@ -571,17 +549,17 @@ oracle_selftest(struct env *e, const struct dcase *c, char *why, size_t len)
 	bad = rg_mem_verify(w, sizeof(w));
 	*p = old;
 	if (bad != 1)
-		append(why, len, "stray write: expected 1 byte found got %zu", bad);
+		rg_append(why, len, "stray write: expected 1 byte found got %zu", bad);
 	seq = rg_frame_new(rogue.R->mac, rogue.R->mac, sizeof(frame), 0);
 	rg_frame_build(seq, frame);
 	if (rg_frame_match(frame, sizeof(frame)) != seq)
-		append(why, len, "frame check rejects a good frame");
+		rg_append(why, len, "frame check rejects a good frame");
 	frame[100] ^= 1;
 	if (rg_frame_match(frame, sizeof(frame)) != 0)
-		append(why, len, "frame check accepts a corrupted frame");
+		rg_append(why, len, "frame check accepts a corrupted frame");
 	frame[100] ^= 1;
 	if (rg_frame_match(frame, sizeof(frame) - 1) != 0)
-		append(why, len, "frame check accepts a truncated frame");
+		rg_append(why, len, "frame check accepts a truncated frame");
 	return why[0] != '\0' ? -1 : 0;
 }
 
@@ -758,7 +736,7 @@ chain(struct env *e, int nseg, uint32_t seglen, int bad, int bad_flags,
 	int i;
 
 	if (rg_stats(R, &st0) != 0) {
-		append(why, len, "STATS failed");
+		rg_append(why, len, "STATS failed");
 		return -1;
 	}
 	frame = malloc(flen);
@@ -788,7 +766,7 @@ chain(struct env *e, int nseg, uint32_t seglen, int bad, int bad_flags,
 
 		rg_wait(R, ck[i], t < end ? (int)(end - t) : 0);
 		if (!r->done) {
-			append(why, len, "segment %d: expected a completion got none", i);
+			rg_append(why, len, "segment %d: expected a completion got none", i);
 			continue;
 		}
 		if (r->status == OK)
@@ -800,27 +778,27 @@ chain(struct env *e, int nseg, uint32_t seglen, int bad, int bad_flags,
 	}
 	if (valid) {
 		if (nok != (uint32_t)nseg)
-			append(why, len, "expected %d segments OK got %u", nseg, nok);
+			rg_append(why, len, "expected %d segments OK got %u", nseg, nok);
 		end = rg_now_ms() + 1500;
 		while (rg_frame_seen_count(seq) == 0 && rg_now_ms() < end)
 			rg_drain(5);
 		if (rg_frame_seen_count(seq) != 1)
-			append(why, len, "expected the %u-byte frame at the sink once got %u",
+			rg_append(why, len, "expected the %u-byte frame at the sink once got %u",
 			       flen, rg_frame_seen_count(seq));
 		env_wire_must(e, seq);
 	} else {
 		rg_drain(100);
 		if (nok != 0)
-			append(why, len, "expected no segment OK (whole packet rejected) got %u OK of %d",
+			rg_append(why, len, "expected no segment OK (whole packet rejected) got %u OK of %d",
 			       nok, nseg);
 		/* Too many segments is BAD_CHAIN; too many bytes may be BAD_LENGTH. */
 		if (bad < 0 && bad_flags < 0 && nchain == 0 && nlen == 0)
-			append(why, len, "expected BAD_CHAIN or BAD_LENGTH completions got none");
+			rg_append(why, len, "expected BAD_CHAIN or BAD_LENGTH completions got none");
 		if (nseg > (int)CDNA_MAX_SEGS && nchain == 0)
-			append(why, len, "expected BAD_CHAIN for %d segments got none", nseg);
+			rg_append(why, len, "expected BAD_CHAIN for %d segments got none", nseg);
 	}
 	if (rg_stats(R, &st1) != 0) {
-		append(why, len, "expected no disconnect got STATS failure");
+		rg_append(why, len, "expected no disconnect got STATS failure");
 	} else if (!valid) {
 		uint64_t d = 0;
 		int s;
@@ -828,13 +806,13 @@ chain(struct env *e, int nseg, uint32_t seglen, int bad, int bad_flags,
 		for (s = 1; s < (int)CDNA_ST_COUNT; s++)
 			d += st1.reject[s] - st0.reject[s];
 		if (d == 0)
-			append(why, len, "expected reject counters to move got no change");
+			rg_append(why, len, "expected reject counters to move got no change");
 	}
 	/* The mediator must resynchronise after a rejected chain. */
 	if (rg_ping(R, e->L, 200) != 0)
-		append(why, len, "expected a plain TX after the chain to arrive got none");
+		rg_append(why, len, "expected a plain TX after the chain to arrive got none");
 	if (R->nerr != 0)
-		append(why, len, "%s", R->err);
+		rg_append(why, len, "%s", R->err);
 	return why[0] != '\0' ? -1 : 0;
 }
 

@@ -60,28 +60,6 @@ static const uint8_t mac_wire_src[6] = { 0x02, 0x77, 0x77, 0x77, 0x77, 0x77 };
 static const uint8_t mac_foreign[6] = { 0x02, 0x66, 0x66, 0x66, 0x66, 0x01 };
 static const uint8_t mac_bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
-static void
-append(char *why, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void
-append(char *why, size_t len, const char *fmt, ...)
-{
-	size_t n = strlen(why);
-	va_list ap;
-
-	if (n + 3 >= len)
-		return;
-	if (n != 0) {
-		why[n++] = ';';
-		why[n++] = ' ';
-		why[n] = '\0';
-	}
-	va_start(ap, fmt);
-	vsnprintf(why + n, len - n, fmt, ap);
-	va_end(ap);
-}
-
 static uint64_t
 p_addr(uint64_t off)
 {
@@ -208,13 +186,13 @@ expect_status(struct rg_guest *g, uint32_t c, const char *what, char *why,
 	const struct rg_rec *r;
 
 	if (c == UINT32_MAX || c >= g->ncookie) {
-		append(why, len, "%s: could not post", what);
+		rg_append(why, len, "%s: could not post", what);
 		return;
 	}
 	rg_wait(g, c, RG_WAIT_MS);
 	r = &g->rec[c];
 	if (!r->done || r->status != r->expect)
-		append(why, len, "%s: expected %s got %s", what,
+		rg_append(why, len, "%s: expected %s got %s", what,
 		       rg_st_name(r->expect),
 		       rg_st_name(r->done ? r->status : RG_ST_NONE));
 }
@@ -336,12 +314,12 @@ alias_try(struct env *e, struct rg_guest *g, uint64_t gaddr, uint64_t size,
 	base = rg_log_count(&e->v, needle);
 	r = rg_region_add(g, gaddr, size, fd, off, CDNA_PERM_KNOWN);
 	if (!(r < 0))
-		append(why, len, "%s REGION_ADD at 0x%llx of file bytes [%llu, +%llu) P holds: expected a negative status got %s",
+		rg_append(why, len, "%s REGION_ADD at 0x%llx of file bytes [%llu, +%llu) P holds: expected a negative status got %s",
 		       g->name, (unsigned long long)gaddr,
 		       (unsigned long long)off, (unsigned long long)size,
 		       env_outcome(r, o, sizeof(o)));
 	else if (log_grew(e, needle, base, 500) < 1)
-		append(why, len, "expected a log line '...%s' got none", needle);
+		rg_append(why, len, "expected a log line '...%s' got none", needle);
 	c1 = post_rx(pol.P, p_addr(f), 2048, OK);
 	c2 = post_rx(g, gaddr + (f - off), 2048, BA);
 	expect_status(g, c2, "RX on the alias of an in-flight buffer", why, len);
@@ -378,7 +356,7 @@ alias_disjoint(struct env *e, const struct dcase *c, char *why, size_t len)
 	r = rg_region_add(pol.P, p_addr(off), sz, pol.pmem->fd, off,
 			  CDNA_PERM_KNOWN);
 	if (r != 0) {
-		append(why, len, "REGION_ADD of unregistered bytes of the same file: expected status 0 got %s",
+		rg_append(why, len, "REGION_ADD of unregistered bytes of the same file: expected status 0 got %s",
 		       env_outcome(r, o, sizeof(o)));
 		return -1;
 	}
@@ -387,7 +365,7 @@ alias_disjoint(struct env *e, const struct dcase *c, char *why, size_t len)
 	expect_status(pol.P, ck, "RX into the new region", why, len);
 	r = rg_region_del(pol.P, p_addr(off), sz);
 	if (r != 0)
-		append(why, len, "REGION_DEL: expected status 0 got %s",
+		rg_append(why, len, "REGION_DEL: expected status 0 got %s",
 		       env_outcome(r, o, sizeof(o)));
 	return why[0] != '\0' ? -1 : 0;
 }
@@ -412,26 +390,26 @@ alias_readd_inflight(struct env *e, const struct dcase *c, char *why,
 	c1 = post_rx(P, x, 2048, OK);
 	rg_drain(10);
 	if (P->rec[c1].done) {
-		append(why, len, "RX into X: expected it in flight got %s",
+		rg_append(why, len, "RX into X: expected it in flight got %s",
 		       rg_st_name(P->rec[c1].status));
 		return -1;
 	}
 	r = rg_region_del(P, x, P_X_SZ);
 	if (r != 0)
-		append(why, len, "REGION_DEL of X with an RX in flight: expected status 0 got %s",
+		rg_append(why, len, "REGION_DEL of X with an RX in flight: expected status 0 got %s",
 		       env_outcome(r, o, sizeof(o)));
 	base = rg_log_count(&e->v, needle);
 	r = rg_region_add(P, x, P_X_SZ, pol.pmem->fd, P_X_OFF, CDNA_PERM_KNOWN);
 	if (!(r < 0))
-		append(why, len, "REGION_ADD of X again, DMA in flight: expected a negative status got %s",
+		rg_append(why, len, "REGION_ADD of X again, DMA in flight: expected a negative status got %s",
 		       env_outcome(r, o, sizeof(o)));
 	r = rg_region_add(P, ALIAS_GADDR + 32u * M, P_X_SZ, pol.pmem->fd,
 			  P_X_OFF, CDNA_PERM_KNOWN);
 	if (!(r < 0))
-		append(why, len, "REGION_ADD of X's bytes at another address, DMA in flight: expected a negative status got %s",
+		rg_append(why, len, "REGION_ADD of X's bytes at another address, DMA in flight: expected a negative status got %s",
 		       env_outcome(r, o, sizeof(o)));
 	if (log_grew(e, needle, base, 500) < 2)
-		append(why, len, "expected two log lines '...%s' got %d", needle,
+		rg_append(why, len, "expected two log lines '...%s' got %d", needle,
 		       rg_log_count(&e->v, needle) - base);
 	/* The same bytes, through both names: neither may take a second RX. */
 	c2 = post_rx(P, x, 2048, BA);
@@ -446,7 +424,7 @@ alias_readd_inflight(struct env *e, const struct dcase *c, char *why,
 	/* Its DMA done and reclaimed, the bytes are free again. */
 	r = rg_region_add(P, x, P_X_SZ, pol.pmem->fd, P_X_OFF, CDNA_PERM_KNOWN);
 	if (r != 0) {
-		append(why, len, "REGION_ADD of X after the RX completed: expected status 0 got %s",
+		rg_append(why, len, "REGION_ADD of X after the RX completed: expected status 0 got %s",
 		       env_outcome(r, o, sizeof(o)));
 		return -1;
 	}
@@ -472,7 +450,7 @@ alias_other_guest(struct env *e, const struct dcase *c, char *why,
 	close(sv[0]);
 	close(sv[1]);
 	if (n != 1 || nfds != 1) {
-		append(why, len, "passing the memfd between the guests failed");
+		rg_append(why, len, "passing the memfd between the guests failed");
 		return -1;
 	}
 	/* P's region M, at the same address and at another one. */
@@ -482,7 +460,7 @@ alias_other_guest(struct env *e, const struct dcase *c, char *why,
 		  P_X_OFF + K, why, len);
 	close(fds[0]);
 	if (pol.Q->nerr != 0)
-		append(why, len, "Q: %s", pol.Q->err);
+		rg_append(why, len, "Q: %s", pol.Q->err);
 	return why[0] != '\0' ? -1 : 0;
 }
 
@@ -521,7 +499,7 @@ budget_guest(struct env *e, int big, char *why, size_t len)
 		r = rg_region_add(g, BUDGET_GADDR + half, half, big, half,
 				  CDNA_PERM_KNOWN);
 	if (r != 0) {
-		append(why, len, "registering %u MiB in two regions: expected status 0 got %s",
+		rg_append(why, len, "registering %u MiB in two regions: expected status 0 got %s",
 		       POL_MAX_MEM_MIB, env_outcome(r, o, sizeof(o)));
 		rg_guest_close(g);
 		return NULL;
@@ -536,12 +514,12 @@ budget_check(struct env *e, int r, const char *what, int base, char *why,
 	char o[64];
 
 	if (r != -ENOSPC) {
-		append(why, len, "%s: expected -ENOSPC got %s", what,
+		rg_append(why, len, "%s: expected -ENOSPC got %s", what,
 		       env_outcome(r, o, sizeof(o)));
 		return -1;
 	}
 	if (log_grew(e, "--max-guest-mem", base, 500) < 1) {
-		append(why, len, "%s: expected a log line naming --max-guest-mem got none",
+		rg_append(why, len, "%s: expected a log line naming --max-guest-mem got none",
 		       what);
 		return -1;
 	}
@@ -557,7 +535,7 @@ budget_sum(struct env *e, const struct dcase *c, char *why, size_t len)
 	int base;
 
 	if (big < 0 || small < 0) {
-		append(why, len, "memfd: %s", strerror(errno));
+		rg_append(why, len, "memfd: %s", strerror(errno));
 		goto out;
 	}
 	g = budget_guest(e, big, why, len);
@@ -589,7 +567,7 @@ budget_del(struct env *e, const struct dcase *c, char *why, size_t len)
 	int r, base;
 
 	if (big < 0 || small < 0) {
-		append(why, len, "memfd: %s", strerror(errno));
+		rg_append(why, len, "memfd: %s", strerror(errno));
 		goto out;
 	}
 	g = budget_guest(e, big, why, len);
@@ -599,7 +577,7 @@ budget_del(struct env *e, const struct dcase *c, char *why, size_t len)
 	if (r == 0)
 		r = rg_region_add(g, sg, 1u * M, small, 0, CDNA_PERM_KNOWN);
 	if (r != 0) {
-		append(why, len, "REGION_DEL of 32 MiB then REGION_ADD of 1 MiB: expected status 0 got %s",
+		rg_append(why, len, "REGION_DEL of 32 MiB then REGION_ADD of 1 MiB: expected status 0 got %s",
 		       env_outcome(r, o, sizeof(o)));
 		goto bye;
 	}
@@ -615,7 +593,7 @@ budget_del(struct env *e, const struct dcase *c, char *why, size_t len)
 		r = rg_region_add(g, BUDGET_GADDR + half, half, big, half,
 				  CDNA_PERM_KNOWN);
 	if (r != 0)
-		append(why, len, "REGION_DEL of 1 MiB then REGION_ADD of 32 MiB: expected status 0 got %s",
+		rg_append(why, len, "REGION_DEL of 1 MiB then REGION_ADD of 32 MiB: expected status 0 got %s",
 		       env_outcome(r, o, sizeof(o)));
 bye:
 	rg_simple(g, CDNA_MSG_BYE);
@@ -644,14 +622,14 @@ budget_sparse(struct env *e, const struct dcase *c, char *why, size_t len)
 	int r, base;
 
 	if (g == NULL || fd < 0) {
-		append(why, len, "1 TiB sparse memfd: %s", strerror(errno));
+		rg_append(why, len, "1 TiB sparse memfd: %s", strerror(errno));
 		goto out;
 	}
 	r = rg_connect(g, e->v.sock);
 	if (r == 0)
 		r = rg_hello(g, 1, NULL);
 	if (r != 0) {
-		append(why, len, "HELLO: %s", env_outcome(r, o, sizeof(o)));
+		rg_append(why, len, "HELLO: %s", env_outcome(r, o, sizeof(o)));
 		goto out;
 	}
 	base = rg_log_count(&e->v, "--max-guest-mem");
@@ -660,13 +638,13 @@ budget_sparse(struct env *e, const struct dcase *c, char *why, size_t len)
 	dt = rg_now_ms() - t0;
 	budget_check(e, r, "REGION_ADD of 1 TiB", base, why, len);
 	if (dt > 1000)
-		append(why, len, "REGION_ADD of 1 TiB: expected a reply within 1000 ms got %llu ms",
+		rg_append(why, len, "REGION_ADD of 1 TiB: expected a reply within 1000 ms got %llu ms",
 		       (unsigned long long)dt);
 	t0 = rg_now_ms();
 	r = rg_stats(e->S, &st);
 	dt = rg_now_ms() - t0;
 	if (r != 0 || dt > 1000)
-		append(why, len, "honest guest's STATS after it: expected status 0 within 1000 ms got %s in %llu ms",
+		rg_append(why, len, "honest guest's STATS after it: expected status 0 within 1000 ms got %s in %llu ms",
 		       env_outcome(r, o, sizeof(o)), (unsigned long long)dt);
 	rg_simple(g, CDNA_MSG_BYE);
 out:
@@ -695,20 +673,20 @@ hello_timeout(struct env *e, const struct dcase *c, char *why, size_t len)
 		return -1;
 	base = rg_log_count(&e->v, needle);
 	if (rg_connect(g, e->v.sock) != 0) {
-		append(why, len, "connect failed");
+		rg_append(why, len, "connect failed");
 		rg_guest_close(g);
 		return -1;
 	}
 	t0 = rg_now_ms();
 	n = rg_recv_raw(g->sock, buf, sizeof(buf), NULL, &nfds, 8000);
 	if (n != 0)
-		append(why, len, "expected the vmm to close the silent connection got %d",
+		rg_append(why, len, "expected the vmm to close the silent connection got %d",
 		       n);
 	else if (rg_now_ms() - t0 < 4000)
-		append(why, len, "closed after %" PRIu64 " ms, before the 5 s grace",
+		rg_append(why, len, "closed after %" PRIu64 " ms, before the 5 s grace",
 		       rg_now_ms() - t0);
 	else if (log_grew(e, needle, base, 500) < 1)
-		append(why, len, "expected a log line '%s' got none", needle);
+		rg_append(why, len, "expected a log line '%s' got none", needle);
 	rg_guest_close(g);
 	return why[0] != '\0' ? -1 : 0;
 }
@@ -739,14 +717,14 @@ mac_hello_global(struct env *e, const struct dcase *c, char *why,
 		if (r == 0)
 			r = rg_hello(g, 1, macs[i]);
 		if (r != -EPERM)
-			append(why, len, "HELLO with %s: expected -EPERM got %s",
+			rg_append(why, len, "HELLO with %s: expected -EPERM got %s",
 			       ms, env_outcome(r, o, sizeof(o)));
 		else if (log_grew(e, needle, base, 500) < 1)
-			append(why, len, "expected a log line '%s' got none",
+			rg_append(why, len, "expected a log line '%s' got none",
 			       needle);
 		snprintf(needle, sizeof(needle), "mac=%s", ms);
 		if (rg_log_count(&e->v, needle) != 0)
-			append(why, len, "expected no guest connected with %s got one",
+			rg_append(why, len, "expected no guest connected with %s got one",
 			       ms);
 		rg_guest_close(g);
 	}
@@ -768,7 +746,7 @@ mac_set_global(struct env *e, const struct dcase *c, char *why, size_t len)
 		return -1;
 	r = rg_honest(g, e->v.sock, 128u * K, NULL, 64);
 	if (r != 0) {
-		append(why, len, "set-up: %s", env_outcome(r, o, sizeof(o)));
+		rg_append(why, len, "set-up: %s", env_outcome(r, o, sizeof(o)));
 		goto out;
 	}
 	for (i = 0; i < 4; i++)
@@ -778,18 +756,18 @@ mac_set_global(struct env *e, const struct dcase *c, char *why, size_t len)
 	base = rg_log_count(&e->v, needle);
 	r = set_mac(g, gmac);
 	if (r != -EPERM)
-		append(why, len, "SET_MAC to 00:11:22:33:44:56: expected -EPERM got %s",
+		rg_append(why, len, "SET_MAC to 00:11:22:33:44:56: expected -EPERM got %s",
 		       env_outcome(r, o, sizeof(o)));
 	else if (log_grew(e, needle, base, 500) < 1)
-		append(why, len, "expected a log line '%s' got none", needle);
+		rg_append(why, len, "expected a log line '%s' got none", needle);
 	/* Frames for that MAC are not the guest's; its own MAC still is. */
 	seq = rg_send_frame(e->S, gmac, 200, 0);
 	if (rg_ping(e->S, g, 200) != 0)
-		append(why, len, "expected frames to the guest's own MAC to arrive got none");
+		rg_append(why, len, "expected frames to the guest's own MAC to arrive got none");
 	if (got_at(g, seq))
-		append(why, len, "expected the frame to 00:11:22:33:44:56 not at the guest got it");
+		rg_append(why, len, "expected the frame to 00:11:22:33:44:56 not at the guest got it");
 	if (g->nerr != 0)
-		append(why, len, "%s", g->err);
+		rg_append(why, len, "%s", g->err);
 	rg_simple(g, CDNA_MSG_BYE);
 out:
 	rg_guest_close(g);
@@ -809,25 +787,25 @@ mac_local_ok(struct env *e, const struct dcase *c, char *why, size_t len)
 		return -1;
 	r = rg_honest(g, e->v.sock, 128u * K, lmac, 64);
 	if (r != 0 || memcmp(g->mac, lmac, 6) != 0) {
-		append(why, len, "HELLO with 02:11:22:33:44:55: expected status 0 and that MAC got %s",
+		rg_append(why, len, "HELLO with 02:11:22:33:44:55: expected status 0 and that MAC got %s",
 		       env_outcome(r, o, sizeof(o)));
 		goto out;
 	}
 	post_rx(g, (uintptr_t)g->mem->va, 2048, OK);
 	if (rg_ping(e->S, g, 200) != 0)
-		append(why, len, "expected a frame to 02:11:22:33:44:55 to arrive got none");
+		rg_append(why, len, "expected a frame to 02:11:22:33:44:55 to arrive got none");
 	r = set_mac(g, lmac2);
 	if (r != 0) {
-		append(why, len, "SET_MAC to 06:11:22:33:44:57: expected status 0 got %s",
+		rg_append(why, len, "SET_MAC to 06:11:22:33:44:57: expected status 0 got %s",
 		       env_outcome(r, o, sizeof(o)));
 		goto bye;
 	}
 	memcpy(g->mac, lmac2, 6);
 	post_rx(g, (uintptr_t)g->mem->va + 4096u, 2048, OK);
 	if (rg_ping(e->S, g, 200) != 0)
-		append(why, len, "expected a frame to 06:11:22:33:44:57 to arrive got none");
+		rg_append(why, len, "expected a frame to 06:11:22:33:44:57 to arrive got none");
 	if (g->nerr != 0)
-		append(why, len, "%s", g->err);
+		rg_append(why, len, "%s", g->err);
 bye:
 	rg_simple(g, CDNA_MSG_BYE);
 out:
@@ -844,7 +822,7 @@ spoofed(struct env *e, struct rg_guest *g, uint64_t *v, char *why,
 	int r = telemetry_u64(e, g->id, "tx_spoofed", v);
 
 	if (r != 0)
-		append(why, len, "telemetry /cdna/guest,%u tx_spoofed: %s",
+		rg_append(why, len, "telemetry /cdna/guest,%u tx_spoofed: %s",
 		       g->id, strerror(-r));
 	return r;
 }
@@ -872,9 +850,9 @@ spoof_default(struct env *e, const struct dcase *c, char *why, size_t len)
 	seq = send_src(pol.B, pol.C->mac, mac_foreign, 200, 0, &ck);
 	expect_status(pol.B, ck, "TX with a foreign source MAC", why, len);
 	if (wait_at(pol.C, seq, RG_WAIT_MS) != 0)
-		append(why, len, "expected the frame at C (no --spoof-check) got none");
+		rg_append(why, len, "expected the frame at C (no --spoof-check) got none");
 	if (spoofed(e, pol.B, &s1, why, len) == 0 && s1 != s0)
-		append(why, len, "tx_spoofed: expected unchanged got delta %llu",
+		rg_append(why, len, "tx_spoofed: expected unchanged got delta %llu",
 		       (unsigned long long)(s1 - s0));
 	return why[0] != '\0' ? -1 : 0;
 }
@@ -901,7 +879,7 @@ spoof_foreign(struct env *e, const struct dcase *c, char *why, size_t len)
 			      "spoofed broadcast TX" : "spoofed unicast TX",
 			      why, len);
 		if (spoofed(e, pol.B, &s1, why, len) == 0 && s1 - s0 != 1)
-			append(why, len, "%s: expected tx_spoofed up by 1 got %llu -> %llu",
+			rg_append(why, len, "%s: expected tx_spoofed up by 1 got %llu -> %llu",
 			       i == 0 ? "broadcast" : "unicast to C",
 			       (unsigned long long)s0, (unsigned long long)s1);
 	}
@@ -909,14 +887,14 @@ spoof_foreign(struct env *e, const struct dcase *c, char *why, size_t len)
 	if (wait_at(pol.C, bar, RG_WAIT_MS) != 0 ||
 	    wait_at(e->L, bar, RG_WAIT_MS) != 0 ||
 	    wire_count(e, bar, 1, RG_WAIT_MS) != 1)
-		append(why, len, "own-source broadcast after them: expected at C, at L and on the wire once got %s, %s, %u",
+		rg_append(why, len, "own-source broadcast after them: expected at C, at L and on the wire once got %s, %s, %u",
 		       got_at(pol.C, bar) ? "C" : "not C",
 		       got_at(e->L, bar) ? "L" : "not L", wire_count(e, bar, 0, 0));
 	for (i = 0; i < 2; i++) {
 		uint32_t w = wire_count(e, seq[i], 0, 0);
 
 		if (rg_frame_seen_count(seq[i]) != 0 || w != 0)
-			append(why, len, "spoofed %s: expected at no guest and not on the wire got %u arrivals, %u on the wire",
+			rg_append(why, len, "spoofed %s: expected at no guest and not on the wire got %u arrivals, %u on the wire",
 			       i == 0 ? "broadcast" : "unicast",
 			       rg_frame_seen_count(seq[i]), w);
 	}
@@ -936,12 +914,12 @@ spoof_own(struct env *e, const struct dcase *c, char *why, size_t len)
 	expect_status(pol.B, ck[0], "TX to C", why, len);
 	expect_status(pol.B, ck[1], "TX to the wire", why, len);
 	if (wait_at(pol.C, seq[0], RG_WAIT_MS) != 0)
-		append(why, len, "expected the frame at C got none");
+		rg_append(why, len, "expected the frame at C got none");
 	if (wire_count(e, seq[1], 1, RG_WAIT_MS) != 1)
-		append(why, len, "expected the frame to an unknown MAC on the wire once got %u",
+		rg_append(why, len, "expected the frame to an unknown MAC on the wire once got %u",
 		       wire_count(e, seq[1], 0, 0));
 	if (spoofed(e, pol.B, &s1, why, len) == 0 && s1 != s0)
-		append(why, len, "tx_spoofed: expected unchanged got delta %llu",
+		rg_append(why, len, "tx_spoofed: expected unchanged got delta %llu",
 		       (unsigned long long)(s1 - s0));
 	return why[0] != '\0' ? -1 : 0;
 }
@@ -961,14 +939,14 @@ promisc_uu_guest(struct env *e, const struct dcase *c, char *why, size_t len)
 	uu = rg_send_frame(e->S, mac_unknown, 300, 0);
 	bar = rg_send_frame(e->S, mac_bcast, 300, 0);
 	if (wait_at(e->L, bar, RG_WAIT_MS) != 0)
-		append(why, len, "barrier broadcast: expected at L got none");
+		rg_append(why, len, "barrier broadcast: expected at L got none");
 	if (got_at(e->L, uu) || rg_frame_seen_count(uu) != 0)
-		append(why, len, "unknown unicast from S: expected at no guest got %u arrivals%s",
+		rg_append(why, len, "unknown unicast from S: expected at no guest got %u arrivals%s",
 		       rg_frame_seen_count(uu),
 		       got_at(e->L, uu) ? " (at promiscuous L)" : "");
 	w = wire_count(e, uu, 1, RG_WAIT_MS);
 	if (w != 1)
-		append(why, len, "unknown unicast from S: expected on the wire once got %u",
+		rg_append(why, len, "unknown unicast from S: expected on the wire once got %u",
 		       w);
 	return why[0] != '\0' ? -1 : 0;
 }
@@ -980,10 +958,10 @@ promisc_bcast_guest(struct env *e, const struct dcase *c, char *why,
 	uint32_t b = rg_send_frame(e->S, mac_bcast, 300, 0), w;
 
 	if (wait_at(e->L, b, RG_WAIT_MS) != 0)
-		append(why, len, "broadcast from S: expected at promiscuous L got none");
+		rg_append(why, len, "broadcast from S: expected at promiscuous L got none");
 	w = wire_count(e, b, 1, RG_WAIT_MS);
 	if (w != 1)
-		append(why, len, "broadcast from S: expected on the wire once got %u",
+		rg_append(why, len, "broadcast from S: expected on the wire once got %u",
 		       w);
 	return why[0] != '\0' ? -1 : 0;
 }
@@ -995,13 +973,13 @@ promisc_uu_wire(struct env *e, const struct dcase *c, char *why, size_t len)
 	uint32_t w;
 
 	if (wait_at(e->L, pol.wire_uu, RG_WAIT_MS) != 0)
-		append(why, len, "unknown unicast from the wire: expected at promiscuous L got none");
+		rg_append(why, len, "unknown unicast from the wire: expected at promiscuous L got none");
 	if (rg_frame_seen_count(pol.wire_uu) != 1)
-		append(why, len, "unknown unicast from the wire: expected one arrival (L) got %u",
+		rg_append(why, len, "unknown unicast from the wire: expected one arrival (L) got %u",
 		       rg_frame_seen_count(pol.wire_uu));
 	w = wire_count(e, pol.wire_uu, 0, 0);
 	if (w != 0)
-		append(why, len, "unknown unicast from the wire: expected never sent back to the wire got %u",
+		rg_append(why, len, "unknown unicast from the wire: expected never sent back to the wire got %u",
 		       w);
 	return why[0] != '\0' ? -1 : 0;
 }

@@ -248,6 +248,8 @@ extern struct rg_guest *rg_guests[RG_MAX_GUESTS];
 extern int rg_zero_frames_ok;
 
 uint64_t rg_now_ms(void);
+void rg_append(char *why, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* ---- reporting (rogue.c) ---- */
 

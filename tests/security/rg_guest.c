@@ -23,6 +23,25 @@
 struct rg_guest *rg_guests[RG_MAX_GUESTS];
 int rg_zero_frames_ok;
 
+/* Appends "; <formatted>" to the reason why (or starts it), never past len. */
+void
+rg_append(char *why, size_t len, const char *fmt, ...)
+{
+	size_t n = strlen(why);
+	va_list ap;
+
+	if (n + 3 >= len)
+		return;
+	if (n != 0) {
+		why[n++] = ';';
+		why[n++] = ' ';
+		why[n] = '\0';
+	}
+	va_start(ap, fmt);
+	vsnprintf(why + n, len - n, fmt, ap);
+	va_end(ap);
+}
+
 /* Milliseconds on the monotonic clock: every wait in the tests is bounded by it. */
 uint64_t
 rg_now_ms(void)
