@@ -29,6 +29,21 @@
 #define GLOG(g, fmt, ...) \
 	printf("cdna-vmm: guest %u: " fmt "\n", (g)->id, ##__VA_ARGS__)
 
+/*
+ * A refused request is logged with its reason, up to GUEST_REFUSALS_LOGGED
+ * per guest: a guest cannot flood the log by repeating a bad request. The
+ * reply still carries the error every time.
+ */
+#define GUEST_REFUSALS_LOGGED	64
+#define GREFUSE(g, fmt, ...) do {					\
+	if ((g)->refusals < GUEST_REFUSALS_LOGGED)			\
+		GLOG(g, fmt, ##__VA_ARGS__);				\
+	else if ((g)->refusals == GUEST_REFUSALS_LOGGED)		\
+		GLOG(g, "more than %d requests refused: no more logged",\
+		     GUEST_REFUSALS_LOGGED);				\
+	(g)->refusals++;						\
+} while (0)
+
 static int
 mac_in_use(const struct vmm *v, const struct guest *self, const uint8_t *mac)
 {
@@ -110,16 +125,16 @@ on_hello(struct vmm *v, struct guest *g, const struct cdna_msg_hello *h,
 	 * burned-in MAC of a host or router on the wire and draw its traffic.
 	 */
 	if (!(g->mac[0] & 0x02)) {
-		GLOG(g, "HELLO refused: MAC %s is not locally administered", ms);
+		GREFUSE(g, "HELLO refused: MAC %s is not locally administered", ms);
 		return -EPERM;
 	}
 	if (mac_in_use(v, g, g->mac)) {
-		GLOG(g, "HELLO refused: MAC %s is used by another guest", ms);
+		GREFUSE(g, "HELLO refused: MAC %s is used by another guest", ms);
 		return -EADDRINUSE;
 	}
 	ctx = cdna_nic_ctx_alloc(v->nic, g->mac, h->nb_queues, NULL, NULL);
 	if (ctx < 0) {
-		GLOG(g, "HELLO refused: no free NIC context (%d)", ctx);
+		GREFUSE(g, "HELLO refused: no free NIC context (%d)", ctx);
 		return ctx;
 	}
 	cdna_nic_ctx_set_spoof_check(v->nic, (uint32_t)ctx, v->opt.spoof_check);
@@ -214,12 +229,12 @@ on_region_add(struct vmm *v, struct guest *g, const struct cdna_msg_region *m,
 
 	if (fstat(fd, &st) != 0) {
 		rc = -errno;
-		GLOG(g, "REGION_ADD refused: fstat of its fd: %s", strerror(errno));
+		GREFUSE(g, "REGION_ADD refused: fstat of its fd: %s", strerror(errno));
 		goto out;
 	}
 	/* Only plain files (memfd, hugetlbfs): never a device or a socket. */
 	if (!S_ISREG(st.st_mode)) {
-		GLOG(g, "REGION_ADD refused: fd is not a regular file (mode 0%o)",
+		GREFUSE(g, "REGION_ADD refused: fd is not a regular file (mode 0%o)",
 		     (unsigned int)st.st_mode);
 		rc = -EBADF;
 		goto out;
@@ -230,13 +245,13 @@ on_region_add(struct vmm *v, struct guest *g, const struct cdna_msg_region *m,
 	 * data path in a page fault for as long as its server likes.
 	 */
 	if (fcntl(fd, F_GET_SEALS) < 0) {
-		GLOG(g, "REGION_ADD refused: fd is not memfd, tmpfs or hugetlbfs memory (%s)",
+		GREFUSE(g, "REGION_ADD refused: fd is not memfd, tmpfs or hugetlbfs memory (%s)",
 		     strerror(errno));
 		rc = -EBADF;
 		goto out;
 	}
 	if (cdna_region_fits_file(m->fd_offset, m->size, (uint64_t)st.st_size) != 0) {
-		GLOG(g, "REGION_ADD refused: offset %" PRIu64 " + size %" PRIu64
+		GREFUSE(g, "REGION_ADD refused: offset %" PRIu64 " + size %" PRIu64
 		     " exceeds the file's %" PRIu64 " bytes",
 		     m->fd_offset, m->size, (uint64_t)st.st_size);
 		rc = -ERANGE;
@@ -244,7 +259,7 @@ on_region_add(struct vmm *v, struct guest *g, const struct cdna_msg_region *m,
 	}
 	holder = backing_in_use(v, st.st_dev, st.st_ino, m->fd_offset, m->size);
 	if (holder != 0) {
-		GLOG(g, "REGION_ADD refused: bytes [%" PRIu64 ", +%" PRIu64
+		GREFUSE(g, "REGION_ADD refused: bytes [%" PRIu64 ", +%" PRIu64
 		     ") of its file are already registered by guest %u",
 		     m->fd_offset, m->size, holder);
 		rc = -EBUSY;
@@ -252,14 +267,14 @@ on_region_add(struct vmm *v, struct guest *g, const struct cdna_msg_region *m,
 	}
 	/* Overflow-safe: mem_bytes never exceeds max_guest_mem. */
 	if (m->size > v->opt.max_guest_mem - g->mem_bytes) {
-		GLOG(g, "REGION_ADD refused: %" PRIu64 " more bytes would exceed"
+		GREFUSE(g, "REGION_ADD refused: %" PRIu64 " more bytes would exceed"
 		     " --max-guest-mem (%" PRIu64 " MiB, %" PRIu64 " registered)",
 		     m->size, v->opt.max_guest_mem >> 20, g->mem_bytes);
 		rc = -ENOSPC;
 		goto out;
 	}
 	if (g->rt.n >= v->opt.max_regions) {
-		GLOG(g, "REGION_ADD refused: --max-regions %u reached",
+		GREFUSE(g, "REGION_ADD refused: --max-regions %u reached",
 		     v->opt.max_regions);
 		rc = -ENOSPC;
 		goto out;
@@ -271,7 +286,7 @@ on_region_add(struct vmm *v, struct guest *g, const struct cdna_msg_region *m,
 	p = mmap(NULL, m->size, prot, MAP_SHARED, fd, (off_t)m->fd_offset);
 	if (p == MAP_FAILED) {
 		rc = -errno;
-		GLOG(g, "REGION_ADD refused: mmap of %" PRIu64 " bytes at offset %"
+		GREFUSE(g, "REGION_ADD refused: mmap of %" PRIu64 " bytes at offset %"
 		     PRIu64 ": %s", m->size, m->fd_offset, strerror(errno));
 		goto out;
 	}
@@ -282,7 +297,7 @@ on_region_add(struct vmm *v, struct guest *g, const struct cdna_msg_region *m,
 		if (r != NULL)
 			free(r);
 		munmap(p, m->size);
-		GLOG(g, "REGION_ADD refused: out of memory for %" PRIu64 " bytes",
+		GREFUSE(g, "REGION_ADD refused: out of memory for %" PRIu64 " bytes",
 		     m->size);
 		rc = -ENOMEM;
 		goto out;
@@ -300,7 +315,7 @@ on_region_add(struct vmm *v, struct guest *g, const struct cdna_msg_region *m,
 	rc = cdna_rt_insert(&g->rt, r);
 	pthread_mutex_unlock(&v->lock);
 	if (rc != 0) {
-		GLOG(g, "REGION_ADD refused: [0x%" PRIx64 ", +%" PRIu64 ") %s",
+		GREFUSE(g, "REGION_ADD refused: [0x%" PRIx64 ", +%" PRIu64 ") %s",
 		     m->guest_addr, m->size,
 		     rc == -EEXIST ? "overlaps a registered region" :
 		     rc == -ENOSPC ? "exceeds --max-regions" : "is invalid");
@@ -329,7 +344,7 @@ on_region_del(struct vmm *v, struct guest *g, const struct cdna_msg_region *m)
 
 	r = cdna_rt_find_exact(&g->rt, m->guest_addr, m->size);
 	if (r == NULL) {
-		GLOG(g, "REGION_DEL refused: no region [0x%" PRIx64 ", +%" PRIu64 ")",
+		GREFUSE(g, "REGION_DEL refused: no region [0x%" PRIx64 ", +%" PRIu64 ")",
 		     m->guest_addr, m->size);
 		return -ENOENT;
 	}
@@ -341,7 +356,7 @@ on_region_del(struct vmm *v, struct guest *g, const struct cdna_msg_region *m)
 		 */
 		d = realloc(g->dying, (g->nb_dying + 1) * sizeof(*d));
 		if (d == NULL) {
-			GLOG(g, "REGION_DEL refused: out of memory");
+			GREFUSE(g, "REGION_DEL refused: out of memory");
 			return -ENOMEM;
 		}
 		g->dying = d;
@@ -427,11 +442,11 @@ on_queue_create(struct vmm *v, struct guest *g, const struct cdna_msg_queue *m,
 	int req_fd, cmp_fd, rc;
 
 	if (g->started) {
-		GLOG(g, "QUEUE_CREATE %u refused: port is started", m->queue_id);
+		GREFUSE(g, "QUEUE_CREATE %u refused: port is started", m->queue_id);
 		return -EBUSY;
 	}
 	if (mq->created) {
-		GLOG(g, "QUEUE_CREATE %u refused: queue exists", m->queue_id);
+		GREFUSE(g, "QUEUE_CREATE %u refused: queue exists", m->queue_id);
 		return -EEXIST;
 	}
 	mq->req_len = cdna_req_area_size(m->tx_size, m->rx_size);
@@ -519,11 +534,11 @@ on_queue_destroy(struct vmm *v, struct guest *g, uint16_t qid)
 	struct mqueue *mq = &g->q[qid];
 
 	if (!mq->created) {
-		GLOG(g, "QUEUE_DESTROY %u refused: no such queue", qid);
+		GREFUSE(g, "QUEUE_DESTROY %u refused: no such queue", qid);
 		return -ENOENT;
 	}
 	if (g->started) {
-		GLOG(g, "QUEUE_DESTROY %u refused: port is started", qid);
+		GREFUSE(g, "QUEUE_DESTROY %u refused: port is started", qid);
 		return -EBUSY;
 	}
 	/* Stopped: nothing is in flight, but drain is cheap and certain. */
@@ -545,7 +560,7 @@ on_start(struct vmm *v, struct guest *g)
 		}
 	}
 	if (n == 0) {
-		GLOG(g, "START refused: no queue created");
+		GREFUSE(g, "START refused: no queue created");
 		return -ENOENT;
 	}
 	g->started = 1;
@@ -570,11 +585,11 @@ on_set_mac(struct vmm *v, struct guest *g, const uint8_t *mac)
 
 	mac_str(mac, ms, sizeof(ms));
 	if (!(mac[0] & 0x02)) {
-		GLOG(g, "SET_MAC refused: %s is not locally administered", ms);
+		GREFUSE(g, "SET_MAC refused: %s is not locally administered", ms);
 		return -EPERM;
 	}
 	if (mac_in_use(v, g, mac)) {
-		GLOG(g, "SET_MAC refused: %s is used by another guest", ms);
+		GREFUSE(g, "SET_MAC refused: %s is used by another guest", ms);
 		return -EADDRINUSE;
 	}
 	memcpy(g->mac, mac, 6);

@@ -103,6 +103,7 @@ struct guest {
 	struct mqueue q[CDNA_MAX_QUEUES];
 	struct guest_counters ctr;
 	uint64_t hello_deadline;	/* TSC: disconnect if no HELLO by then */
+	uint32_t refusals;		/* control requests refused so far */
 	char fault[160];		/* set: disconnect at the next chance, why */
 };
 
