@@ -105,15 +105,18 @@ post_desc(struct vmm *v, struct mqueue *mq, struct mq_dir *d,
 	d->nic_tail++;
 }
 
+/* Publishes only what moved: an idle queue dirties no shared line. */
 static inline void
-dir_publish(struct mq_dir *d, uint32_t old_tail, uint32_t old_cmp)
+dir_publish(struct mq_dir *d, uint32_t old_tail, uint32_t old_cmp,
+	    uint32_t old_cons)
 {
 	/* Descriptors before the doorbell; completions before their index. */
 	if (d->nic_tail != old_tail)
 		cdna_store_release(&d->nic->tail, d->nic_tail);
 	if (d->cmp_prod_v != old_cmp)
 		cdna_store_release(d->cmp_prod, d->cmp_prod_v);
-	cdna_store_release(d->req_cons_pub, d->req_cons);
+	if (d->req_cons != old_cons)
+		cdna_store_release(d->req_cons_pub, d->req_cons);
 }
 
 /* Rejects a chain's claims taken so far (validation failed midway). */
@@ -136,6 +139,7 @@ mediate_tx(struct vmm *v, struct mqueue *mq)
 	struct cdna_req seg[CDNA_MAX_SEGS + 1];
 	struct cdna_dma_ref ref[CDNA_MAX_SEGS + 1];
 	uint32_t old_tail = d->nic_tail, old_cmp = d->cmp_prod_v;
+	uint32_t old_cons = d->req_cons;
 	unsigned int pkts = 0;
 	int64_t budget = dir_budget(v, mq, d, "tx");
 	uint32_t n, i, total;
@@ -211,7 +215,7 @@ mediate_tx(struct vmm *v, struct mqueue *mq)
 		pkts++;
 	}
 out:
-	dir_publish(d, old_tail, old_cmp);
+	dir_publish(d, old_tail, old_cmp, old_cons);
 	return pkts;
 }
 
@@ -221,6 +225,7 @@ mediate_rx(struct vmm *v, struct mqueue *mq)
 	struct mq_dir *d = &mq->rx;
 	struct guest *g = mq->g;
 	uint32_t old_tail = d->nic_tail, old_cmp = d->cmp_prod_v;
+	uint32_t old_cons = d->req_cons;
 	int64_t budget = dir_budget(v, mq, d, "rx");
 	unsigned int k;
 
@@ -245,7 +250,7 @@ mediate_rx(struct vmm *v, struct mqueue *mq)
 		post_desc(v, mq, d, &ref, req.cookie, 0, CDNA_DIR_RX);
 	}
 	d->req_cons += k;
-	dir_publish(d, old_tail, old_cmp);
+	dir_publish(d, old_tail, old_cmp, old_cons);
 	return k;
 }
 
