@@ -100,6 +100,24 @@ audit_dma(void *arg, uint32_t ctx, uint16_t queue, const void *host,
 			  "not a posted buffer");
 }
 
+/* Room for one more element in an array of n used out of *cap. */
+static int
+grow(void **arr, size_t *cap, size_t n, size_t elem)
+{
+	size_t c;
+	void *p;
+
+	if (n < *cap)
+		return 0;
+	c = *cap ? *cap * 2 : 64;
+	p = realloc(*arr, c * elem);
+	if (p == NULL)
+		return -1;
+	*arr = p;
+	*cap = c;
+	return 0;
+}
+
 int
 audit_init(struct vmm *v)
 {
@@ -113,16 +131,9 @@ audit_region_add(uint32_t ctx, const void *host, uint64_t size, uint32_t perm)
 {
 	if (!au.on)
 		return;
-	if (au.nr == au.capr) {
-		size_t cap = au.capr ? au.capr * 2 : 64;
-		struct audit_range *n = realloc(au.r, cap * sizeof(*n));
-
-		if (n == NULL) {
-			violation("out of memory recording a region");
-			return;
-		}
-		au.r = n;
-		au.capr = cap;
+	if (grow((void **)&au.r, &au.capr, au.nr, sizeof(*au.r)) != 0) {
+		violation("out of memory recording a region");
+		return;
 	}
 	au.r[au.nr].ctx = ctx;
 	au.r[au.nr].perm = perm;
@@ -174,16 +185,9 @@ audit_post(uint32_t ctx, const void *host, uint32_t len, int dir)
 				  ctx, dir == CDNA_DIR_RX ? "RX" : "TX", host, len,
 				  p->dir == CDNA_DIR_RX ? "RX" : "TX");
 	}
-	if (au.np == au.capp) {
-		size_t cap = au.capp ? au.capp * 2 : 1024;
-		struct audit_post *n = realloc(au.p, cap * sizeof(*n));
-
-		if (n == NULL) {
-			violation("out of memory recording a post");
-			return;
-		}
-		au.p = n;
-		au.capp = cap;
+	if (grow((void **)&au.p, &au.capp, au.np, sizeof(*au.p)) != 0) {
+		violation("out of memory recording a post");
+		return;
 	}
 	au.p[au.np].ctx = ctx;
 	au.p[au.np].dir = dir;
