@@ -8,6 +8,7 @@
 #ifndef CDNA_TEST_CHECK_H
 #define CDNA_TEST_CHECK_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 static unsigned int cases;
@@ -33,5 +34,18 @@ static unsigned int failed;
 			(long long)w_);					\
 	}								\
 } while (0)
+
+/* xorshift64: the same sequence every run, so a failure replays. */
+static inline uint64_t
+test_rng(uint64_t *state)
+{
+	uint64_t x = *state;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	*state = x;
+	return x;
+}
 
 #endif /* CDNA_TEST_CHECK_H */

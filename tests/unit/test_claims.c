@@ -239,18 +239,6 @@ struct claim {
 
 static uint64_t rng_state = 0x243f6a8885a308d3ull;
 
-static uint64_t
-rng(void)
-{
-	uint64_t x = rng_state;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	rng_state = x;
-	return x;
-}
-
 /* Line-rounded byte span of a claim, clipped to the region. */
 static void
 model_span(uint64_t off, uint32_t len, uint64_t *lo, uint64_t *hi)
@@ -277,7 +265,7 @@ test_random_model(void)
 		return;
 	}
 	for (op = 0; op < RAND_OPS && bad < 10; op++) {
-		uint64_t r = rng();
+		uint64_t r = test_rng(&rng_state);
 		/*
 		 * Phases of 5000 operations: mixed, then piling readers on a
 		 * few hot lines until they saturate, then mostly draining.

@@ -231,18 +231,6 @@ test_find_remove(void)
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 
-static uint64_t
-rng(void)
-{
-	uint64_t x = rng_state;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	rng_state = x;
-	return x;
-}
-
 #define BIG	10000u
 
 static void
@@ -269,7 +257,7 @@ test_large(void)
 		order[i] = i;
 	}
 	for (i = BIG - 1; i > 0; i--) {
-		uint32_t j = (uint32_t)(rng() % (i + 1)), t = order[i];
+		uint32_t j = (uint32_t)(test_rng(&rng_state) % (i + 1)), t = order[i];
 
 		order[i] = order[j];
 		order[j] = t;
