@@ -12,13 +12,14 @@
 #include <rte_mbuf.h>
 
 #include "cdna_ring.h"
+#include "dma_guard.h"
 #include "nic.h"
 
 #define NIC_BURST_MAX	64u
 
 struct nic_ctx {
 	int in_use;
-	volatile int faulted;	/* memory gone: abort every DMA */
+	int faulted;		/* memory gone: abort every DMA */
 	uint8_t mac[6];
 	int promisc;
 	int allmulti;
@@ -36,6 +37,7 @@ struct nic_ctx {
 struct cdna_nic {
 	struct cdna_nic_config cfg;
 	uint32_t next_ctx;	/* round-robin start for TX service */
+	uint32_t new_faults;	/* contexts faulted since the last take */
 	cdna_nic_audit_fn audit;
 	void *audit_arg;
 	struct cdna_nic_stats st;
@@ -50,6 +52,36 @@ nic_xlate(struct nic_ctx *c, uint64_t addr, uint32_t len, int dir)
 	if (c->xlate == NULL)
 		return (void *)(uintptr_t)addr;	/* "host" stage: already translated */
 	return c->xlate(c->xlate_arg, addr, len, dir);
+}
+
+/*
+ * The context's memory vanished under a DMA (its owner truncated the file):
+ * that DMA and every later one of the context end in CDNA_ST_DMA_FAULT, and
+ * the driver learns of it from cdna_nic_take_faults().
+ */
+static void __rte_noinline
+nic_ctx_mark_faulted(struct cdna_nic *nic, struct nic_ctx *c)
+{
+	if (!c->faulted) {
+		c->faulted = 1;
+		nic->new_faults++;
+	}
+}
+
+/* Copies frame m into guest memory at dst, segment by segment. 0 or -EFAULT. */
+static inline int
+nic_dma_to(uint8_t *dst, const struct rte_mbuf *m)
+{
+	uint32_t off = 0;
+
+	for (; m != NULL; m = m->next) {
+		if (unlikely(cdna_dma_copy(dst + off,
+					   rte_pktmbuf_mtod(m, const void *),
+					   m->data_len, dst + off) != 0))
+			return -EFAULT;
+		off += m->data_len;
+	}
+	return 0;
 }
 
 static inline void
@@ -177,7 +209,16 @@ cdna_nic_stats(const struct cdna_nic *nic)
 void
 cdna_nic_ctx_fault(struct cdna_nic *nic, uint32_t ctx)
 {
-	nic->ctx[ctx].faulted = 1;
+	nic_ctx_mark_faulted(nic, &nic->ctx[ctx]);
+}
+
+uint32_t
+cdna_nic_take_faults(struct cdna_nic *nic)
+{
+	uint32_t n = nic->new_faults;
+
+	nic->new_faults = 0;
+	return n;
 }
 
 int
@@ -278,7 +319,6 @@ nic_deliver(struct cdna_nic *nic, uint32_t ci, const struct rte_mbuf *m)
 	const struct cdna_nic_desc *d;
 	uint32_t head, tail, len = m->pkt_len;
 	uint16_t i, q = 0;
-	const void *src;
 	uint8_t *dst;
 
 	/* Spread frames over the context's active queues. */
@@ -319,13 +359,9 @@ nic_deliver(struct cdna_nic *nic, uint32_t ci, const struct rte_mbuf *m)
 	}
 	if (nic->audit != NULL)
 		nic->audit(nic->audit_arg, ci, q, dst, len, CDNA_NIC_DIR_RX);
-	/* rte_pktmbuf_read copies only when the frame is segmented. */
-	src = rte_pktmbuf_read(m, 0, len, dst);
-	if (src != dst)
-		rte_memcpy(dst, src, len);
-	rte_compiler_barrier();	/* a fault during the copy is seen below */
-	if (unlikely(c->faulted)) {
+	if (unlikely(nic_dma_to(dst, m) != 0)) {
 		c->st.dma_fault++;
+		nic_ctx_mark_faulted(nic, c);
 		nic_status(r, d->tag, 0, CDNA_ST_DMA_FAULT);
 		r->head.val = head + 1;
 		return;
@@ -484,15 +520,15 @@ nic_tx_one(struct cdna_nic *nic, uint32_t ci, uint16_t q,
 				if (nic->audit != NULL)
 					nic->audit(nic->audit_arg, ci, q, src,
 						   d->len, CDNA_NIC_DIR_TX);
-				rte_memcpy(rte_pktmbuf_mtod_offset(m, void *,
-						m->data_len), src, d->len);
-				/* A fault during the copy is seen below. */
-				rte_compiler_barrier();
-				m->data_len = (uint16_t)(m->data_len + d->len);
-				if (unlikely(c->faulted)) {
+				if (unlikely(cdna_dma_copy(
+						rte_pktmbuf_mtod_offset(m, void *,
+							m->data_len),
+						src, d->len, src) != 0)) {
 					c->st.dma_fault++;
+					nic_ctx_mark_faulted(nic, c);
 					dst_st = st = CDNA_ST_DMA_FAULT;
 				}
+				m->data_len = (uint16_t)(m->data_len + d->len);
 			}
 		}
 		nic_status(r, d->tag, dst_st == CDNA_ST_OK ? d->len : 0,

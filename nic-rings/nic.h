@@ -115,12 +115,15 @@ void cdna_nic_queue_flush(struct cdna_nic *nic, uint32_t ctx, uint16_t q);
 void cdna_nic_queue_destroy(struct cdna_nic *nic, uint32_t ctx, uint16_t q);
 
 /*
- * Marks ctx's memory as gone (its owner truncated it under DMA): every DMA of
- * ctx from now on, including one in progress, ends with CDNA_ST_DMA_FAULT.
- * A single store: safe to call from a signal handler on the polling lcore.
+ * A context is faulted when its memory vanished under a DMA (its owner
+ * truncated the file: see dma_guard.h); the NIC marks it itself. Every DMA
+ * of a faulted context ends with CDNA_ST_DMA_FAULT. cdna_nic_ctx_fault()
+ * marks one by hand (the driver's own reasons, tests).
  */
 void cdna_nic_ctx_fault(struct cdna_nic *nic, uint32_t ctx);
 int cdna_nic_ctx_faulted(const struct cdna_nic *nic, uint32_t ctx);
+/* Contexts newly faulted since the last call: 0 means none to look for. */
+uint32_t cdna_nic_take_faults(struct cdna_nic *nic);
 
 void cdna_nic_set_audit(struct cdna_nic *nic, cdna_nic_audit_fn fn, void *arg);
 

@@ -7,7 +7,8 @@
  * registered range of that context with the right permission, and inside a
  * buffer posted for that direction; an RX buffer may not overlap any other
  * posted buffer. Anything else is a violation: counted, and the first few
- * printed. Slow on purpose (linear scans): it is a test instrument.
+ * printed. Regions are found by binary search (a guest may hold thousands);
+ * posts by linear scans, kept simple on purpose: it is a test instrument.
  */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -62,6 +63,27 @@ violation(const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * Index of the range with the largest base <= a, or au.nr if none. The
+ * ranges are kept sorted by base and never overlap: each is a mapping of
+ * its own in this process, whichever context it belongs to.
+ */
+static size_t
+range_at(uintptr_t a)
+{
+	size_t lo = 0, hi = au.nr;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (au.r[mid].base <= a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo == 0 ? au.nr : lo - 1;
+}
+
 static void
 audit_dma(void *arg, uint32_t ctx, uint16_t queue, const void *host,
 	  uint32_t len, int dir)
@@ -74,15 +96,13 @@ audit_dma(void *arg, uint32_t ctx, uint16_t queue, const void *host,
 
 	(void)arg;
 	au.dma++;
-	for (i = 0; i < au.nr; i++) {
+	i = range_at(a);
+	if (i < au.nr) {
 		const struct audit_range *r = &au.r[i];
 
 		/* a < end first: end - a must not wrap. */
-		if (r->ctx == ctx && a >= r->base && a < r->end &&
-		    len <= r->end - a && (r->perm & need)) {
-			owned = 1;
-			break;
-		}
+		owned = r->ctx == ctx && a >= r->base && a < r->end &&
+			len <= r->end - a && (r->perm & need);
 	}
 	for (i = 0; i < au.np; i++) {
 		const struct audit_post *p = &au.p[i];
@@ -129,41 +149,46 @@ audit_init(struct vmm *v)
 void
 audit_region_add(uint32_t ctx, const void *host, uint64_t size, uint32_t perm)
 {
+	size_t i;
+
 	if (!au.on)
 		return;
 	if (grow((void **)&au.r, &au.capr, au.nr, sizeof(*au.r)) != 0) {
 		violation("out of memory recording a region");
 		return;
 	}
-	au.r[au.nr].ctx = ctx;
-	au.r[au.nr].perm = perm;
-	au.r[au.nr].base = (uintptr_t)host;
-	au.r[au.nr].end = (uintptr_t)host + size;
+	i = range_at((uintptr_t)host);
+	i = i == au.nr ? 0 : i + 1;	/* after the last base below it */
+	memmove(&au.r[i + 1], &au.r[i], (au.nr - i) * sizeof(*au.r));
+	au.r[i].ctx = ctx;
+	au.r[i].perm = perm;
+	au.r[i].base = (uintptr_t)host;
+	au.r[i].end = (uintptr_t)host + size;
 	au.nr++;
 }
 
 void
 audit_region_del(uint32_t ctx, const void *host)
 {
-	size_t i;
+	struct audit_range *r;
+	size_t i, j;
 
 	if (!au.on)
 		return;
-	for (i = 0; i < au.nr; i++) {
-		struct audit_range *r = &au.r[i];
-		size_t j;
-
-		if (r->ctx != ctx || r->base != (uintptr_t)host)
-			continue;
-		/* Unmapping memory with a buffer still posted is a violation. */
-		for (j = 0; j < au.np; j++)
-			if (au.p[j].ctx == ctx && au.p[j].base < r->end &&
-			    au.p[j].end > r->base)
-				violation("ctx %u region %p unmapped with a buffer in flight",
-					  ctx, host);
-		au.r[i] = au.r[--au.nr];
+	i = range_at((uintptr_t)host);
+	if (i == au.nr || au.r[i].base != (uintptr_t)host || au.r[i].ctx != ctx) {
+		violation("ctx %u region %p removed but never added", ctx, host);
 		return;
 	}
+	r = &au.r[i];
+	/* Unmapping memory with a buffer still posted is a violation. */
+	for (j = 0; j < au.np; j++)
+		if (au.p[j].ctx == ctx && au.p[j].base < r->end &&
+		    au.p[j].end > r->base)
+			violation("ctx %u region %p unmapped with a buffer in flight",
+				  ctx, host);
+	memmove(&au.r[i], &au.r[i + 1], (au.nr - i - 1) * sizeof(*au.r));
+	au.nr--;
 }
 
 void

@@ -89,14 +89,14 @@ control_accept(struct vmm *v)
 	if (fd < 0)
 		return;
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
-		printf("cdna-vmm: refused a guest: SO_PEERCRED: %s\n",
-		       strerror(errno));
+		vlog_uid((uid_t)-1, "refused a guest: SO_PEERCRED: %s",
+			 strerror(errno));
 		close(fd);
 		return;
 	}
 	if (!uid_allowed(v, cred.uid)) {
-		printf("cdna-vmm: refused a guest: pid %d uid %u not in --allow-uid\n",
-		       (int)cred.pid, (unsigned int)cred.uid);
+		vlog_uid(cred.uid, "refused a guest: pid %d uid %u not in --allow-uid",
+			 (int)cred.pid, (unsigned int)cred.uid);
 		close(fd);
 		return;
 	}
@@ -197,6 +197,18 @@ control_guest_readable(struct vmm *v, struct guest *g)
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
+		/*
+		 * recvmsg() returns 0 both at the peer's close and for an
+		 * empty message; only the latter can carry fds.
+		 */
+		if (fd >= 0)
+			close(fd);
+		if (n == 0 && nfds > 0) {
+			snprintf(why, sizeof(why),
+				 "protocol: empty message carrying %d fds", nfds);
+			guest_teardown(v, g, why);
+			return;
+		}
 		guest_teardown(v, g, n == 0 ? "closed the control socket" :
 			       "control socket error");
 		return;

@@ -13,7 +13,10 @@
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
+
+#include <linux/magic.h>
 
 #include <numa.h>
 #include <rte_cycles.h>
@@ -21,28 +24,12 @@
 
 #include "cdna_ring.h"
 #include "claims.h"
+#include "guest_mem.h"
 #include "vmm.h"
 
 /* A connection holds a guest slot; one that never says HELLO gives it back. */
 #define GUEST_HELLO_SECONDS	5
 
-#define GLOG(g, fmt, ...) \
-	printf("cdna-vmm: guest %u: " fmt "\n", (g)->id, ##__VA_ARGS__)
-
-/*
- * A refused request is logged with its reason, up to GUEST_REFUSALS_LOGGED
- * per guest: a guest cannot flood the log by repeating a bad request. The
- * reply still carries the error every time.
- */
-#define GUEST_REFUSALS_LOGGED	64
-#define GREFUSE(g, fmt, ...) do {					\
-	if ((g)->refusals < GUEST_REFUSALS_LOGGED)			\
-		GLOG(g, fmt, ##__VA_ARGS__);				\
-	else if ((g)->refusals == GUEST_REFUSALS_LOGGED)		\
-		GLOG(g, "more than %d requests refused: no more logged",\
-		     GUEST_REFUSALS_LOGGED);				\
-	(g)->refusals++;						\
-} while (0)
 
 static int
 mac_in_use(const struct vmm *v, const struct guest *self, const uint8_t *mac)
@@ -57,6 +44,30 @@ mac_in_use(const struct vmm *v, const struct guest *self, const uint8_t *mac)
 			return 1;
 	}
 	return 0;
+}
+
+/*
+ * Locally administered, 02:cd:<guest id>. Any guest may choose an address in
+ * that range too, so an address a guest already holds is skipped: choosing
+ * the next guest's address must not deny it its HELLO. At most max_guests
+ * addresses are held, so a free one is found within max_guests + 1 tries.
+ */
+static void
+mac_assign(const struct vmm *v, struct guest *g)
+{
+	uint32_t k, n;
+
+	for (k = 0; k <= v->opt.max_guests; k++) {
+		n = g->id + k;
+		g->mac[0] = 0x02;
+		g->mac[1] = 0xcd;
+		g->mac[2] = (uint8_t)(n >> 24);
+		g->mac[3] = (uint8_t)(n >> 16);
+		g->mac[4] = (uint8_t)(n >> 8);
+		g->mac[5] = (uint8_t)n;
+		if (!mac_in_use(v, g, g->mac))
+			return;
+	}
 }
 
 static void
@@ -76,13 +87,13 @@ guest_new(struct vmm *v, int fd, pid_t pid, uid_t uid)
 		if (v->guests[slot] == NULL)
 			break;
 	if (slot == v->opt.max_guests) {
-		printf("cdna-vmm: refused guest pid %d: --max-guests %u reached\n",
-		       (int)pid, v->opt.max_guests);
+		vlog_uid(uid, "refused guest pid %d: --max-guests %u reached",
+			 (int)pid, v->opt.max_guests);
 		return NULL;
 	}
 	g = calloc(1, sizeof(*g));
 	if (g == NULL || cdna_rt_init(&g->rt, v->opt.max_regions) != 0) {
-		printf("cdna-vmm: refused guest pid %d: out of memory\n", (int)pid);
+		vlog_uid(uid, "refused guest pid %d: out of memory", (int)pid);
 		free(g);
 		return NULL;
 	}
@@ -109,13 +120,7 @@ on_hello(struct vmm *v, struct guest *g, const struct cdna_msg_hello *h,
 	int ctx;
 
 	if (memcmp(h->mac, zero, 6) == 0) {
-		/* Locally administered, unique per guest id. */
-		g->mac[0] = 0x02;
-		g->mac[1] = 0xcd;
-		g->mac[2] = (uint8_t)(g->id >> 24);
-		g->mac[3] = (uint8_t)(g->id >> 16);
-		g->mac[4] = (uint8_t)(g->id >> 8);
-		g->mac[5] = (uint8_t)g->id;
+		mac_assign(v, g);
 	} else {
 		memcpy(g->mac, h->mac, 6);
 	}
@@ -125,16 +130,16 @@ on_hello(struct vmm *v, struct guest *g, const struct cdna_msg_hello *h,
 	 * burned-in MAC of a host or router on the wire and draw its traffic.
 	 */
 	if (!(g->mac[0] & 0x02)) {
-		GREFUSE(g, "HELLO refused: MAC %s is not locally administered", ms);
+		GLOG(g, "HELLO refused: MAC %s is not locally administered", ms);
 		return -EPERM;
 	}
 	if (mac_in_use(v, g, g->mac)) {
-		GREFUSE(g, "HELLO refused: MAC %s is used by another guest", ms);
+		GLOG(g, "HELLO refused: MAC %s is used by another guest", ms);
 		return -EADDRINUSE;
 	}
 	ctx = cdna_nic_ctx_alloc(v->nic, g->mac, h->nb_queues, NULL, NULL);
 	if (ctx < 0) {
-		GREFUSE(g, "HELLO refused: no free NIC context (%d)", ctx);
+		GLOG(g, "HELLO refused: no free NIC context (%d)", ctx);
 		return ctx;
 	}
 	cdna_nic_ctx_set_spoof_check(v->nic, (uint32_t)ctx, v->opt.spoof_check);
@@ -148,229 +153,8 @@ on_hello(struct vmm *v, struct guest *g, const struct cdna_msg_hello *h,
 	r->max_queues = CDNA_MAX_QUEUES;
 	memcpy(r->mac, g->mac, 6);
 	r->max_frame_len = CDNA_MAX_FRAME_LEN;
-	printf("cdna-vmm: guest %u connected pid=%d uid=%u mac=%s queues=%u\n",
-	       g->id, (int)g->pid, (unsigned int)g->uid, ms, g->nb_queues);
-	return 0;
-}
-
-static void
-region_unmap(uint32_t ctx, struct cdna_region *r)
-{
-	audit_region_del(ctx, r->host);
-	membus_del(r->map_base);
-	munmap(r->map_base, r->map_len);
-	free(r->claims);
-	free(r);
-}
-
-/* Drops a region whose last DMA completed, or that never had one. */
-void
-guest_region_release(struct guest *g, struct cdna_region *r)
-{
-	uint32_t i;
-
-	for (i = 0; i < g->nb_dying; i++) {
-		if (g->dying[i] == r) {
-			g->dying[i] = g->dying[--g->nb_dying];
-			break;
-		}
-	}
-	g->mem_bytes -= r->size;
-	region_unmap((uint32_t)g->nic_ctx, r);
-}
-
-static const struct cdna_region *
-backing_overlap(const struct cdna_region *r, uint64_t dev, uint64_t ino,
-		uint64_t off, uint64_t size)
-{
-	/* Both ranges lie within one file, so neither end can wrap. */
-	if (r->file_dev == dev && r->file_ino == ino &&
-	    off < r->file_off + r->size && r->file_off < off + size)
-		return r;
-	return NULL;
-}
-
-/*
- * The guest already holding bytes [off, off+size) of file (dev, ino) in a
- * region, live or dying, or 0. Claims are kept per region, so two mappings
- * of the same memory would each let a DMA in while the other has one in
- * flight: every backing byte may be registered once, by one guest.
- */
-static uint32_t
-backing_in_use(const struct vmm *v, uint64_t dev, uint64_t ino, uint64_t off,
-	       uint64_t size)
-{
-	uint32_t i, j;
-
-	for (i = 0; i < v->opt.max_guests; i++) {
-		const struct guest *o = v->guests[i];
-
-		if (o == NULL)
-			continue;
-		for (j = 0; j < o->rt.n; j++)
-			if (backing_overlap(o->rt.v[j], dev, ino, off, size))
-				return o->id;
-		for (j = 0; j < o->nb_dying; j++)
-			if (backing_overlap(o->dying[j], dev, ino, off, size))
-				return o->id;
-	}
-	return 0;
-}
-
-static int
-on_region_add(struct vmm *v, struct guest *g, const struct cdna_msg_region *m,
-	      int fd)
-{
-	uint32_t holder;
-	struct cdna_region *r;
-	struct stat st;
-	int prot = 0, rc;
-	void *p;
-
-	if (fstat(fd, &st) != 0) {
-		rc = -errno;
-		GREFUSE(g, "REGION_ADD refused: fstat of its fd: %s", strerror(errno));
-		goto out;
-	}
-	/* Only plain files (memfd, hugetlbfs): never a device or a socket. */
-	if (!S_ISREG(st.st_mode)) {
-		GREFUSE(g, "REGION_ADD refused: fd is not a regular file (mode 0%o)",
-		     (unsigned int)st.st_mode);
-		rc = -EBADF;
-		goto out;
-	}
-	/*
-	 * Only memory: F_GET_SEALS answers for shmem (memfd, tmpfs) and
-	 * hugetlbfs files alone. A disk, NFS or FUSE file could block the
-	 * data path in a page fault for as long as its server likes.
-	 */
-	if (fcntl(fd, F_GET_SEALS) < 0) {
-		GREFUSE(g, "REGION_ADD refused: fd is not memfd, tmpfs or hugetlbfs memory (%s)",
-		     strerror(errno));
-		rc = -EBADF;
-		goto out;
-	}
-	if (cdna_region_fits_file(m->fd_offset, m->size, (uint64_t)st.st_size) != 0) {
-		GREFUSE(g, "REGION_ADD refused: offset %" PRIu64 " + size %" PRIu64
-		     " exceeds the file's %" PRIu64 " bytes",
-		     m->fd_offset, m->size, (uint64_t)st.st_size);
-		rc = -ERANGE;
-		goto out;
-	}
-	holder = backing_in_use(v, st.st_dev, st.st_ino, m->fd_offset, m->size);
-	if (holder != 0) {
-		GREFUSE(g, "REGION_ADD refused: bytes [%" PRIu64 ", +%" PRIu64
-		     ") of its file are already registered by guest %u",
-		     m->fd_offset, m->size, holder);
-		rc = -EBUSY;
-		goto out;
-	}
-	/* Overflow-safe: mem_bytes never exceeds max_guest_mem. */
-	if (m->size > v->opt.max_guest_mem - g->mem_bytes) {
-		GREFUSE(g, "REGION_ADD refused: %" PRIu64 " more bytes would exceed"
-		     " --max-guest-mem (%" PRIu64 " MiB, %" PRIu64 " registered)",
-		     m->size, v->opt.max_guest_mem >> 20, g->mem_bytes);
-		rc = -ENOSPC;
-		goto out;
-	}
-	if (g->rt.n >= v->opt.max_regions) {
-		GREFUSE(g, "REGION_ADD refused: --max-regions %u reached",
-		     v->opt.max_regions);
-		rc = -ENOSPC;
-		goto out;
-	}
-	if (m->perm & CDNA_PERM_DEV_READ)
-		prot |= PROT_READ;
-	if (m->perm & CDNA_PERM_DEV_WRITE)
-		prot |= PROT_READ | PROT_WRITE;
-	p = mmap(NULL, m->size, prot, MAP_SHARED, fd, (off_t)m->fd_offset);
-	if (p == MAP_FAILED) {
-		rc = -errno;
-		GREFUSE(g, "REGION_ADD refused: mmap of %" PRIu64 " bytes at offset %"
-		     PRIu64 ": %s", m->size, m->fd_offset, strerror(errno));
-		goto out;
-	}
-	r = calloc(1, sizeof(*r));
-	if (r != NULL)
-		r->claims = calloc(1, cdna_claims_map_len(m->size));
-	if (r == NULL || r->claims == NULL) {
-		if (r != NULL)
-			free(r);
-		munmap(p, m->size);
-		GREFUSE(g, "REGION_ADD refused: out of memory for %" PRIu64 " bytes",
-		     m->size);
-		rc = -ENOMEM;
-		goto out;
-	}
-	r->gaddr = m->guest_addr;
-	r->size = m->size;
-	r->host = p;
-	r->perm = m->perm;
-	r->map_base = p;
-	r->map_len = m->size;
-	r->file_dev = st.st_dev;
-	r->file_ino = st.st_ino;
-	r->file_off = m->fd_offset;
-	pthread_mutex_lock(&v->lock);
-	rc = cdna_rt_insert(&g->rt, r);
-	pthread_mutex_unlock(&v->lock);
-	if (rc != 0) {
-		GREFUSE(g, "REGION_ADD refused: [0x%" PRIx64 ", +%" PRIu64 ") %s",
-		     m->guest_addr, m->size,
-		     rc == -EEXIST ? "overlaps a registered region" :
-		     rc == -ENOSPC ? "exceeds --max-regions" : "is invalid");
-		free(r->claims);
-		free(r);
-		munmap(p, m->size);
-		goto out;
-	}
-	/*
-	 * Where the guest's file allows it, forbid shrinking it under us; the
-	 * SIGBUS handler (membus.c) covers the files that cannot be sealed.
-	 */
-	(void)fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK);
-	g->mem_bytes += m->size;
-	audit_region_add((uint32_t)g->nic_ctx, p, m->size, m->perm);
-	membus_add(p, m->size, (uint32_t)g->nic_ctx);
-out:
-	close(fd);
-	return rc;
-}
-
-static int
-on_region_del(struct vmm *v, struct guest *g, const struct cdna_msg_region *m)
-{
-	struct cdna_region *r, **d;
-
-	r = cdna_rt_find_exact(&g->rt, m->guest_addr, m->size);
-	if (r == NULL) {
-		GREFUSE(g, "REGION_DEL refused: no region [0x%" PRIx64 ", +%" PRIu64 ")",
-		     m->guest_addr, m->size);
-		return -ENOENT;
-	}
-	if (r->inflight != 0) {
-		/*
-		 * DMA still in flight: the region moves to the dying list and
-		 * the last reclaim unmaps it (mediator.c). Make room first, so
-		 * it is never out of every list the alias check reads.
-		 */
-		d = realloc(g->dying, (g->nb_dying + 1) * sizeof(*d));
-		if (d == NULL) {
-			GREFUSE(g, "REGION_DEL refused: out of memory");
-			return -ENOMEM;
-		}
-		g->dying = d;
-	}
-	pthread_mutex_lock(&v->lock);
-	cdna_rt_remove(&g->rt, r);
-	pthread_mutex_unlock(&v->lock);
-	r->dying = 1;
-	if (r->inflight == 0) {
-		g->mem_bytes -= r->size;
-		region_unmap((uint32_t)g->nic_ctx, r);
-		return 0;
-	}
-	g->dying[g->nb_dying++] = r;
+	vlog_uid(g->uid, "guest %u connected pid=%d uid=%u mac=%s queues=%u",
+		 g->id, (int)g->pid, (unsigned int)g->uid, ms, g->nb_queues);
 	return 0;
 }
 
@@ -442,11 +226,11 @@ on_queue_create(struct vmm *v, struct guest *g, const struct cdna_msg_queue *m,
 	int req_fd, cmp_fd, rc;
 
 	if (g->started) {
-		GREFUSE(g, "QUEUE_CREATE %u refused: port is started", m->queue_id);
+		GLOG(g, "QUEUE_CREATE %u refused: port is started", m->queue_id);
 		return -EBUSY;
 	}
 	if (mq->created) {
-		GREFUSE(g, "QUEUE_CREATE %u refused: queue exists", m->queue_id);
+		GLOG(g, "QUEUE_CREATE %u refused: queue exists", m->queue_id);
 		return -EEXIST;
 	}
 	mq->req_len = cdna_req_area_size(m->tx_size, m->rx_size);
@@ -534,11 +318,11 @@ on_queue_destroy(struct vmm *v, struct guest *g, uint16_t qid)
 	struct mqueue *mq = &g->q[qid];
 
 	if (!mq->created) {
-		GREFUSE(g, "QUEUE_DESTROY %u refused: no such queue", qid);
+		GLOG(g, "QUEUE_DESTROY %u refused: no such queue", qid);
 		return -ENOENT;
 	}
 	if (g->started) {
-		GREFUSE(g, "QUEUE_DESTROY %u refused: port is started", qid);
+		GLOG(g, "QUEUE_DESTROY %u refused: port is started", qid);
 		return -EBUSY;
 	}
 	/* Stopped: nothing is in flight, but drain is cheap and certain. */
@@ -560,7 +344,7 @@ on_start(struct vmm *v, struct guest *g)
 		}
 	}
 	if (n == 0) {
-		GREFUSE(g, "START refused: no queue created");
+		GLOG(g, "START refused: no queue created");
 		return -ENOENT;
 	}
 	g->started = 1;
@@ -585,11 +369,11 @@ on_set_mac(struct vmm *v, struct guest *g, const uint8_t *mac)
 
 	mac_str(mac, ms, sizeof(ms));
 	if (!(mac[0] & 0x02)) {
-		GREFUSE(g, "SET_MAC refused: %s is not locally administered", ms);
+		GLOG(g, "SET_MAC refused: %s is not locally administered", ms);
 		return -EPERM;
 	}
 	if (mac_in_use(v, g, mac)) {
-		GREFUSE(g, "SET_MAC refused: %s is used by another guest", ms);
+		GLOG(g, "SET_MAC refused: %s is used by another guest", ms);
 		return -EADDRINUSE;
 	}
 	memcpy(g->mac, mac, 6);
@@ -625,9 +409,9 @@ guest_handle(struct vmm *v, struct guest *g, const struct cdna_msg *m, int fd,
 	case CDNA_MSG_HELLO:
 		return on_hello(v, g, &m->u.hello, &reply->u.hello_reply);
 	case CDNA_MSG_REGION_ADD:
-		return on_region_add(v, g, &m->u.region, fd);
+		return guest_mem_add(v, g, &m->u.region, fd);
 	case CDNA_MSG_REGION_DEL:
-		return on_region_del(v, g, &m->u.region);
+		return guest_mem_del(v, g, &m->u.region);
 	case CDNA_MSG_QUEUE_CREATE:
 		return on_queue_create(v, g, &m->u.queue, &reply->u.queue_reply,
 				       reply_fds, nb_reply_fds);
@@ -662,21 +446,6 @@ guest_handle(struct vmm *v, struct guest *g, const struct cdna_msg *m, int fd,
 	return -EPROTO;
 }
 
-uint64_t
-guest_claimed_lines(const struct guest *g)
-{
-	uint64_t n = 0;
-	uint32_t i;
-
-	for (i = 0; i < g->rt.n; i++)
-		n += cdna_claims_count(g->rt.v[i]->claims,
-				       cdna_claims_map_len(g->rt.v[i]->size));
-	for (i = 0; i < g->nb_dying; i++)
-		n += cdna_claims_count(g->dying[i]->claims,
-				       cdna_claims_map_len(g->dying[i]->size));
-	return n;
-}
-
 /*
  * Any cause. Order matters: stop taking requests, let the NIC finish or
  * abort every posted descriptor and reclaim them (claims drop to zero), and
@@ -694,11 +463,11 @@ guest_teardown(struct vmm *v, struct guest *g, const char *why)
 	close(g->fd);
 	if (g->nic_ctx >= 0)
 		guest_stop(v, g);
-	/* Count from the maps themselves, not from the running total. */
-	claims = guest_claimed_lines(g);
-	if (claims != 0 || g->claimed_lines != 0)
-		GLOG(g, "teardown: claim maps hold %" PRIu64 " lines, running count %"
-		     PRIu64, claims, g->claimed_lines);
+	/*
+	 * Every descriptor is reclaimed now; the claim maps themselves are
+	 * checked region by region before each unmap (guest_mem_reap).
+	 */
+	claims = g->claimed_lines;
 	guest_counters_sum(v, g, &s);
 	for (i = 0; i < CDNA_ST_COUNT; i++)
 		if (i != CDNA_ST_ABORTED)
@@ -718,17 +487,7 @@ guest_teardown(struct vmm *v, struct guest *g, const char *why)
 	}
 	/* Nothing is in flight now (claims == 0), so unmapping is safe. */
 	if (claims == 0 && g->inflight == 0) {
-		while (g->rt.n > 0) {
-			struct cdna_region *r = g->rt.v[g->rt.n - 1];
-
-			cdna_rt_remove(&g->rt, r);
-			region_unmap((uint32_t)g->nic_ctx, r);
-			unmapped++;
-		}
-		while (g->nb_dying > 0) {
-			guest_region_release(g, g->dying[0]);
-			unmapped++;
-		}
+		unmapped = guest_mem_retire_all(g);
 	} else {
 		/* Never unmap under DMA: leak instead, and say so. */
 		GLOG(g, "teardown: %" PRIu64 " lines still claimed, %" PRIu64
@@ -737,11 +496,11 @@ guest_teardown(struct vmm *v, struct guest *g, const char *why)
 	}
 	if (g->nic_ctx >= 0)
 		cdna_nic_ctx_free(v->nic, (uint32_t)g->nic_ctx);
-	printf("cdna-vmm: guest %u disconnected: %s; tx_pkts=%" PRIu64
-	       " rx_pkts=%" PRIu64 " rx_nobuf=%" PRIu64 " rejects=%" PRIu64
-	       " flushed=%" PRIu64 " claims_after=%" PRIu64
-	       " regions_unmapped=%u\n", g->id, why, s.tx_pkts, s.rx_pkts,
-	       s.rx_nobuf, rejects, flushed, claims, unmapped);
+	vlog_uid(g->uid, "guest %u disconnected: %s; tx_pkts=%" PRIu64
+		 " rx_pkts=%" PRIu64 " rx_nobuf=%" PRIu64 " rejects=%" PRIu64
+		 " flushed=%" PRIu64 " claims_after=%" PRIu64
+		 " regions_unmapped=%u", g->id, why, s.tx_pkts, s.rx_pkts,
+		 s.rx_nobuf, rejects, flushed, claims, unmapped);
 	cdna_rt_fini(&g->rt);
 	free(g->dying);
 	free(g);

@@ -11,11 +11,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 
+#include "dma_guard.h"
+#include "guest_mem.h"
 #include "vmm.h"
 
 #define WIRE_RING	1024
@@ -123,13 +126,17 @@ summary(struct vmm *v)
 static void
 run(struct vmm *v)
 {
+	uint64_t hz = rte_get_timer_hz(), next_tick = rte_get_timer_cycles() + hz;
 	unsigned int iter = 0, idle = 0;
 	uint32_t i;
 
 	while (!v->quit) {
 		unsigned int work = mediator_poll(v);
 
-		if (membus_take_fault()) {
+		/* Unmapping is slow: a bounded slice per poll, never all at once. */
+		work += guest_mem_reap(GUEST_MEM_REAP_PER_POLL);
+
+		if (cdna_nic_take_faults(v->nic) != 0) {
 			for (i = 0; i < v->opt.max_guests; i++) {
 				struct guest *g = v->guests[i];
 
@@ -145,8 +152,13 @@ run(struct vmm *v)
 			control_poll(v, 1);
 		else if (++iter % CTRL_EVERY == 0)
 			control_poll(v, 0);
-		if (iter % (CTRL_EVERY * 64) == 0 || idle > 1024)
+		if (iter % (CTRL_EVERY * 64) == 0 || idle > 1024) {
 			guest_expire(v);
+			if (rte_get_timer_cycles() > next_tick) {
+				vlog_tick();
+				next_tick = rte_get_timer_cycles() + hz;
+			}
+		}
 	}
 }
 
@@ -196,7 +208,7 @@ main(int argc, char **argv)
 	}
 	if ((vmm.opt.audit && audit_init(&vmm) != 0) ||
 	    (vmm.opt.pcap != NULL && wire_pcap_open(vmm.wire_port, vmm.opt.pcap) != 0) ||
-	    telemetry_init(&vmm) != 0 || membus_init() != 0 ||
+	    telemetry_init(&vmm) != 0 || cdna_dma_guard_init() != 0 ||
 	    control_init(&vmm) != 0) {
 		fprintf(stderr, "cdna-vmm: start-up failed (see above)\n");
 		return 2;
@@ -209,6 +221,7 @@ main(int argc, char **argv)
 	run(&vmm);
 
 	control_fini(&vmm);
+	guest_mem_reap_all();
 	wire_pcap_close();
 	rte_eth_dev_stop(vmm.wire_port);
 	rte_eth_dev_close(vmm.wire_port);

@@ -19,6 +19,7 @@
 
 #include "cdna_ring.h"
 #include "claims.h"
+#include "guest_mem.h"
 #include "validate.h"
 #include "vmm.h"
 
@@ -46,8 +47,8 @@ quarantine(struct vmm *v, struct mqueue *mq, const char *fmt, ...)
 	va_end(ap);
 	mq->quarantined = 1;
 	mq->g->ctr.ring_corrupt++;
-	printf("cdna-vmm: guest %u queue %u quarantined: ring_corrupt (%s)\n",
-	       mq->g->id, mq->qid, why);
+	vlog_uid(mq->g->uid, "guest %u queue %u quarantined: ring_corrupt (%s)",
+		 mq->g->id, mq->qid, why);
 	mediator_queue_drain(v, mq);
 }
 
@@ -147,16 +148,23 @@ mediate_tx(struct vmm *v, struct mqueue *mq)
 
 	if (budget < 0)
 		return 0;
-	while (d->skip_chain && budget > 0) {
-		struct cdna_req e = d->req[d->req_cons & d->mask];
-
-		rte_compiler_barrier();
-		cmp_write(d, e.cookie, 0, CDNA_ST_BAD_CHAIN);
-		d->skip_chain = (e.flags & CDNA_REQ_F_MORE) != 0;
-		d->req_cons++;
-		budget--;
-	}
 	while (pkts < v->opt.burst && budget > 0) {
+		if (unlikely(d->skip_chain)) {
+			/*
+			 * The tail of an overlong chain, up to and including
+			 * its last segment, wherever the guest's publishes cut
+			 * it: refused segment by segment, never sent as a
+			 * frame of its own. Bounded by budget.
+			 */
+			struct cdna_req e = d->req[d->req_cons & d->mask];
+
+			rte_compiler_barrier();	/* only the copy is read */
+			cmp_write(d, e.cookie, 0, CDNA_ST_BAD_CHAIN);
+			d->skip_chain = (e.flags & CDNA_REQ_F_MORE) != 0;
+			d->req_cons++;
+			budget--;
+			continue;
+		}
 		/* Copy the whole chain out of shared memory first. */
 		n = 0;
 		do {
@@ -290,7 +298,7 @@ reclaim_dir(struct vmm *v, struct mqueue *mq, struct mq_dir *d, int is_rx)
 				       is_rx ? CDNA_DIR_RX : CDNA_DIR_TX);
 		g->inflight--;
 		if (--sl.reg->inflight == 0 && unlikely(sl.reg->dying))
-			guest_region_release(g, sl.reg);
+			guest_mem_dma_done(g, sl.reg);
 		/* Single use: the slot is re-armed only by a new post. */
 		memset(&r->desc[slot], 0, sizeof(r->desc[slot]));
 		memset(&d->slots[slot], 0, sizeof(d->slots[slot]));

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,9 @@
 #include <unistd.h>
 
 #include "vmm.h"
+
+/* Mappings DPDK and the vmm itself use besides the guests'. */
+#define MAP_COUNT_RESERVE	4096u
 
 static void
 usage(FILE *f)
@@ -22,7 +26,8 @@ usage(FILE *f)
 "                       with --vdev net_null0,no-rx=1; net_pcap0; net_tap0; a PCI address)\n"
 "  --pcap FILE          record every frame crossing the wire to FILE (libpcap)\n"
 "  --max-guests N       guests connected at once, 1..256 (default 16)\n"
-"  --max-regions N      memory regions per guest, 1..65536 (default 4096)\n"
+"  --max-regions N      memory regions per guest, deleted ones still under\n"
+"                       DMA included, 1..65536 (default 2048)\n"
 "  --max-guest-mem MIB  memory one guest may register, 1..1048576 MiB (default 16384)\n"
 "  --ring-min N         smallest ring a guest may ask for, power of two in 64..4096 (default 64)\n"
 "  --ring-max N         largest ring, power of two in 64..4096 (default 4096)\n"
@@ -97,6 +102,31 @@ parse_uids(const char *s, struct vmm_opts *o)
 	return 0;
 }
 
+/*
+ * Every region is one mapping and every queue two: guests at their limits
+ * must not reach vm.max_map_count, where the vmm's own mappings (and the
+ * other guests' REGION_ADD) would start to fail. A warning, not an error:
+ * the limits are the operator's to choose.
+ */
+static void
+map_count_check(const struct vmm_opts *o)
+{
+	uint64_t need = (uint64_t)o->max_guests *
+		(o->max_regions + 2u * CDNA_MAX_QUEUES) + MAP_COUNT_RESERVE;
+	long have = -1;
+	FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
+
+	if (f == NULL)
+		return;
+	if (fscanf(f, "%ld", &have) == 1 && have > 0 && need > (uint64_t)have)
+		printf("cdna-vmm: warning: --max-guests %u x (--max-regions %u + %u"
+		       " ring mappings) + %u for DPDK = %" PRIu64 " mappings, more than"
+		       " vm.max_map_count %ld: lower a limit or raise the sysctl\n",
+		       o->max_guests, o->max_regions, 2u * CDNA_MAX_QUEUES,
+		       MAP_COUNT_RESERVE, need, have);
+	fclose(f);
+}
+
 /* 0 on success, 1 after --help, -1 on a bad option (message printed). */
 int
 vmm_parse_options(int argc, char **argv, struct vmm_opts *o)
@@ -126,7 +156,7 @@ vmm_parse_options(int argc, char **argv, struct vmm_opts *o)
 
 	memset(o, 0, sizeof(*o));
 	o->max_guests = 16;
-	o->max_regions = 4096;
+	o->max_regions = 2048;
 	o->ring_min = CDNA_RING_MIN;
 	o->ring_max = CDNA_RING_MAX;
 	o->burst = 32;
@@ -194,5 +224,6 @@ vmm_parse_options(int argc, char **argv, struct vmm_opts *o)
 			o->ring_min, o->ring_max);
 		return -1;
 	}
+	map_count_check(o);
 	return 0;
 }

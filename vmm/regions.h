@@ -19,6 +19,7 @@ struct cdna_region {
 	uint8_t *host;		/* mediator's mapping of gaddr */
 	uint32_t perm;		/* CDNA_PERM_* */
 	int dying;		/* REGION_DEL or teardown: no new DMA may start */
+	uint32_t dying_idx;	/* its place in the owner's dying list */
 	uint64_t inflight;	/* descriptors posted into this region, not yet reclaimed */
 	uint8_t *claims;	/* (size + 63) / 64 bytes, see claims.h */
 	void *map_base;		/* what to munmap: page-aligned base and length */

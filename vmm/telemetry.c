@@ -4,6 +4,7 @@
  *   /cdna/guests       ids of the connected guests
  *   /cdna/guest,<id>   one guest's state and counters
  *   /cdna/nic          wire and audit counters
+ *   /cdna/vmm          the mediator's own: region reaper, DMA guard, log limiter
  * The callbacks run on the telemetry thread: they read under vmm.lock, and
  * counters may be a poll behind.
  */
@@ -14,6 +15,8 @@
 
 #include <rte_telemetry.h>
 
+#include "dma_guard.h"
+#include "guest_mem.h"
 #include "vmm.h"
 
 static const char *const reject_names[CDNA_ST_COUNT] = {
@@ -85,6 +88,8 @@ tm_guest(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "mtu", g->mtu);
 	rte_tel_data_add_dict_u64(d, "queues", nq);
 	rte_tel_data_add_dict_u64(d, "regions", g->rt.n);
+	rte_tel_data_add_dict_u64(d, "regions_dying", g->nb_dying);
+	rte_tel_data_add_dict_u64(d, "mem_bytes", g->mem_bytes);
 	rte_tel_data_add_dict_u64(d, "tx_pkts", s.tx_pkts);
 	rte_tel_data_add_dict_u64(d, "tx_bytes", s.tx_bytes);
 	rte_tel_data_add_dict_u64(d, "rx_pkts", s.rx_pkts);
@@ -122,6 +127,25 @@ tm_nic(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+static int
+tm_vmm(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct guest_mem_stats m;
+
+	guest_mem_stats(&m);
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "guests_seen", vmm.guests_seen);
+	rte_tel_data_add_dict_u64(d, "regions_unmapped", m.regions_unmapped);
+	rte_tel_data_add_dict_u64(d, "regions_leaked", m.regions_leaked);
+	rte_tel_data_add_dict_u64(d, "reap_backlog", m.reap_backlog);
+	rte_tel_data_add_dict_u64(d, "reap_backlog_max", m.reap_backlog_max);
+	rte_tel_data_add_dict_u64(d, "reap_units_max", m.reap_units_max);
+	rte_tel_data_add_dict_u64(d, "reap_units_per_poll", GUEST_MEM_REAP_PER_POLL);
+	rte_tel_data_add_dict_u64(d, "dma_guard_faults", cdna_dma_guard_faults());
+	rte_tel_data_add_dict_u64(d, "log_suppressed", vlog_suppressed_total());
+	return 0;
+}
+
 int
 telemetry_init(struct vmm *v)
 {
@@ -131,7 +155,9 @@ telemetry_init(struct vmm *v)
 	    rte_telemetry_register_cmd("/cdna/guest", tm_guest,
 			"State and counters of one cdna guest. Parameters: int guest_id") != 0 ||
 	    rte_telemetry_register_cmd("/cdna/nic", tm_nic,
-			"Wire and audit counters of the cdna NIC. Takes no parameters") != 0)
+			"Wire and audit counters of the cdna NIC. Takes no parameters") != 0 ||
+	    rte_telemetry_register_cmd("/cdna/vmm", tm_vmm,
+			"cdna-vmm's own counters: region reaper, DMA guard, log limiter. Takes no parameters") != 0)
 		return -1;
 	return 0;
 }

@@ -18,6 +18,7 @@
 #include "ctrl_parse.h"
 #include "nic.h"
 #include "regions.h"
+#include "vlog.h"
 
 #define VMM_MAX_UIDS	16
 
@@ -96,14 +97,14 @@ struct guest {
 	int nic_ctx;			/* -1 until HELLO */
 	uint64_t inflight;		/* descriptors posted, not reclaimed */
 	uint64_t claimed_lines;		/* sum over in-flight DMA of lines claimed */
-	uint64_t mem_bytes;		/* registered, including dying regions */
+	uint64_t mem_bytes;		/* mapped, in whole file pages, including dying regions */
+	uint64_t regions_retired;	/* regions handed to the reaper */
 	struct cdna_region_table rt;
 	struct cdna_region **dying;	/* removed from rt, DMA still in flight */
 	uint32_t nb_dying;
 	struct mqueue q[CDNA_MAX_QUEUES];
 	struct guest_counters ctr;
 	uint64_t hello_deadline;	/* TSC: disconnect if no HELLO by then */
-	uint32_t refusals;		/* control requests refused so far */
 	char fault[160];		/* set: disconnect at the next chance, why */
 };
 
@@ -124,6 +125,10 @@ struct vmm {
 
 extern struct vmm vmm;
 
+/* A line about guest g, rate-limited by its uid (vlog.h). */
+#define GLOG(g, fmt, ...) \
+	vlog_uid((g)->uid, "guest %u: " fmt, (g)->id, ##__VA_ARGS__)
+
 /* options.c */
 int vmm_parse_options(int argc, char **argv, struct vmm_opts *o);
 
@@ -139,8 +144,6 @@ int guest_handle(struct vmm *v, struct guest *g, const struct cdna_msg *m,
 void guest_teardown(struct vmm *v, struct guest *g, const char *why);
 void guest_counters_sum(const struct vmm *v, const struct guest *g,
 			struct cdna_msg_stats *out);
-uint64_t guest_claimed_lines(const struct guest *g);
-void guest_region_release(struct guest *g, struct cdna_region *r);
 void guest_expire(struct vmm *v);
 
 /* mediator.c: the data path. */
@@ -163,10 +166,5 @@ int telemetry_init(struct vmm *v);
 int wire_pcap_open(uint16_t port, const char *file);
 void wire_pcap_close(void);
 
-/* membus.c: SIGBUS from guest memory truncated under the mediator. */
-int membus_init(void);
-void membus_add(const void *base, size_t len, uint32_t nic_ctx);
-void membus_del(const void *base);
-int membus_take_fault(void);
 
 #endif /* CDNA_VMM_H */

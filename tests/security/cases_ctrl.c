@@ -658,6 +658,8 @@ c_foreign_uid(struct cctx *c, char *why, size_t len)
 static const struct ccase ctrl_cases[] = {
 	/* framing */
 	{ "len-0", "zero-length message", 0, 0, 0, H_OK, NULL, FD_NONE, X_NEG, NULL },
+	{ "len-0-with-fd", "zero-length message carrying a pipe fd", 0, 0, 0, H_OK, NULL, FD_PIPE, X_NEG, NULL },
+	{ "len-0-with-fd-after-hello", "zero-length message carrying a pipe fd after HELLO", 1, 0, 0, H_OK, NULL, FD_PIPE, X_NEG, NULL },
 	{ "len-1", "one byte", 0, 0, 1, H_OK, NULL, FD_NONE, X_NEG, NULL },
 	{ "len-16-header-only", "a valid HELLO header with no payload", 0, CDNA_MSG_HELLO, 16, H_OK, p_hello, FD_NONE, X_NEG, NULL },
 	{ "len-255", "a valid HELLO cut to 255 bytes", 0, CDNA_MSG_HELLO, 255, H_OK, p_hello, FD_NONE, X_NEG, NULL },

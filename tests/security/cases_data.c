@@ -846,6 +846,93 @@ chain_too_long(struct env *e, const struct dcase *c, char *why, size_t len)
 	return chain(e, 2, 5000, -1, -1, 0, why, len);
 }
 
+/*
+ * An overlong TX chain followed by a plain packet, published in pieces of
+ * split entries (0: all at once). The whole chain is refused BAD_CHAIN,
+ * none of its tail goes out as a frame of its own, and the plain packet
+ * after it passes, wherever the publishes cut the chain.
+ */
+static int
+chain_overlong_then_packet(struct env *e, int nseg, int split, char *why,
+			   size_t len)
+{
+	struct rg_guest *R = rogue.R;
+	uint64_t base = rogue_addr(W_A, 512 * K), pa;
+	uint32_t ck[48], seq, pk, i, nchain = 0, flen = 64;
+	uint8_t frame[256];
+	struct cdna_req rq;
+	uint64_t end;
+
+	for (i = 0; i < (uint32_t)nseg; i++) {
+		/* Each segment a whole frame: any piece sent alone would be seen. */
+		seq = rg_frame_new(env_mac_group, R->mac, flen, 1);
+		rg_frame_build(seq, frame);
+		rg_mem_write(base + i * 4096u, frame, flen);
+		memset(&rq, 0, sizeof(rq));
+		rq.addr = base + i * 4096u;
+		rq.len = flen;
+		rq.flags = i + 1 < (uint32_t)nseg ? CDNA_REQ_F_MORE : 0;
+		ck[i] = rg_post_raw(R, RG_TX, &rq, CDNA_ST_BAD_CHAIN);
+		if (split != 0 && (i + 1) % (uint32_t)split == 0) {
+			rg_publish(R, RG_TX);
+			/* An unfinished chain is not consumed: just let it poll. */
+			rg_drain(30);
+		}
+	}
+	pa = base + (uint64_t)nseg * 4096u;
+	seq = rg_frame_new(e->L->mac, R->mac, 200, 0);
+	rg_frame_build(seq, frame);
+	rg_mem_write(pa, frame, 200);
+	memset(&rq, 0, sizeof(rq));
+	rq.addr = pa;
+	rq.len = 200;
+	pk = rg_post_raw(R, RG_TX, &rq, OK);
+	rg_publish(R, RG_TX);
+	end = rg_now_ms() + 3000;
+	for (i = 0; i < (uint32_t)nseg; i++) {
+		uint64_t t = rg_now_ms();
+
+		rg_wait(R, ck[i], t < end ? (int)(end - t) : 0);
+		if (R->rec[ck[i]].done &&
+		    R->rec[ck[i]].status == CDNA_ST_BAD_CHAIN)
+			nchain++;
+	}
+	if (nchain != (uint32_t)nseg)
+		rg_append(why, len, "expected all %d segments BAD_CHAIN got %u",
+			  nseg, nchain);
+	rg_wait(R, pk, RG_WAIT_MS);
+	if (!R->rec[pk].done || R->rec[pk].status != OK)
+		rg_append(why, len, "expected the packet after the chain OK got %s",
+			  rg_st_name(R->rec[pk].done ? R->rec[pk].status : RG_ST_NONE));
+	end = rg_now_ms() + 1500;
+	while (rg_frame_seen_count(seq) == 0 && rg_now_ms() < end)
+		rg_drain(5);
+	if (rg_frame_seen_count(seq) != 1)
+		rg_append(why, len, "expected the packet after the chain at the sink once got %u",
+			  rg_frame_seen_count(seq));
+	if (R->nerr != 0)
+		rg_append(why, len, "%s", R->err);
+	return why[0] != '\0' ? -1 : 0;
+}
+
+static int
+chain_40_one_publish(struct env *e, const struct dcase *c, char *why, size_t len)
+{
+	return chain_overlong_then_packet(e, 40, 0, why, len);
+}
+
+static int
+chain_40_split_20(struct env *e, const struct dcase *c, char *why, size_t len)
+{
+	return chain_overlong_then_packet(e, 40, 20, why, len);
+}
+
+static int
+chain_40_split_7(struct env *e, const struct dcase *c, char *why, size_t len)
+{
+	return chain_overlong_then_packet(e, 40, 7, why, len);
+}
+
 static const struct dcase req_cases[] = {
 	{ "len-zero", "RX and TX of length 0", NULL, NULL, NULL, 2, {
 		{ WHO_R, RG_RX, 0, W_A, 0, 0, 0, 0, 0, 0, BL },
@@ -888,6 +975,12 @@ static const struct dcase req_cases[] = {
 	  "all OK; the frame at the sink once and on the wire", NULL, chain_max, 0, { { 0 } } },
 	{ "chain-too-many-segs", "TX chain of CDNA_MAX_SEGS+1 segments",
 	  "no segment OK, BAD_CHAIN; nothing at the sink or on the wire", NULL, chain_too_many, 0, { { 0 } } },
+	{ "chain-40-then-packet", "40-segment TX chain then a plain packet, in one publish",
+	  "all 40 BAD_CHAIN, no piece sent; the packet OK and at the sink", NULL, chain_40_one_publish, 0, { { 0 } } },
+	{ "chain-40-then-packet-split-20", "the same, published 20 entries at a time",
+	  "all 40 BAD_CHAIN, no piece sent; the packet OK and at the sink", NULL, chain_40_split_20, 0, { { 0 } } },
+	{ "chain-40-then-packet-split-7", "the same, published 7 entries at a time",
+	  "all 40 BAD_CHAIN, no piece sent; the packet OK and at the sink", NULL, chain_40_split_7, 0, { { 0 } } },
 	{ "chain-bad-address-segment", "4-segment chain whose third segment is outside every region",
 	  "no segment OK; nothing sent", NULL, chain_bad_addr, 0, { { 0 } } },
 	{ "chain-bad-flags-segment", "4-segment chain whose second segment has an unknown flag",

@@ -731,48 +731,6 @@ mac_hello_global(struct env *e, const struct dcase *c, char *why,
 	return why[0] != '\0' ? -1 : 0;
 }
 
-/*
- * 100 refused requests from one guest: every reply is an error, but the
- * vmm logs the first 64 and then one line saying it stops, not 100 lines.
- */
-static int
-refusal_log_throttle(struct env *e, const struct dcase *c, char *why,
-		     size_t len)
-{
-	static const uint8_t gmac[6] = { 0x00, 0x11, 0x22, 0x33, 0x44, 0x57 };
-	static const char *needle =
-		"SET_MAC refused: 00:11:22:33:44:57 is not locally administered";
-	static const char *stop = "requests refused: no more logged";
-	struct rg_guest *g = rg_guest_new("noisy");
-	char o[64];
-	int i, r, base, base_stop, neg = 0, n;
-
-	if (g == NULL)
-		return -1;
-	base = rg_log_count(&e->v, needle);
-	base_stop = rg_log_count(&e->v, stop);
-	r = rg_connect(g, e->v.sock);
-	if (r == 0)
-		r = rg_hello(g, 1, NULL);
-	if (r != 0) {
-		rg_append(why, len, "set-up: %s", env_outcome(r, o, sizeof(o)));
-		rg_guest_close(g);
-		return -1;
-	}
-	for (i = 0; i < 100; i++)
-		neg += set_mac(g, gmac) == -EPERM;
-	if (neg != 100)
-		rg_append(why, len, "expected 100 -EPERM replies got %d", neg);
-	if (log_grew(e, stop, base_stop, 1000) != 1)
-		rg_append(why, len, "expected one '%s' line got %d", stop,
-			  rg_log_count(&e->v, stop) - base_stop);
-	n = rg_log_count(&e->v, needle) - base;
-	if (n != 64)
-		rg_append(why, len, "expected 64 refusal lines logged got %d", n);
-	rg_guest_close(g);
-	return why[0] != '\0' ? -1 : 0;
-}
-
 static int
 mac_set_global(struct env *e, const struct dcase *c, char *why, size_t len)
 {
@@ -1071,10 +1029,6 @@ static const struct dcase policy_cases[] = {
 	  "SET_MAC to 00:11:22:33:44:56, then frames to it and to the guest's MAC",
 	  "-EPERM, logged; the guest keeps its MAC and does not get the other's frames",
 	  NULL, mac_set_global, 0, { { 0 } } },
-	{ "refusal-log-throttle",
-	  "one guest sends 100 SET_MAC requests the vmm refuses",
-	  "100 error replies; 64 refusal lines logged, then one line saying no more",
-	  NULL, refusal_log_throttle, 0, { { 0 } } },
 	{ "mac-local-accepted",
 	  "HELLO with 02:11:22:33:44:55, SET_MAC to 06:11:22:33:44:57 (control)",
 	  "both 0; frames to each MAC arrive",

@@ -65,6 +65,10 @@ int group_ctrl(struct env *e);
 int group_ro(struct env *e);
 int group_trunc(struct env *e);
 int group_policy(struct env *e);
+/* These return 77 when the machine cannot run them (said why). */
+int group_hard(struct env *e);
+int group_huge(struct env *e);
+int group_mapcount(struct env *e);
 
 /* ---- table-driven data-path cases (cases_data.c) ---- */
 

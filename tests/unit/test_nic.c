@@ -12,12 +12,15 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <rte_eal.h>
@@ -28,6 +31,7 @@
 #include <rte_mempool.h>
 
 #include "cdna_ring.h"
+#include "dma_guard.h"
 #include "nic.h"
 
 #define NB_CTX		4u	/* contexts of every NIC: A, B, C, D */
@@ -105,6 +109,8 @@ struct hbuf {
 	uint8_t *mem;
 	uint8_t *ref;
 	uint32_t cap;
+	int fd;		/* >= 0: mem maps this memfd (hb_vanishing) */
+	size_t map_len;
 };
 
 static struct hbuf hb[HB_MAX];
@@ -132,7 +138,44 @@ hb_new(uint32_t cap)
 	memset(b->mem, CANARY, 2 * CANARY_LEN + cap);
 	b->ref = NULL;
 	b->cap = cap;
+	b->fd = -1;
 	return nb_hb++;
+}
+
+/*
+ * A host buffer in a memfd of its own, holding a copy of p (len bytes) when
+ * p is not NULL, that hb_vanish() truncates to nothing: the next access to
+ * it raises SIGBUS, as when a guest shrinks the file under a DMA.
+ */
+static unsigned int
+hb_vanishing(uint32_t cap, const uint8_t *p, uint32_t len)
+{
+	struct hbuf *b;
+	size_t sz = (2 * CANARY_LEN + cap + 4095u) & ~(size_t)4095u;
+
+	if (nb_hb == HB_MAX)
+		fatal("out of host buffers");
+	b = &hb[nb_hb];
+	b->fd = memfd_create("test-nic-vanishing", MFD_CLOEXEC);
+	if (b->fd < 0 || ftruncate(b->fd, (off_t)sz) != 0)
+		fatal("memfd of %zu bytes: %s", sz, strerror(errno));
+	b->mem = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_SHARED, b->fd, 0);
+	if (b->mem == MAP_FAILED)
+		fatal("mmap of %zu bytes: %s", sz, strerror(errno));
+	b->map_len = sz;
+	memset(b->mem, CANARY, 2 * CANARY_LEN + cap);
+	b->cap = cap;
+	b->ref = NULL;
+	if (p != NULL)
+		memcpy(b->mem + CANARY_LEN, p, len);
+	return nb_hb++;
+}
+
+static void
+hb_vanish(unsigned int i)
+{
+	if (hb[i].fd < 0 || ftruncate(hb[i].fd, 0) != 0)
+		fatal("cannot truncate buffer %u", i);
 }
 
 static unsigned int
@@ -154,7 +197,12 @@ hb_free_all(void)
 	unsigned int i;
 
 	for (i = 0; i < nb_hb; i++) {
-		free(hb[i].mem);
+		if (hb[i].fd >= 0) {
+			munmap(hb[i].mem, hb[i].map_len);
+			close(hb[i].fd);
+		} else {
+			free(hb[i].mem);
+		}
 		free(hb[i].ref);
 	}
 	nb_hb = 0;
@@ -360,8 +408,12 @@ struct audit_rec {
 static struct cdna_nic *nic;
 static struct audit_rec audits[AUDIT_CAP];
 static unsigned int nb_audits;
-/* The context whose memory vanishes during its next DMA, or -1. */
+/*
+ * The context whose memory vanishes during its next DMA, or -1, and the
+ * buffer that vanishes then.
+ */
 static int fault_in_dma = -1;
+static unsigned int fault_hb;
 
 static void
 audit_rec(void *arg, uint32_t ctx, uint16_t queue, const void *host,
@@ -372,7 +424,7 @@ audit_rec(void *arg, uint32_t ctx, uint16_t queue, const void *host,
 	nb_audits++;
 	/* The hook runs just before the copy: faulting here is mid-DMA. */
 	if (fault_in_dma >= 0 && (uint32_t)fault_in_dma == ctx) {
-		cdna_nic_ctx_fault(nic, ctx);
+		hb_vanish(fault_hb);
 		fault_in_dma = -1;
 	}
 }
@@ -1168,12 +1220,44 @@ test_xlate_fault(void)
 
 /* ---- 9: a context's memory goes away ---- */
 
+/*
+ * In a child: copies between a buffer that vanishes and a good one, the
+ * vanishing one named as the guest side (outside == 0) or not. Returns the
+ * signal that ended the child, or 0 if the copy returned -EFAULT.
+ */
+static int
+guard_child(int outside)
+{
+	static uint8_t good[4096];
+	int st = 0;
+	pid_t pid;
+
+	pid = fork();
+	if (pid < 0)
+		fatal("fork: %s", strerror(errno));
+	if (pid == 0) {
+		unsigned int v = hb_vanishing(1024, NULL, 0);
+
+		hb_vanish(v);
+		if (outside)
+			cdna_dma_copy(good, hb_data(v), 1024, good);
+		_exit(cdna_dma_copy(good, hb_data(v), 1024, hb_data(v)) ==
+		      -EFAULT ? 0 : 1);
+	}
+	if (waitpid(pid, &st, 0) != pid)
+		fatal("waitpid: %s", strerror(errno));
+	if (WIFSIGNALED(st))
+		return WTERMSIG(st);
+	return WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
 static void
 test_ctx_fault(void)
 {
 	unsigned int rxb[NB_CTX][2], c, tx;
 	struct cdna_nic_desc d[2];
 	struct cdna_nic_status st[RING];
+	unsigned long faults0;
 	uint8_t f[100];
 
 	case_begin("ctx fault: B faulted, A and C carry on");
@@ -1231,16 +1315,22 @@ test_ctx_fault(void)
 
 	case_begin("ctx fault: memory gone during an RX copy");
 	nic_up(32, 1, 0);
-	rxb[B][0] = hb_new(2048);
+	faults0 = cdna_dma_guard_faults();
+	rxb[B][0] = hb_vanishing(2048, NULL, 0);
 	rxb[C][0] = hb_new(2048);
 	rx_post(B, 0, rxb[B][0], 0x101);
 	rx_post(C, 0, rxb[C][0], 0x102);
 	fault_in_dma = B;
+	fault_hb = rxb[B][0];
 	tx = tx_frame(A, mac_bcast, 300, 1);
 	cdna_nic_poll(nic);
-	/* The copy ran, but B must not be told its buffer holds a frame. */
+	/* The copy hit SIGBUS: B is told nothing arrived, and is faulted. */
 	CHECK_ONE_ST(&tq[B][0]->rx, 0x101, 0, CDNA_ST_DMA_FAULT);
 	CHECK_CTX(B, .dma_fault = 1);
+	CHECK_EQ(cdna_dma_guard_faults() - faults0, 1);
+	CHECK_EQ(cdna_nic_ctx_faulted(nic, B), 1);
+	CHECK_EQ(cdna_nic_take_faults(nic), 1);
+	CHECK_EQ(cdna_nic_take_faults(nic), 0);
 	CHECK_ONE_ST(&tq[C][0]->rx, 0x102, 300, CDNA_ST_OK);
 	CHECK_EQ(hb_diff(rxb[C][0], hb[tx].ref, 300), -1);
 	CHECK_CTX(C, .rx_pkts = 1, .rx_bytes = 300);
@@ -1249,11 +1339,13 @@ test_ctx_fault(void)
 
 	case_begin("ctx fault: memory gone during a TX chain");
 	nic_up(32, 1, 0);
+	faults0 = cdna_dma_guard_faults();
 	rxb[A][0] = hb_new(2048);
 	rx_post(A, 0, rxb[A][0], 0x100);
-	fault_in_dma = B;
 	frame_fill(f, sizeof(f), mac_ctx[A], mac_ctx[B], 1);
-	tx = hb_bytes(f, sizeof(f));
+	tx = hb_vanishing(sizeof(f), f, sizeof(f));
+	fault_in_dma = B;
+	fault_hb = tx;
 	memset(d, 0, sizeof(d));
 	d[0].addr = hb_addr(tx);
 	d[0].len = 50;
@@ -1272,7 +1364,17 @@ test_ctx_fault(void)
 	CHECK_CTX(A, 0);
 	CHECK_WIRE(0);
 	CHECK_EQ(nb_audits, 1);	/* segment 1 was never started */
+	CHECK_EQ(cdna_dma_guard_faults() - faults0, 1);
+	CHECK_EQ(cdna_nic_take_faults(nic), 1);
 	nic_down();
+
+	/*
+	 * The guard catches faults in the guest side of a copy only: one in
+	 * the other side is a bug of ours and must still kill the process.
+	 */
+	case_begin("dma guard: a fault outside the guest side kills");
+	CHECK_EQ(guard_child(0), 0);
+	CHECK_EQ(guard_child(1), SIGBUS);
 }
 
 /* ---- 10: queue flush ---- */
@@ -1663,6 +1765,8 @@ main(int argc, char **argv)
 		mac_ctx[c][5] = (uint8_t)(c + 1);
 	}
 
+	if (cdna_dma_guard_init() != 0)
+		fatal("cdna_dma_guard_init: %s", strerror(errno));
 	test_switch();
 	test_nobuf();
 	test_oversize();

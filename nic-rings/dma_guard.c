@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <rte_atomic.h>
+#include <rte_common.h>
+#include <rte_memcpy.h>
+
+#include "dma_guard.h"
+
+/*
+ * One recovery point per thread: a copy runs on the thread that polls the
+ * NIC, and SIGBUS from a memory access is delivered to the faulting thread.
+ */
+static __thread struct {
+	sigjmp_buf env;
+	/* The copy in progress, kept here (not in registers) across sigsetjmp. */
+	void *dst;
+	const void *src;
+	size_t len;
+	uintptr_t lo;			/* its guest side */
+	volatile sig_atomic_t armed;
+} guard;
+
+static volatile unsigned long faults;
+
+static void
+dma_guard_handler(int sig, siginfo_t *si, void *uctx)
+{
+	uintptr_t a = (uintptr_t)si->si_addr;
+
+	(void)uctx;
+	/* a >= lo first: a - lo must not wrap. */
+	if (guard.armed && si->si_code > 0 && a >= guard.lo &&
+	    a - guard.lo < guard.len) {
+		guard.armed = 0;
+		faults++;
+		/*
+		 * SA_NODEFER left SIGBUS unblocked, so jumping out without
+		 * restoring a signal mask leaves the next fault catchable.
+		 */
+		siglongjmp(guard.env, 1);
+	}
+	/* Not guest memory under a guarded copy: die of it, as without us. */
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+int
+cdna_dma_guard_init(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = dma_guard_handler;
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+	sigemptyset(&sa.sa_mask);
+	return sigaction(SIGBUS, &sa, NULL) == 0 ? 0 : -errno;
+}
+
+static void __rte_noinline
+guarded_copy(void)
+{
+	rte_memcpy(guard.dst, guard.src, guard.len);
+}
+
+int __rte_noinline
+cdna_dma_copy(void *dst, const void *src, size_t len, const void *guest)
+{
+	guard.dst = dst;
+	guard.src = src;
+	guard.len = len;
+	guard.lo = (uintptr_t)guest;
+	/* savemask 0: no system call per copy (see the handler). */
+	if (sigsetjmp(guard.env, 0) != 0)
+		return -EFAULT;
+	guard.armed = 1;
+	rte_compiler_barrier();	/* armed before the first access */
+	guarded_copy();
+	rte_compiler_barrier();	/* disarmed only after the last one */
+	guard.armed = 0;
+	return 0;
+}
+
+unsigned long
+cdna_dma_guard_faults(void)
+{
+	return faults;
+}

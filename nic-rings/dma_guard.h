@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * DMA that survives its memory vanishing. A guest can ftruncate() the file
+ * behind memory it registered; the next access to the lost pages raises
+ * SIGBUS in the process doing the DMA. Every copy between guest memory and
+ * the NIC's buffers runs under a recovery point: a SIGBUS whose address lies
+ * in the guest side of the copy in progress jumps back to it, and the copy
+ * returns -EFAULT. The handler allocates nothing and maps nothing, so
+ * recovery works for every kind of memory (memfd, tmpfs, hugetlbfs) and
+ * under any memory pressure (vm.max_map_count, no free huge pages).
+ * A SIGBUS anywhere else is a real bug and kills the process as usual.
+ */
+#ifndef CDNA_DMA_GUARD_H
+#define CDNA_DMA_GUARD_H
+
+#include <stddef.h>
+
+/* Installs the SIGBUS handler, once per process. 0 or -errno. */
+int cdna_dma_guard_init(void);
+
+/*
+ * Copies len bytes from src to dst; guest is whichever of the two is guest
+ * memory. 0, or -EFAULT if that memory faulted (some bytes may have been
+ * copied). Without cdna_dma_guard_init() a fault kills the process.
+ */
+int cdna_dma_copy(void *dst, const void *src, size_t len, const void *guest);
+
+/* Copies that faulted since the process started (for telemetry and tests). */
+unsigned long cdna_dma_guard_faults(void);
+
+#endif /* CDNA_DMA_GUARD_H */

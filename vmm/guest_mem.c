@@ -1,0 +1,415 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Guest memory: what a guest may hand to the device, from REGION_ADD to the
+ * last unmap. A region is admitted (only memory, fstat-checked, never two
+ * mappings of the same bytes, within --max-regions and --max-guest-mem
+ * counted in the file's real pages), mapped, and looked up by the validator.
+ * REGION_DEL or teardown retires it: no new DMA may start, and once its last
+ * DMA is done (mediator.c reports it) it leaves the audit model and the
+ * guest's accounts at once, and its mapping goes to the reaper, which
+ * unmaps a bounded slice per poll so that a guest leaving with thousands of
+ * regions never stalls the data path of the others.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include <linux/magic.h>
+
+#include "claims.h"
+#include "guest_mem.h"
+#include "vmm.h"
+
+/* Claim-map bytes the reaper checks in one unit of work. */
+#define REAP_SCAN_CHUNK	(64u << 10)
+
+/*
+ * Retired regions waiting to be unmapped, first in first out. scan_off is
+ * how far the head's claim map has been checked.
+ */
+static struct {
+	struct cdna_region **q;
+	uint32_t head, n, cap;	/* cap a power of two */
+	size_t scan_off;
+	struct guest_mem_stats st;
+} reap;
+
+static void
+region_free(struct cdna_region *r)
+{
+	if (munmap(r->map_base, r->map_len) != 0)
+		printf("cdna-vmm: munmap of a guest region (%zu bytes at %p): %s\n",
+		       r->map_len, r->map_base, strerror(errno));
+	free(r->claims);
+	free(r);
+	reap.st.regions_unmapped++;
+}
+
+/* Makes room for one more retired region. 0 or -ENOMEM. */
+static int
+reap_grow(void)
+{
+	struct cdna_region **q;
+	uint32_t cap, i;
+
+	if (reap.n < reap.cap)
+		return 0;
+	cap = reap.cap ? reap.cap * 2 : 256;
+	q = malloc(cap * sizeof(*q));
+	if (q == NULL)
+		return -ENOMEM;
+	for (i = 0; i < reap.n; i++)
+		q[i] = reap.q[(reap.head + i) & (reap.cap - 1)];
+	free(reap.q);
+	reap.q = q;
+	reap.head = 0;
+	reap.cap = cap;
+	return 0;
+}
+
+/*
+ * r has no DMA in flight and none can start: it leaves the audit model and
+ * the guest's accounts now, and the reaper unmaps it soon.
+ */
+static void
+region_retire(struct guest *g, struct cdna_region *r)
+{
+	audit_region_del((uint32_t)g->nic_ctx, r->host);
+	g->mem_bytes -= r->map_len;
+	g->regions_retired++;
+	if (reap_grow() != 0) {
+		/* No room to defer it: pay the unmap now rather than leak. */
+		region_free(r);
+		return;
+	}
+	reap.q[(reap.head + reap.n) & (reap.cap - 1)] = r;
+	reap.n++;
+	if (reap.n > reap.st.reap_backlog_max)
+		reap.st.reap_backlog_max = reap.n;
+}
+
+void
+guest_mem_dma_done(struct guest *g, struct cdna_region *r)
+{
+	struct cdna_region *last = g->dying[--g->nb_dying];
+
+	/* O(1): the last entry takes r's place. */
+	g->dying[r->dying_idx] = last;
+	last->dying_idx = r->dying_idx;
+	region_retire(g, r);
+}
+
+uint32_t
+guest_mem_retire_all(struct guest *g)
+{
+	uint32_t n = 0;
+
+	while (g->rt.n > 0) {
+		struct cdna_region *r = g->rt.v[g->rt.n - 1];
+
+		cdna_rt_remove(&g->rt, r);
+		r->dying = 1;
+		region_retire(g, r);
+		n++;
+	}
+	while (g->nb_dying > 0) {
+		guest_mem_dma_done(g, g->dying[g->nb_dying - 1]);
+		n++;
+	}
+	return n;
+}
+
+unsigned int
+guest_mem_reap(unsigned int units)
+{
+	unsigned int done = 0;
+
+	while (reap.n > 0 && done < units) {
+		struct cdna_region *r = reap.q[reap.head];
+		size_t len = cdna_claims_map_len(r->size);
+
+		/*
+		 * The claim map must be empty: an independent check of the
+		 * in-flight count that let r retire, a chunk at a time.
+		 */
+		if (reap.scan_off < len) {
+			size_t k = len - reap.scan_off < REAP_SCAN_CHUNK ?
+				len - reap.scan_off : REAP_SCAN_CHUNK;
+
+			done++;
+			if (cdna_claims_count(r->claims + reap.scan_off, k) == 0) {
+				reap.scan_off += k;
+				continue;
+			}
+			/* Never unmap under DMA: leave it mapped, and say so. */
+			printf("cdna-vmm: a retired region (%" PRIu64
+			       " bytes at %p) still has claimed lines: left mapped\n",
+			       r->size, (void *)r->host);
+			reap.st.regions_leaked++;
+		} else {
+			region_free(r);
+			done++;
+		}
+		reap.head = (reap.head + 1) & (reap.cap - 1);
+		reap.n--;
+		reap.scan_off = 0;
+	}
+	if (done > reap.st.reap_units_max)
+		reap.st.reap_units_max = done;
+	return done;
+}
+
+void
+guest_mem_reap_all(void)
+{
+	while (reap.n > 0)
+		guest_mem_reap(UINT32_MAX);
+}
+
+void
+guest_mem_stats(struct guest_mem_stats *out)
+{
+	*out = reap.st;
+	out->reap_backlog = reap.n;
+}
+
+uint64_t
+guest_mem_claimed_lines(const struct guest *g)
+{
+	uint64_t n = 0;
+	uint32_t i;
+
+	for (i = 0; i < g->rt.n; i++)
+		n += cdna_claims_count(g->rt.v[i]->claims,
+				       cdna_claims_map_len(g->rt.v[i]->size));
+	for (i = 0; i < g->nb_dying; i++)
+		n += cdna_claims_count(g->dying[i]->claims,
+				       cdna_claims_map_len(g->dying[i]->size));
+	return n;
+}
+
+static const struct cdna_region *
+backing_overlap(const struct cdna_region *r, uint64_t dev, uint64_t ino,
+		uint64_t off, uint64_t size)
+{
+	/* Both ranges lie within one file, so neither end can wrap. */
+	if (r->file_dev == dev && r->file_ino == ino &&
+	    off < r->file_off + r->size && r->file_off < off + size)
+		return r;
+	return NULL;
+}
+
+/*
+ * The guest already holding bytes [off, off+size) of file (dev, ino) in a
+ * region, live or dying, or 0. Claims are kept per region, so two mappings
+ * of the same memory would each let a DMA in while the other has one in
+ * flight: every backing byte may be registered once, by one guest.
+ */
+static uint32_t
+backing_in_use(const struct vmm *v, uint64_t dev, uint64_t ino, uint64_t off,
+	       uint64_t size)
+{
+	uint32_t i, j;
+
+	for (i = 0; i < v->opt.max_guests; i++) {
+		const struct guest *o = v->guests[i];
+
+		if (o == NULL)
+			continue;
+		for (j = 0; j < o->rt.n; j++)
+			if (backing_overlap(o->rt.v[j], dev, ino, off, size))
+				return o->id;
+		for (j = 0; j < o->nb_dying; j++)
+			if (backing_overlap(o->dying[j], dev, ino, off, size))
+				return o->id;
+	}
+	return 0;
+}
+
+/* The page size of the file behind fd: what mmap() maps and pins. */
+static uint64_t
+file_page_size(int fd)
+{
+	struct statfs sfs;
+
+	if (fstatfs(fd, &sfs) == 0 && sfs.f_type == HUGETLBFS_MAGIC &&
+	    sfs.f_bsize > 0 && (sfs.f_bsize & (sfs.f_bsize - 1)) == 0)
+		return (uint64_t)sfs.f_bsize;
+	return (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+int
+guest_mem_add(struct vmm *v, struct guest *g, const struct cdna_msg_region *m,
+	      int fd)
+{
+	uint64_t pgsz, map_off, map_len;
+	uint32_t holder;
+	struct cdna_region *r;
+	struct stat st;
+	int prot = 0, rc;
+	void *p;
+
+	if (fstat(fd, &st) != 0) {
+		rc = -errno;
+		GLOG(g, "REGION_ADD refused: fstat of its fd: %s", strerror(errno));
+		goto out;
+	}
+	/* Only plain files (memfd, hugetlbfs): never a device or a socket. */
+	if (!S_ISREG(st.st_mode)) {
+		GLOG(g, "REGION_ADD refused: fd is not a regular file (mode 0%o)",
+		     (unsigned int)st.st_mode);
+		rc = -EBADF;
+		goto out;
+	}
+	/*
+	 * Only memory: F_GET_SEALS answers for shmem (memfd, tmpfs) and
+	 * hugetlbfs files alone. A disk, NFS or FUSE file could block the
+	 * data path in a page fault for as long as its server likes.
+	 */
+	if (fcntl(fd, F_GET_SEALS) < 0) {
+		GLOG(g, "REGION_ADD refused: fd is not memfd, tmpfs or hugetlbfs memory (%s)",
+		     strerror(errno));
+		rc = -EBADF;
+		goto out;
+	}
+	if (cdna_region_fits_file(m->fd_offset, m->size, (uint64_t)st.st_size) != 0) {
+		GLOG(g, "REGION_ADD refused: offset %" PRIu64 " + size %" PRIu64
+		     " exceeds the file's %" PRIu64 " bytes",
+		     m->fd_offset, m->size, (uint64_t)st.st_size);
+		rc = -ERANGE;
+		goto out;
+	}
+	holder = backing_in_use(v, st.st_dev, st.st_ino, m->fd_offset, m->size);
+	if (holder != 0) {
+		GLOG(g, "REGION_ADD refused: bytes [%" PRIu64 ", +%" PRIu64
+		     ") of its file are already registered by guest %u",
+		     m->fd_offset, m->size, holder);
+		rc = -EBUSY;
+		goto out;
+	}
+	/*
+	 * Map whole pages of the file (2 MiB or 1 GiB on hugetlbfs), and
+	 * count what is mapped: a hugetlb mapping pins whole huge pages. The
+	 * file's size is a multiple of its page size, so the rounded end
+	 * stays inside it.
+	 */
+	pgsz = file_page_size(fd);
+	map_off = m->fd_offset & ~(pgsz - 1);
+	map_len = ((m->fd_offset + m->size + pgsz - 1) & ~(pgsz - 1)) - map_off;
+	/* Overflow-safe: mem_bytes never exceeds max_guest_mem. */
+	if (map_len > v->opt.max_guest_mem - g->mem_bytes) {
+		GLOG(g, "REGION_ADD refused: %" PRIu64 " more bytes (%" PRIu64
+		     " in %" PRIu64 "-byte pages) would exceed --max-guest-mem (%"
+		     PRIu64 " MiB, %" PRIu64 " registered)", map_len, m->size,
+		     pgsz, v->opt.max_guest_mem >> 20, g->mem_bytes);
+		rc = -ENOSPC;
+		goto out;
+	}
+	/* Regions still dying under DMA hold mappings too: they count. */
+	if (g->rt.n + g->nb_dying >= v->opt.max_regions) {
+		GLOG(g, "REGION_ADD refused: --max-regions %u reached (%u live, %u"
+		     " waiting for DMA)", v->opt.max_regions, g->rt.n, g->nb_dying);
+		rc = -ENOSPC;
+		goto out;
+	}
+	if (m->perm & CDNA_PERM_DEV_READ)
+		prot |= PROT_READ;
+	if (m->perm & CDNA_PERM_DEV_WRITE)
+		prot |= PROT_READ | PROT_WRITE;
+	p = mmap(NULL, map_len, prot, MAP_SHARED, fd, (off_t)map_off);
+	if (p == MAP_FAILED) {
+		rc = -errno;
+		GLOG(g, "REGION_ADD refused: mmap of %" PRIu64 " bytes at offset %"
+		     PRIu64 ": %s", map_len, map_off, strerror(errno));
+		goto out;
+	}
+	r = calloc(1, sizeof(*r));
+	if (r != NULL)
+		r->claims = calloc(1, cdna_claims_map_len(m->size));
+	if (r == NULL || r->claims == NULL) {
+		if (r != NULL)
+			free(r);
+		munmap(p, map_len);
+		GLOG(g, "REGION_ADD refused: out of memory for %" PRIu64 " bytes",
+		     m->size);
+		rc = -ENOMEM;
+		goto out;
+	}
+	r->gaddr = m->guest_addr;
+	r->size = m->size;
+	r->host = (uint8_t *)p + (m->fd_offset - map_off);
+	r->perm = m->perm;
+	r->map_base = p;
+	r->map_len = map_len;
+	r->file_dev = st.st_dev;
+	r->file_ino = st.st_ino;
+	r->file_off = m->fd_offset;
+	pthread_mutex_lock(&v->lock);
+	rc = cdna_rt_insert(&g->rt, r);
+	pthread_mutex_unlock(&v->lock);
+	if (rc != 0) {
+		GLOG(g, "REGION_ADD refused: [0x%" PRIx64 ", +%" PRIu64 ") %s",
+		     m->guest_addr, m->size,
+		     rc == -EEXIST ? "overlaps a registered region" :
+		     rc == -ENOSPC ? "exceeds --max-regions" : "is invalid");
+		free(r->claims);
+		free(r);
+		munmap(p, map_len);
+		goto out;
+	}
+	/*
+	 * Where the guest's file allows it, forbid shrinking it under us; the
+	 * DMA guard (dma_guard.h) covers the files that cannot be sealed.
+	 */
+	(void)fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK);
+	g->mem_bytes += map_len;
+	audit_region_add((uint32_t)g->nic_ctx, r->host, m->size, m->perm);
+out:
+	close(fd);
+	return rc;
+}
+
+int
+guest_mem_del(struct vmm *v, struct guest *g, const struct cdna_msg_region *m)
+{
+	struct cdna_region *r, **d;
+
+	r = cdna_rt_find_exact(&g->rt, m->guest_addr, m->size);
+	if (r == NULL) {
+		GLOG(g, "REGION_DEL refused: no region [0x%" PRIx64 ", +%" PRIu64 ")",
+		     m->guest_addr, m->size);
+		return -ENOENT;
+	}
+	if (r->inflight != 0) {
+		/*
+		 * DMA still in flight: the region moves to the dying list and
+		 * the last reclaim unmaps it (mediator.c). Make room first, so
+		 * it is never out of every list the alias check reads.
+		 */
+		d = realloc(g->dying, (g->nb_dying + 1) * sizeof(*d));
+		if (d == NULL) {
+			GLOG(g, "REGION_DEL refused: out of memory");
+			return -ENOMEM;
+		}
+		g->dying = d;
+	}
+	pthread_mutex_lock(&v->lock);
+	cdna_rt_remove(&g->rt, r);
+	pthread_mutex_unlock(&v->lock);
+	r->dying = 1;
+	if (r->inflight == 0) {
+		region_retire(g, r);
+		return 0;
+	}
+	r->dying_idx = g->nb_dying;
+	g->dying[g->nb_dying++] = r;
+	return 0;
+}
+

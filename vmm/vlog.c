@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+#include <rte_cycles.h>
+
+#include "vmm.h"
+#include "vlog.h"
+
+/* One bucket per uid in --allow-uid, one for any other uid. */
+#define VLOG_BUCKETS	(VMM_MAX_UIDS + 1)
+
+struct vlog_bucket {
+	uid_t uid;
+	int used;
+	uint64_t tokens;	/* whole lines */
+	uint64_t last;		/* TSC of the last refill */
+	uint64_t suppressed;	/* since last said */
+};
+
+static struct vlog_bucket uids[VLOG_BUCKETS];
+static struct vlog_bucket all;
+static uint64_t suppressed_total;
+
+/* Adds the lines earned since b->last; 1 if one may be spent now. */
+static int
+bucket_take(struct vlog_bucket *b, uint64_t now, uint64_t burst, uint64_t rate)
+{
+	uint64_t hz = rte_get_timer_hz(), earned;
+
+	/* New, or quiet for a minute (and no product below can overflow). */
+	if (b->last == 0 || now - b->last > 60 * hz) {
+		b->tokens = burst;
+		b->last = now;
+	}
+	earned = (now - b->last) * rate / hz;
+	if (earned > 0) {
+		b->tokens = b->tokens + earned > burst ? burst : b->tokens + earned;
+		/* Keep the remainder: advance last by what was earned only. */
+		b->last += earned * hz / rate;
+	}
+	if (b->tokens == 0)
+		return 0;
+	b->tokens--;
+	return 1;
+}
+
+static struct vlog_bucket *
+bucket_of(uid_t uid)
+{
+	unsigned int i;
+
+	for (i = 0; i < vmm.opt.nb_allow_uid && i < VMM_MAX_UIDS; i++) {
+		if (vmm.opt.allow_uid[i] == uid) {
+			uids[i].uid = uid;
+			uids[i].used = 1;
+			return &uids[i];
+		}
+	}
+	uids[VMM_MAX_UIDS].uid = (uid_t)-1;	/* "any other uid" */
+	uids[VMM_MAX_UIDS].used = 1;
+	return &uids[VMM_MAX_UIDS];
+}
+
+void
+vlog_uid(uid_t uid, const char *fmt, ...)
+{
+	struct vlog_bucket *b = bucket_of(uid);
+	uint64_t now = rte_get_timer_cycles();
+	va_list ap;
+
+	/* The uid's own bucket first: a noisy uid never drains the shared one. */
+	if (!bucket_take(b, now, VLOG_UID_BURST, VLOG_UID_PER_SEC) ||
+	    !bucket_take(&all, now, VLOG_ALL_BURST, VLOG_ALL_PER_SEC)) {
+		b->suppressed++;
+		suppressed_total++;
+		return;
+	}
+	fputs("cdna-vmm: ", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fputc('\n', stdout);
+}
+
+void
+vlog_tick(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < VLOG_BUCKETS; i++) {
+		struct vlog_bucket *b = &uids[i];
+
+		if (!b->used || b->suppressed == 0)
+			continue;
+		if (i == VMM_MAX_UIDS)
+			printf("cdna-vmm: log rate limit: %" PRIu64
+			       " lines suppressed for uids not allowed\n",
+			       b->suppressed);
+		else
+			printf("cdna-vmm: log rate limit: %" PRIu64
+			       " lines suppressed for uid %u\n", b->suppressed,
+			       (unsigned int)b->uid);
+		b->suppressed = 0;
+	}
+}
+
+uint64_t
+vlog_suppressed_total(void)
+{
+	return suppressed_total;
+}
