@@ -51,16 +51,16 @@ violation(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void
 violation(const char *fmt, ...)
 {
+	char line[256];
 	va_list ap;
 
 	au.violations++;
 	if (au.violations > AUDIT_PRINT_MAX)
 		return;
 	va_start(ap, fmt);
-	printf("cdna-vmm: AUDIT VIOLATION: ");
-	vprintf(fmt, ap);
-	printf("\n");
+	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	VLOG(ERR, "AUDIT VIOLATION: %s", line);
 }
 
 /*

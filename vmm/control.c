@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -17,6 +18,49 @@
 #include "vmm.h"
 
 #define CTRL_MAX_FDS	4	/* more than any message carries: extras are closed */
+
+/*
+ * One vmm per socket: an flock on "<socket>.lock", held while we run,
+ * tells a live owner from a stale socket left by one that died (which may
+ * be replaced). The lock file says the owner's pid.
+ */
+static int
+socket_lock(struct vmm *v)
+{
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path) + 8], pid[32];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s.lock", v->opt.socket_path);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		fprintf(stderr, "cdna-vmm: --socket %s: cannot open %s: %s\n",
+			v->opt.socket_path, path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		int e = errno;
+
+		n = pread(fd, pid, sizeof(pid) - 1, 0);
+		pid[n > 0 ? n : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		fprintf(stderr, "cdna-vmm: --socket %s: %s\n", v->opt.socket_path,
+			e == EWOULDBLOCK ?
+			"another cdna-vmm owns it (it holds the .lock file)" :
+			strerror(e));
+		if (e == EWOULDBLOCK && pid[0] != '\0')
+			fprintf(stderr, "cdna-vmm: --socket %s: owner pid %s\n",
+				v->opt.socket_path, pid);
+		close(fd);
+		return -1;
+	}
+	n = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n)
+		fprintf(stderr, "cdna-vmm: warning: cannot write pid to %s: %s\n",
+			path, strerror(errno));
+	v->lock_fd = fd;
+	return 0;
+}
 
 int
 control_init(struct vmm *v)
@@ -28,6 +72,8 @@ control_init(struct vmm *v)
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	strcpy(sun.sun_path, v->opt.socket_path);	/* length checked by options */
+	if (socket_lock(v) != 0)
+		return -1;
 	/* Replace a stale socket, never another kind of file. */
 	if (lstat(sun.sun_path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
@@ -280,6 +326,14 @@ control_fini(struct vmm *v)
 	if (v->listen_fd >= 0) {
 		close(v->listen_fd);
 		unlink(v->opt.socket_path);
+	}
+	/*
+	 * The lock file stays: unlinking it would let one vmm lock the old
+	 * file and the next one a new file, both "owning" the socket.
+	 */
+	if (v->lock_fd >= 0) {
+		close(v->lock_fd);
+		v->lock_fd = -1;
 	}
 	if (v->epoll_fd >= 0)
 		close(v->epoll_fd);

@@ -45,8 +45,8 @@ static void
 region_free(struct cdna_region *r)
 {
 	if (munmap(r->map_base, r->map_len) != 0)
-		printf("cdna-vmm: munmap of a guest region (%zu bytes at %p): %s\n",
-		       r->map_len, r->map_base, strerror(errno));
+		VLOG(ERR, "munmap of a guest region (%zu bytes at %p): %s",
+		     r->map_len, r->map_base, strerror(errno));
 	free(r->claims);
 	free(r);
 	reap.st.regions_unmapped++;
@@ -149,9 +149,9 @@ guest_mem_reap(unsigned int units)
 				continue;
 			}
 			/* Never unmap under DMA: leave it mapped, and say so. */
-			printf("cdna-vmm: a retired region (%" PRIu64
-			       " bytes at %p) still has claimed lines: left mapped\n",
-			       r->size, (void *)r->host);
+			VLOG(ERR, "a retired region (%" PRIu64
+			     " bytes at %p) still has claimed lines: left mapped",
+			     r->size, (void *)r->host);
 			reap.st.regions_leaked++;
 		} else {
 			region_free(r);

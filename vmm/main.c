@@ -30,6 +30,7 @@
 
 struct vmm vmm = {
 	.listen_fd = -1,
+	.lock_fd = -1,
 	.epoll_fd = -1,
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 };
@@ -104,7 +105,7 @@ numa_check(const struct vmm *v)
 	/* Per-guest state from malloc follows the lcore; keep it on the port's node. */
 	numa_set_preferred(v->socket_id);
 	if ((int)lsock != v->socket_id)
-		printf("cdna-vmm: warning: datapath lcore %u is on NUMA node %u, wire port on node %d\n",
+		VLOG(WARNING, "warning: datapath lcore %u is on NUMA node %u, wire port on node %d",
 		       rte_lcore_id(), lsock, v->socket_id);
 }
 
@@ -115,12 +116,12 @@ summary(struct vmm *v)
 	uint64_t dma, viol;
 
 	audit_stats(&dma, &viol);
-	printf("cdna-vmm: summary wire_rx=%" PRIu64 " wire_tx=%" PRIu64
-	       " wire_tx_drop=%" PRIu64 " wire_rx_unmatched=%" PRIu64
-	       " switched=%" PRIu64 " audit_dma=%" PRIu64
-	       " audit_violations=%" PRIu64 " guests_seen=%" PRIu64 "\n",
-	       s->wire_rx, s->wire_tx, s->wire_tx_drop, s->wire_rx_unmatched,
-	       s->switched, dma, viol, v->guests_seen);
+	VLOG(NOTICE, "summary wire_rx=%" PRIu64 " wire_tx=%" PRIu64
+	     " wire_tx_drop=%" PRIu64 " wire_rx_unmatched=%" PRIu64
+	     " switched=%" PRIu64 " audit_dma=%" PRIu64
+	     " audit_violations=%" PRIu64 " guests_seen=%" PRIu64,
+	     s->wire_rx, s->wire_tx, s->wire_tx_drop, s->wire_rx_unmatched,
+	     s->switched, dma, viol, v->guests_seen);
 }
 
 static void
@@ -216,7 +217,7 @@ main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
-	printf("cdna-vmm: ready socket=%s wire=%s port=%u\n", vmm.opt.socket_path,
+	VLOG(NOTICE, "ready socket=%s wire=%s port=%u", vmm.opt.socket_path,
 	       vmm.opt.wire, vmm.wire_port);
 	run(&vmm);
 

@@ -119,9 +119,9 @@ map_count_check(const struct vmm_opts *o)
 	if (f == NULL)
 		return;
 	if (fscanf(f, "%ld", &have) == 1 && have > 0 && need > (uint64_t)have)
-		printf("cdna-vmm: warning: --max-guests %u x (--max-regions %u + %u"
-		       " ring mappings) + %u for DPDK = %" PRIu64 " mappings, more than"
-		       " vm.max_map_count %ld: lower a limit or raise the sysctl\n",
+		VLOG(WARNING, "warning: --max-guests %u x (--max-regions %u + %u"
+		     " ring mappings) + %u for DPDK = %" PRIu64 " mappings, more than"
+		     " vm.max_map_count %ld: lower a limit or raise the sysctl",
 		       o->max_guests, o->max_regions, 2u * CDNA_MAX_QUEUES,
 		       MAP_COUNT_RESERVE, need, have);
 	fclose(f);

@@ -3,6 +3,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include <rte_log.h>
+
 #include <rte_cycles.h>
 
 #include "vmm.h"
@@ -18,6 +20,8 @@ struct vlog_bucket {
 	uint64_t last;		/* TSC of the last refill */
 	uint64_t suppressed;	/* since last said */
 };
+
+RTE_LOG_REGISTER(cdna_vmm_logtype, cdna.vmm, INFO);
 
 static struct vlog_bucket uids[VLOG_BUCKETS];
 static struct vlog_bucket all;
@@ -68,6 +72,7 @@ vlog_uid(uid_t uid, const char *fmt, ...)
 {
 	struct vlog_bucket *b = bucket_of(uid);
 	uint64_t now = rte_get_timer_cycles();
+	char line[512];
 	va_list ap;
 
 	/* The uid's own bucket first: a noisy uid never drains the shared one. */
@@ -77,11 +82,10 @@ vlog_uid(uid_t uid, const char *fmt, ...)
 		suppressed_total++;
 		return;
 	}
-	fputs("cdna-vmm: ", stdout);
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	fputc('\n', stdout);
+	VLOG(NOTICE, "%s", line);
 }
 
 void
@@ -95,13 +99,13 @@ vlog_tick(void)
 		if (!b->used || b->suppressed == 0)
 			continue;
 		if (i == VMM_MAX_UIDS)
-			printf("cdna-vmm: log rate limit: %" PRIu64
-			       " lines suppressed for uids not allowed\n",
-			       b->suppressed);
+			VLOG(NOTICE, "log rate limit: %" PRIu64
+			     " lines suppressed for uids not allowed",
+			     b->suppressed);
 		else
-			printf("cdna-vmm: log rate limit: %" PRIu64
-			       " lines suppressed for uid %u\n", b->suppressed,
-			       (unsigned int)b->uid);
+			VLOG(NOTICE, "log rate limit: %" PRIu64
+			     " lines suppressed for uid %u", b->suppressed,
+			     (unsigned int)b->uid);
 		b->suppressed = 0;
 	}
 }

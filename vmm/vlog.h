@@ -12,12 +12,24 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <rte_log.h>
+
+/*
+ * cdna-vmm logs through rte_log with its own type, "cdna.vmm": EAL's
+ * --log-level=cdna.vmm:<level> and --syslog apply. Every line starts
+ * "cdna-vmm: ".
+ */
+extern int cdna_vmm_logtype;
+#define VLOG(level, fmt, ...) \
+	rte_log(RTE_LOG_ ## level, cdna_vmm_logtype, "cdna-vmm: " fmt "\n", \
+		##__VA_ARGS__)
+
 #define VLOG_UID_BURST		256	/* lines a uid may log at once */
 #define VLOG_UID_PER_SEC	32	/* and then per second */
 #define VLOG_ALL_BURST		1024	/* the same for all uids together */
 #define VLOG_ALL_PER_SEC	128
 
-/* Prints "cdna-vmm: " fmt "\n" if uid's and the global bucket allow it. */
+/* Logs fmt at NOTICE if uid's and the global bucket allow it. */
 void vlog_uid(uid_t uid, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

@@ -115,6 +115,7 @@ struct vmm {
 	uint16_t wire_port;
 	int socket_id;
 	int listen_fd;
+	int lock_fd;			/* flock of <socket>.lock: one vmm per socket */
 	int epoll_fd;
 	struct guest **guests;		/* max_guests slots */
 	uint32_t next_guest_id;
