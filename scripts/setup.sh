@@ -68,7 +68,18 @@ if [ "$want" -gt 0 ] && [ -w /proc/sys/vm/nr_hugepages ]; then
 	log "hugepages: $(cat /proc/sys/vm/nr_hugepages) x 2 MiB reserved"
 fi
 
-# 4. Build.
+# 4. EAL loads no -d plugin from under a world-writable directory: say so
+#    once when the checkout is under one (the tests and the demo cope).
+d=$top
+while [ "$d" != / ]; do
+	if [ -n "$(find "$d" -maxdepth 0 -perm -0002 2>/dev/null)" ]; then
+		log "note: $d is world-writable: EAL refuses -d $build/guest-pmd/librte_net_cdna.so; tests and the demo load a private copy, by hand use 'meson install -C $build' (no -d needed) or copy it to a root-owned directory"
+		break
+	fi
+	d=$(dirname "$d")
+done
+
+# 5. Build.
 if [ ! -f "$build/build.ninja" ]; then
 	meson setup "$build" "$top" -Dbuildtype=debugoptimized >/dev/null ||
 		die "meson setup failed (see $build/meson-logs/meson-log.txt)"

@@ -6,7 +6,7 @@
 #
 # Environment (set by meson, or by hand):
 #   CDNA_VMM       cdna-vmm executable
-#   CDNA_PMD       librte_net_cdna.so (not in a world-writable directory)
+#   CDNA_PMD       librte_net_cdna.so (guests load a private copy of it)
 #   CDNA_PCAPGEN, CDNA_PCAPCMP, CDNA_PCAPINFO   capture tools
 #   CDNA_TELE      tele.py (default: next to this file)
 #   CDNA_TESTPMD   dpdk-testpmd (default: from PATH)
@@ -33,6 +33,8 @@ IT_CMDS=()		# command line of every vmm and guest, for reports
 GUEST_EAL_MEM=(--no-huge -m 512)
 # testpmd options every guest gets (a bounded mbuf pool fits in -m 512).
 GUEST_TESTPMD_OPTS=(--total-num-mbufs=32768)
+# How guests load the PMD; empty when it is installed where EAL looks.
+GUEST_PMD_ARGS=(-d @PMD@)
 
 # Messages go to stderr so that they also show from inside $(...).
 log() {
@@ -148,6 +150,7 @@ it_cleanup() {
 			;;
 		esac
 	done
+	[ -n "$IT_PMD_DIR" ] && rm -rf "$IT_PMD_DIR"
 	if [ -n "$IT_RUN" ] && [ -d "$IT_RUN" ]; then
 		if [ "$rc" != 0 ] && [ "$rc" != 77 ] && [ "${CDNA_KEEP:-0}" = 1 ]; then
 			log "kept $IT_RUN"
@@ -162,6 +165,17 @@ it_timeout() {
 	IT_DONE=0
 	log "FAIL: no result within ${IT_LIMIT}s"
 	exit 1
+}
+
+# EAL loads no -d plugin from under a world-writable directory (a checkout
+# in /tmp or /var/tmp): guests load a copy of the PMD from a directory of
+# our own under /run instead, wherever the checkout lives.
+IT_PMD_DIR=
+pmd_private_copy() {
+	IT_PMD_DIR=$(mktemp -d /run/cdna-pmd.XXXXXX) ||
+		fail "cannot create a private directory for the PMD under /run"
+	cp "$CDNA_PMD" "$IT_PMD_DIR/" || fail "cannot copy $CDNA_PMD to $IT_PMD_DIR"
+	CDNA_PMD=$IT_PMD_DIR/$(basename "$CDNA_PMD")
 }
 
 # it_init [SECONDS]: checks the environment, creates the run directory and
@@ -183,6 +197,7 @@ it_init() {
 
 	IT_RUN=$(mktemp -d "/tmp/cdna-it-$IT_NAME.XXXXXX")
 	trap it_cleanup EXIT
+	pmd_private_copy
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
 	trap it_timeout USR1
@@ -250,7 +265,7 @@ vmm_summary() {
 #   net_cdna0,path=<VMM's socket>,DEVARGS, reading commands from a FIFO
 #   kept open here; waits for the prompt.
 guest_start() {
-	local name=$1 vmm=$2 devargs=$3 prefix log fifo fd pid vdev
+	local name=$1 vmm=$2 devargs=$3 prefix log fifo fd pid vdev pmd
 	shift 3
 	prefix="cdna-g-$name-$$"
 	log="$IT_RUN/$name.log"
@@ -263,10 +278,11 @@ guest_start() {
 	# Read-write open never blocks and keeps a writer, so testpmd sees no EOF.
 	exec {fd}<>"$fifo"
 	IT_FD[$name]=$fd
-	IT_CMDS+=("$CDNA_TESTPMD --lcores 0@0,1@0 ${GUEST_EAL_MEM[*]} --file-prefix $prefix --no-pci -d $CDNA_PMD --vdev $vdev -- -i ${GUEST_TESTPMD_OPTS[*]} $*")
+	pmd=("${GUEST_PMD_ARGS[@]/@PMD@/$CDNA_PMD}")
+	IT_CMDS+=("$CDNA_TESTPMD --lcores 0@0,1@0 ${GUEST_EAL_MEM[*]} --file-prefix $prefix --no-pci ${pmd[*]} --vdev $vdev -- -i ${GUEST_TESTPMD_OPTS[*]} $*")
 	log "guest $name: ${IT_CMDS[-1]}"
 	stdbuf -oL -eL "$CDNA_TESTPMD" --lcores 0@0,1@0 "${GUEST_EAL_MEM[@]}" \
-		--file-prefix "$prefix" --no-pci -d "$CDNA_PMD" --vdev "$vdev" \
+		--file-prefix "$prefix" --no-pci "${pmd[@]}" --vdev "$vdev" \
 		-- -i "${GUEST_TESTPMD_OPTS[@]}" "$@" \
 		<"$fifo" >"$log" 2>&1 {fd}>&- &
 	pid=$!
