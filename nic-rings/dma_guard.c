@@ -14,8 +14,10 @@
 /*
  * One recovery point per thread: a copy runs on the thread that polls the
  * NIC, and SIGBUS from a memory access is delivered to the faulting thread.
+ * initial-exec: reaching it from the handler must not call into the
+ * dynamic loader.
  */
-static __thread struct {
+static __thread __attribute__((tls_model("initial-exec"))) struct {
 	sigjmp_buf env;
 	/* The copy in progress, kept here (not in registers) across sigsetjmp. */
 	void *dst;

@@ -9,6 +9,11 @@
  * recovery works for every kind of memory (memfd, tmpfs, hugetlbfs) and
  * under any memory pressure (vm.max_map_count, no free huge pages).
  * A SIGBUS anywhere else is a real bug and kills the process as usual.
+ *
+ * The handler is process-wide. DPDK's EAL swaps in a SIGBUS handler of its
+ * own for a moment while it grows its heap (dynamic memory mode); the
+ * mediator allocates from that heap on the same lcore that does the
+ * copies, so the two never overlap there.
  */
 #ifndef CDNA_DMA_GUARD_H
 #define CDNA_DMA_GUARD_H

@@ -16,7 +16,8 @@ die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 
 # 1. Debian packages.
 pkgs="libdpdk-dev dpdk dpdk-dev libpcap-dev libnuma-dev meson ninja-build
-      pkg-config gcc python3 python3-pyelftools iproute2 dpkg-dev xz-utils"
+      pkg-config gcc python3 python3-pyelftools iproute2 iputils-ping dpkg-dev
+      xz-utils"
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||

@@ -23,33 +23,74 @@
 
 #include <linux/magic.h>
 
+#include <rte_debug.h>
+
 #include "claims.h"
 #include "guest_mem.h"
 #include "vmm.h"
 
-/* Claim-map bytes the reaper checks in one unit of work. */
-#define REAP_SCAN_CHUNK	(64u << 10)
+/*
+ * One unit of the reaper's work: unmapping REAP_UNMAP_CHUNK bytes (rounded
+ * up to the mapping's page: the cost of munmap grows with the pages it
+ * tears down), or, under --audit, checking REAP_SCAN_CHUNK bytes of a claim
+ * map empty.
+ */
+#define REAP_UNMAP_CHUNK	(4u << 20)
+#define REAP_SCAN_CHUNK		(16u << 10)
+/*
+ * Past this many retired regions, or bytes still mapped by them, the
+ * reaper works without a budget until the backlog is under both again:
+ * regions retire faster than slices unmap them only when guests churn
+ * REGION_ADD/DEL or connections, and address space and vm.max_map_count
+ * are not theirs to use up.
+ */
+#define REAP_BACKLOG_MAX	1024u
+#define REAP_BACKLOG_BYTES	(1ull << 40)
 
 /*
- * Retired regions waiting to be unmapped, first in first out. scan_off is
- * how far the head's claim map has been checked.
+ * Retired regions waiting to be unmapped, first in first out. The head is
+ * worked on in units: its claim map checked (scan_off), then unmapped from
+ * the front (unmap_off).
  */
 static struct {
 	struct cdna_region **q;
 	uint32_t head, n, cap;	/* cap a power of two */
 	size_t scan_off;
+	size_t unmap_off;
+	uint64_t bytes;		/* still mapped by the backlog */
+	int check_claims;	/* --audit */
 	struct guest_mem_stats st;
 } reap;
+
+void
+guest_mem_init(int check_claims)
+{
+	reap.check_claims = check_claims;
+}
 
 static void
 region_free(struct cdna_region *r)
 {
-	if (munmap(r->map_base, r->map_len) != 0)
-		VLOG(ERR, "munmap of a guest region (%zu bytes at %p): %s",
-		     r->map_len, r->map_base, strerror(errno));
 	free(r->claims);
 	free(r);
 	reap.st.regions_unmapped++;
+}
+
+/* Unmaps up to one unit of r from unmap_off on. 1 when all of r is gone. */
+static int
+region_unmap_unit(struct cdna_region *r, size_t *unmap_off)
+{
+	size_t chunk = REAP_UNMAP_CHUNK, k;
+
+	if (r->map_pgsz > chunk)
+		chunk = r->map_pgsz;
+	k = r->map_len - *unmap_off < chunk ? r->map_len - *unmap_off : chunk;
+	if (munmap((uint8_t *)r->map_base + *unmap_off, k) != 0)
+		VLOG(ERR, "munmap of %zu bytes of a guest region at %p: %s", k,
+		     (uint8_t *)r->map_base + *unmap_off, strerror(errno));
+	*unmap_off += k;
+	reap.bytes -= k;
+	return *unmap_off == r->map_len;
 }
 
 /* Makes room for one more retired region. 0 or -ENOMEM. */
@@ -83,9 +124,13 @@ region_retire(struct guest *g, struct cdna_region *r)
 {
 	audit_region_del((uint32_t)g->nic_ctx, r->host);
 	g->mem_bytes -= r->map_len;
-	g->regions_retired++;
+	reap.bytes += r->map_len;
 	if (reap_grow() != 0) {
+		size_t off = 0;
+
 		/* No room to defer it: pay the unmap now rather than leak. */
+		while (!region_unmap_unit(r, &off))
+			;
 		region_free(r);
 		return;
 	}
@@ -93,12 +138,21 @@ region_retire(struct guest *g, struct cdna_region *r)
 	reap.n++;
 	if (reap.n > reap.st.reap_backlog_max)
 		reap.st.reap_backlog_max = reap.n;
+	if (reap.n > REAP_BACKLOG_MAX || reap.bytes > REAP_BACKLOG_BYTES) {
+		reap.st.reap_forced++;
+		while (reap.n > REAP_BACKLOG_MAX / 2 ||
+		       reap.bytes > REAP_BACKLOG_BYTES / 2)
+			guest_mem_reap(UINT32_MAX);
+	}
 }
 
 void
 guest_mem_dma_done(struct guest *g, struct cdna_region *r)
 {
-	struct cdna_region *last = g->dying[--g->nb_dying];
+	struct cdna_region *last;
+
+	RTE_ASSERT(g->nb_dying > 0 && g->dying[r->dying_idx] == r);
+	last = g->dying[--g->nb_dying];
 
 	/* O(1): the last entry takes r's place. */
 	g->dying[r->dying_idx] = last;
@@ -135,15 +189,15 @@ guest_mem_reap(unsigned int units)
 		struct cdna_region *r = reap.q[reap.head];
 		size_t len = cdna_claims_map_len(r->size);
 
+		done++;
 		/*
-		 * The claim map must be empty: an independent check of the
-		 * in-flight count that let r retire, a chunk at a time.
+		 * Under --audit, the claim map must be empty: an independent
+		 * check of the in-flight count that let r retire.
 		 */
-		if (reap.scan_off < len) {
+		if (reap.check_claims && reap.scan_off < len) {
 			size_t k = len - reap.scan_off < REAP_SCAN_CHUNK ?
 				len - reap.scan_off : REAP_SCAN_CHUNK;
 
-			done++;
 			if (cdna_claims_count(r->claims + reap.scan_off, k) == 0) {
 				reap.scan_off += k;
 				continue;
@@ -153,15 +207,18 @@ guest_mem_reap(unsigned int units)
 			     " bytes at %p) still has claimed lines: left mapped",
 			     r->size, (void *)r->host);
 			reap.st.regions_leaked++;
+			reap.bytes -= r->map_len - reap.unmap_off;
+		} else if (!region_unmap_unit(r, &reap.unmap_off)) {
+			continue;
 		} else {
 			region_free(r);
-			done++;
 		}
 		reap.head = (reap.head + 1) & (reap.cap - 1);
 		reap.n--;
 		reap.scan_off = 0;
+		reap.unmap_off = 0;
 	}
-	if (done > reap.st.reap_units_max)
+	if (done > reap.st.reap_units_max && units != UINT32_MAX)
 		reap.st.reap_units_max = done;
 	return done;
 }
@@ -178,21 +235,6 @@ guest_mem_stats(struct guest_mem_stats *out)
 {
 	*out = reap.st;
 	out->reap_backlog = reap.n;
-}
-
-uint64_t
-guest_mem_claimed_lines(const struct guest *g)
-{
-	uint64_t n = 0;
-	uint32_t i;
-
-	for (i = 0; i < g->rt.n; i++)
-		n += cdna_claims_count(g->rt.v[i]->claims,
-				       cdna_claims_map_len(g->rt.v[i]->size));
-	for (i = 0; i < g->nb_dying; i++)
-		n += cdna_claims_count(g->dying[i]->claims,
-				       cdna_claims_map_len(g->dying[i]->size));
-	return n;
 }
 
 static const struct cdna_region *
@@ -348,6 +390,7 @@ guest_mem_add(struct vmm *v, struct guest *g, const struct cdna_msg_region *m,
 	r->perm = m->perm;
 	r->map_base = p;
 	r->map_len = map_len;
+	r->map_pgsz = pgsz;
 	r->file_dev = st.st_dev;
 	r->file_ino = st.st_ino;
 	r->file_off = m->fd_offset;

@@ -13,8 +13,12 @@
 struct vmm;
 struct guest;
 
-/* Work units the main loop gives the reaper per poll: a bounded slice. */
-#define GUEST_MEM_REAP_PER_POLL	32u
+/*
+ * Work units the main loop gives the reaper per poll: a bounded slice (a
+ * unit unmaps 4 MiB, or one page of a larger size, or under --audit checks
+ * 16 KiB of claim map).
+ */
+#define GUEST_MEM_REAP_PER_POLL	8u
 
 struct guest_mem_stats {
 	uint64_t regions_unmapped;	/* reaped since start */
@@ -22,7 +26,11 @@ struct guest_mem_stats {
 	uint64_t reap_backlog;		/* retired, not yet unmapped */
 	uint64_t reap_backlog_max;
 	uint64_t reap_units_max;	/* most work done in one poll */
+	uint64_t reap_forced;		/* times the backlog cap made it drain at once */
 };
+
+/* check_claims: before unmapping a region, check its claim map empty. */
+void guest_mem_init(int check_claims);
 
 /* REGION_ADD: owns fd (closes it). 0 or -errno, the refusal logged. */
 int guest_mem_add(struct vmm *v, struct guest *g,
@@ -34,8 +42,6 @@ int guest_mem_del(struct vmm *v, struct guest *g,
 void guest_mem_dma_done(struct guest *g, struct cdna_region *r);
 /* Teardown, nothing in flight: retires every region. Returns how many. */
 uint32_t guest_mem_retire_all(struct guest *g);
-/* Claimed 64-byte lines, counted from the maps themselves. */
-uint64_t guest_mem_claimed_lines(const struct guest *g);
 
 /* Unmaps retired regions, at most units of work. Returns the work done. */
 unsigned int guest_mem_reap(unsigned int units);

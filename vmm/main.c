@@ -16,6 +16,7 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
+#include <rte_pdump.h>
 
 #include "dma_guard.h"
 #include "guest_mem.h"
@@ -195,6 +196,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	numa_check(&vmm);
+	guest_mem_init(vmm.opt.audit);
 	memset(&nc, 0, sizeof(nc));
 	nc.wire_port = vmm.wire_port;
 	nc.mp = mp;
@@ -214,6 +216,14 @@ main(int argc, char **argv)
 		fprintf(stderr, "cdna-vmm: start-up failed (see above)\n");
 		return 2;
 	}
+	/*
+	 * Stock dpdk-dumpcap and dpdk-pdump attach as secondary processes
+	 * and capture the wire port (secondaries need hugepages: not with
+	 * --no-huge or --in-memory, where this still returns 0).
+	 */
+	if (rte_pdump_init() != 0)
+		VLOG(WARNING, "warning: packet capture framework: %s (dpdk-dumpcap will not attach)",
+		     rte_strerror(rte_errno));
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
@@ -222,6 +232,7 @@ main(int argc, char **argv)
 	run(&vmm);
 
 	control_fini(&vmm);
+	rte_pdump_uninit();
 	guest_mem_reap_all();
 	wire_pcap_close();
 	rte_eth_dev_stop(vmm.wire_port);

@@ -13,8 +13,11 @@
 
 #include "vmm.h"
 
-/* Mappings DPDK and the vmm itself use besides the guests'. */
-#define MAP_COUNT_RESERVE	4096u
+/*
+ * Mappings DPDK and the vmm itself use besides the guests', and what the
+ * region reaper may hold (guest_mem.c).
+ */
+#define MAP_COUNT_RESERVE	6144u
 
 static void
 usage(FILE *f)
@@ -27,7 +30,7 @@ usage(FILE *f)
 "  --pcap FILE          record every frame crossing the wire to FILE (libpcap)\n"
 "  --max-guests N       guests connected at once, 1..256 (default 16)\n"
 "  --max-regions N      memory regions per guest, deleted ones still under\n"
-"                       DMA included, 1..65536 (default 2048)\n"
+"                       DMA included, 1..65536 (default 1024)\n"
 "  --max-guest-mem MIB  memory one guest may register, 1..1048576 MiB (default 16384)\n"
 "  --ring-min N         smallest ring a guest may ask for, power of two in 64..4096 (default 64)\n"
 "  --ring-max N         largest ring, power of two in 64..4096 (default 4096)\n"
@@ -111,15 +114,16 @@ parse_uids(const char *s, struct vmm_opts *o)
 static void
 map_count_check(const struct vmm_opts *o)
 {
+	/* A region: its mapping, and its claim map once malloc mmaps it. */
 	uint64_t need = (uint64_t)o->max_guests *
-		(o->max_regions + 2u * CDNA_MAX_QUEUES) + MAP_COUNT_RESERVE;
+		(2u * o->max_regions + 2u * CDNA_MAX_QUEUES) + MAP_COUNT_RESERVE;
 	long have = -1;
 	FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
 
 	if (f == NULL)
 		return;
 	if (fscanf(f, "%ld", &have) == 1 && have > 0 && need > (uint64_t)have)
-		VLOG(WARNING, "warning: --max-guests %u x (--max-regions %u + %u"
+		VLOG(WARNING, "warning: --max-guests %u x (2 x --max-regions %u + %u"
 		     " ring mappings) + %u for DPDK = %" PRIu64 " mappings, more than"
 		     " vm.max_map_count %ld: lower a limit or raise the sysctl",
 		       o->max_guests, o->max_regions, 2u * CDNA_MAX_QUEUES,
@@ -156,7 +160,7 @@ vmm_parse_options(int argc, char **argv, struct vmm_opts *o)
 
 	memset(o, 0, sizeof(*o));
 	o->max_guests = 16;
-	o->max_regions = 2048;
+	o->max_regions = 1024;
 	o->ring_min = CDNA_RING_MIN;
 	o->ring_max = CDNA_RING_MAX;
 	o->burst = 32;

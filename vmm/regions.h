@@ -24,6 +24,7 @@ struct cdna_region {
 	uint8_t *claims;	/* (size + 63) / 64 bytes, see claims.h */
 	void *map_base;		/* what to munmap: page-aligned base and length */
 	size_t map_len;
+	size_t map_pgsz;	/* the file's page size: munmap in its multiples */
 	uint64_t file_dev;	/* the backing file (st_dev, st_ino) and where */
 	uint64_t file_ino;	/* in it gaddr lies: claims are per mapping, so */
 	uint64_t file_off;	/* no two regions may share backing bytes */

@@ -141,6 +141,7 @@ tm_vmm(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "reap_backlog_max", m.reap_backlog_max);
 	rte_tel_data_add_dict_u64(d, "reap_units_max", m.reap_units_max);
 	rte_tel_data_add_dict_u64(d, "reap_units_per_poll", GUEST_MEM_REAP_PER_POLL);
+	rte_tel_data_add_dict_u64(d, "reap_forced", m.reap_forced);
 	rte_tel_data_add_dict_u64(d, "dma_guard_faults", cdna_dma_guard_faults());
 	rte_tel_data_add_dict_u64(d, "log_suppressed", vlog_suppressed_total());
 	return 0;

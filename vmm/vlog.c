@@ -27,9 +27,9 @@ static struct vlog_bucket uids[VLOG_BUCKETS];
 static struct vlog_bucket all;
 static uint64_t suppressed_total;
 
-/* Adds the lines earned since b->last; 1 if one may be spent now. */
-static int
-bucket_take(struct vlog_bucket *b, uint64_t now, uint64_t burst, uint64_t rate)
+/* Adds the lines b earned since b->last, up to burst. */
+static void
+bucket_refill(struct vlog_bucket *b, uint64_t now, uint64_t burst, uint64_t rate)
 {
 	uint64_t hz = rte_get_timer_hz(), earned;
 
@@ -37,6 +37,7 @@ bucket_take(struct vlog_bucket *b, uint64_t now, uint64_t burst, uint64_t rate)
 	if (b->last == 0 || now - b->last > 60 * hz) {
 		b->tokens = burst;
 		b->last = now;
+		return;
 	}
 	earned = (now - b->last) * rate / hz;
 	if (earned > 0) {
@@ -44,10 +45,6 @@ bucket_take(struct vlog_bucket *b, uint64_t now, uint64_t burst, uint64_t rate)
 		/* Keep the remainder: advance last by what was earned only. */
 		b->last += earned * hz / rate;
 	}
-	if (b->tokens == 0)
-		return 0;
-	b->tokens--;
-	return 1;
 }
 
 static struct vlog_bucket *
@@ -75,13 +72,16 @@ vlog_uid(uid_t uid, const char *fmt, ...)
 	char line[512];
 	va_list ap;
 
-	/* The uid's own bucket first: a noisy uid never drains the shared one. */
-	if (!bucket_take(b, now, VLOG_UID_BURST, VLOG_UID_PER_SEC) ||
-	    !bucket_take(&all, now, VLOG_ALL_BURST, VLOG_ALL_PER_SEC)) {
+	bucket_refill(b, now, VLOG_UID_BURST, VLOG_UID_PER_SEC);
+	bucket_refill(&all, now, VLOG_ALL_BURST, VLOG_ALL_PER_SEC);
+	/* Both or neither: a refused line costs the uid nothing. */
+	if (b->tokens == 0 || all.tokens == 0) {
 		b->suppressed++;
 		suppressed_total++;
 		return;
 	}
+	b->tokens--;
+	all.tokens--;
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);

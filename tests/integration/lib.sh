@@ -29,6 +29,10 @@ declare -A IT_FD=()	# guest name -> fd of its command FIFO
 declare -A IT_PREFIX=()	# name -> --file-prefix
 IT_CMDS=()		# command line of every vmm and guest, for reports
 
+# Memory options of the vmm; tests may replace them before vmm_start.
+VMM_EAL_MEM=(--no-huge -m 256)
+# A command the vmm runs under, exec'ing it (ip netns exec NS), or none.
+VMM_WRAP=()
 # Memory options of guests; tests may replace them before guest_start.
 GUEST_EAL_MEM=(--no-huge -m 512)
 # testpmd options every guest gets (a bounded mbuf pool fits in -m 512).
@@ -214,7 +218,7 @@ it_init() {
 }
 
 # vmm_start NAME EAL_ARGS... -- APP_ARGS...
-#   Starts cdna-vmm in the background (lcore 0 on CPU 1, no hugepages),
+#   Starts cdna-vmm in the background (lcore 0 on CPU 1, VMM_EAL_MEM),
 #   appends --socket RUN/NAME.sock and waits for its "ready" line.
 vmm_start() {
 	local name=$1 prefix log pid
@@ -224,9 +228,9 @@ vmm_start() {
 	IT_LOG[$name]=$log
 	IT_PREFIX[$name]=$prefix
 	IT_PREFIXES+=("$prefix")
-	IT_CMDS+=("$CDNA_VMM --file-prefix $prefix --lcores 0@1 --no-huge -m 256 --no-pci $* --socket $(vmm_socket "$name")")
+	IT_CMDS+=("${VMM_WRAP[*]}${VMM_WRAP[*]:+ }$CDNA_VMM --file-prefix $prefix --lcores 0@1 ${VMM_EAL_MEM[*]} --no-pci $* --socket $(vmm_socket "$name")")
 	log "vmm $name: ${IT_CMDS[-1]}"
-	"$CDNA_VMM" --file-prefix "$prefix" --lcores 0@1 --no-huge -m 256 --no-pci \
+	"${VMM_WRAP[@]}" "$CDNA_VMM" --file-prefix "$prefix" --lcores 0@1 "${VMM_EAL_MEM[@]}" --no-pci \
 		"$@" --socket "$(vmm_socket "$name")" </dev/null >"$log" 2>&1 &
 	pid=$!
 	IT_PID[$name]=$pid

@@ -29,7 +29,9 @@
 #define HUGE_PAGE	(2u << 20)
 #define HARD_MAX_REGIONS	8
 #define HARD_MAX_MIB		16	/* --max-guest-mem of the huge group */
-#define REAP_REGIONS	2000
+#define REAP_REGIONS	1000	/* under the reaper's backlog cap (1024) */
+#define CAP_REGIONS	1500	/* over it */
+#define REAP_MAX_REGIONS	"2048"
 
 /* ---- plumbing ---- */
 
@@ -223,6 +225,48 @@ mac_squat(struct env *e, const struct dcase *c, char *why, size_t len)
 	return why[0] != '\0' ? -1 : 0;
 }
 
+/* Connects a guest that registers n 4 KiB regions of x. 0 or -1. */
+static int
+many_regions(struct env *e, struct rg_guest *g, struct rg_mem *x, int n,
+	     char *why, size_t len)
+{
+	char o[64];
+	int i, r;
+
+	memset(g, 0, sizeof(*g));
+	g->sock = -1;
+	r = rg_connect(g, e->v.sock);
+	if (r == 0)
+		r = rg_hello(g, 1, NULL);
+	for (i = 0; r == 0 && i < n; i++)
+		r = rg_region_add(g, (uintptr_t)x->va + (uint64_t)i * 4096,
+				  4096, x->fd, (uint64_t)i * 4096,
+				  CDNA_PERM_KNOWN);
+	if (r != 0) {
+		rg_append(why, len, "set-up: region %d: %s", i,
+			  env_outcome(r, o, sizeof(o)));
+		if (g->sock >= 0)
+			close(g->sock);
+		return -1;
+	}
+	return 0;
+}
+
+/* Waits until the reaper has nothing left and no mapping of name remains. */
+static void
+reap_wait(struct env *e, const char *name, uint64_t *backlog)
+{
+	uint64_t end = rg_now_ms() + 5000;
+
+	*backlog = 1;
+	do {
+		rg_drain(20);
+		if (vmm_u64(e, "/cdna/vmm", "reap_backlog", backlog) != 0)
+			break;
+	} while ((*backlog != 0 || maps_count(e->v.pid, name) > 0) &&
+		 rg_now_ms() < end);
+}
+
 /*
  * A guest leaves with REAP_REGIONS regions: they are all unmapped, never
  * more than a slice per poll, while S and L go on (env_after checks them).
@@ -233,42 +277,21 @@ reap_slices(struct env *e, const struct dcase *c, char *why, size_t len)
 	struct rg_guest g;
 	struct rg_mem *x = rg_mem_new("reap-x", REAP_REGIONS * 4096u,
 				      MFD_CLOEXEC);
-	uint64_t un0 = 0, un1 = 0, backlog = 1, bmax = 0, umax = 0, per = 0;
-	uint64_t leaked = 1, end;
-	char o[64];
-	int i, r;
+	uint64_t un0 = 0, un1 = 0, backlog, bmax = 0, umax = 0, per = 0;
+	uint64_t leaked = 1, forced0 = 0, forced1 = 0;
 
-	if (x == NULL)
+	if (x == NULL || many_regions(e, &g, x, REAP_REGIONS, why, len) != 0)
 		return -1;
-	memset(&g, 0, sizeof(g));
-	g.sock = -1;
-	r = rg_connect(&g, e->v.sock);
-	if (r == 0)
-		r = rg_hello(&g, 1, NULL);
-	for (i = 0; r == 0 && i < (int)REAP_REGIONS; i++)
-		r = rg_region_add(&g, (uintptr_t)x->va + (uint64_t)i * 4096,
-				  4096, x->fd, (uint64_t)i * 4096,
-				  CDNA_PERM_KNOWN);
-	if (r != 0) {
-		rg_append(why, len, "set-up: region %d: %s", i,
-			  env_outcome(r, o, sizeof(o)));
-		close(g.sock);
-		return -1;
-	}
 	vmm_u64(e, "/cdna/vmm", "regions_unmapped", &un0);
+	vmm_u64(e, "/cdna/vmm", "reap_forced", &forced0);
 	close(g.sock);
-	end = rg_now_ms() + 5000;
-	do {
-		rg_drain(20);
-		if (vmm_u64(e, "/cdna/vmm", "reap_backlog", &backlog) != 0)
-			break;
-	} while ((backlog != 0 || maps_count(e->v.pid, "reap-x") > 0) &&
-		 rg_now_ms() < end);
+	reap_wait(e, "reap-x", &backlog);
 	vmm_u64(e, "/cdna/vmm", "regions_unmapped", &un1);
 	vmm_u64(e, "/cdna/vmm", "reap_backlog_max", &bmax);
 	vmm_u64(e, "/cdna/vmm", "reap_units_max", &umax);
 	vmm_u64(e, "/cdna/vmm", "reap_units_per_poll", &per);
 	vmm_u64(e, "/cdna/vmm", "regions_leaked", &leaked);
+	vmm_u64(e, "/cdna/vmm", "reap_forced", &forced1);
 	rg_note("reaper: %llu regions unmapped, backlog peaked at %llu, at most %llu units in one poll (slice %llu)",
 		(unsigned long long)(un1 - un0), (unsigned long long)bmax,
 		(unsigned long long)umax, (unsigned long long)per);
@@ -283,12 +306,52 @@ reap_slices(struct env *e, const struct dcase *c, char *why, size_t len)
 	if (bmax < REAP_REGIONS)
 		rg_append(why, len, "expected the reaper's backlog to reach %u got %llu",
 			  REAP_REGIONS, (unsigned long long)bmax);
+	if (forced1 != forced0)
+		rg_append(why, len, "expected no forced drain under the backlog cap got %llu",
+			  (unsigned long long)(forced1 - forced0));
 	if (per == 0 || umax > per)
 		rg_append(why, len, "expected at most %llu units of reaping per poll got %llu",
 			  (unsigned long long)per, (unsigned long long)umax);
 	if (leaked != 0)
 		rg_append(why, len, "expected no region left mapped with claims got %llu",
 			  (unsigned long long)leaked);
+	close(x->fd);
+	x->fd = -1;
+	return why[0] != '\0' ? -1 : 0;
+}
+
+/*
+ * A guest leaves with more regions than the reaper's backlog may hold: the
+ * backlog never grows past the cap (the reaper drains it at once), and
+ * everything is unmapped.
+ */
+static int
+reap_cap(struct env *e, const struct dcase *c, char *why, size_t len)
+{
+	struct rg_guest g;
+	struct rg_mem *x = rg_mem_new("reap-cap", CAP_REGIONS * 4096u,
+				      MFD_CLOEXEC);
+	uint64_t backlog, bmax = 0, forced0 = 0, forced1 = 0;
+
+	if (x == NULL || many_regions(e, &g, x, CAP_REGIONS, why, len) != 0)
+		return -1;
+	vmm_u64(e, "/cdna/vmm", "reap_forced", &forced0);
+	close(g.sock);
+	reap_wait(e, "reap-cap", &backlog);
+	vmm_u64(e, "/cdna/vmm", "reap_backlog_max", &bmax);
+	vmm_u64(e, "/cdna/vmm", "reap_forced", &forced1);
+	rg_note("reaper: backlog peaked at %llu, %llu forced drains",
+		(unsigned long long)bmax,
+		(unsigned long long)(forced1 - forced0));
+	if (backlog != 0 || maps_count(e->v.pid, "reap-cap") > 0)
+		rg_append(why, len, "expected every region unmapped within 5 s got backlog %llu, %d mappings left",
+			  (unsigned long long)backlog,
+			  maps_count(e->v.pid, "reap-cap"));
+	if (bmax > 1025)
+		rg_append(why, len, "expected the backlog capped at 1025 got %llu",
+			  (unsigned long long)bmax);
+	if (forced1 == forced0)
+		rg_append(why, len, "expected a forced drain past the cap got none");
 	close(x->fd);
 	x->fd = -1;
 	return why[0] != '\0' ? -1 : 0;
@@ -354,8 +417,10 @@ static const struct dcase hard_limit_cases[] = {
 };
 
 static const struct dcase hard_reap_cases[] = {
-	{ "reap-2000-regions", "a guest with 2000 regions disconnects",
+	{ "reap-1000-regions", "a guest with 1000 regions disconnects",
 	  "all unmapped by the reaper, a bounded slice per poll, others served", NULL, reap_slices, 0, { { 0 } } },
+	{ "reap-backlog-cap", "a guest with 1500 regions disconnects",
+	  "the reaper's backlog stays within its cap; all unmapped", NULL, reap_cap, 0, { { 0 } } },
 };
 
 int
@@ -374,8 +439,10 @@ group_hard(struct env *e)
 	run_dcases(e, hard_limit_cases,
 		   sizeof(hard_limit_cases) / sizeof(hard_limit_cases[0]));
 	env_down(e);
-	/* Defaults again (4096 regions) for the reaper. */
+	/* Room for more regions than the reaper's backlog cap. */
 	e->v.nextra = 0;
+	e->v.extra[e->v.nextra++] = "--max-regions";
+	e->v.extra[e->v.nextra++] = REAP_MAX_REGIONS;
 	if (rg_pcap_write(e->v.wire_in, NULL, 0) != 0 || env_up(e, 1) != 0) {
 		env_fail(e, "setup", "expected the vmm restarted got failure");
 		env_down(e);
