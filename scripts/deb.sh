@@ -10,7 +10,7 @@ die() { printf 'deb: error: %s\n' "$*" >&2; exit 1; }
 
 [ "$(id -u)" = 0 ] || die "run as root (packages): uid is $(id -u)"
 # The build dependencies, and the driver SDK headers into build/dpdk-sdk.
-bash scripts/setup.sh build >/dev/null || die "scripts/setup.sh failed"
+CDNA_SETUP_NO_BUILD=1 bash scripts/setup.sh build >/dev/null || die "scripts/setup.sh failed"
 if ! dpkg-query -W -f='${Status}' debhelper 2>/dev/null | grep -q 'ok installed'; then
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debhelper >/dev/null ||
 		die "apt-get install debhelper failed"

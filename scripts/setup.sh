@@ -2,7 +2,8 @@
 # Sets up whatever is missing on a Debian 12 machine, then builds cdna.
 # Idempotent: when everything is present it only runs an incremental build.
 #   scripts/setup.sh [BUILD_DIR]        (default: build)
-# Environment: CDNA_HUGEPAGES=N pages of 2 MiB to reserve (default 512; 0 = none)
+# Environment: CDNA_HUGEPAGES=N pages of 2 MiB to reserve (default 512; 0 = none),
+#              CDNA_SETUP_NO_BUILD=1 to stop before the build.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -80,7 +81,8 @@ while [ "$d" != / ]; do
 	d=$(dirname "$d")
 done
 
-# 5. Build.
+# 5. Build (not for scripts/deb.sh, which builds its own tree).
+[ "${CDNA_SETUP_NO_BUILD:-0}" = 1 ] && { log "set up; not building (CDNA_SETUP_NO_BUILD=1)"; exit 0; }
 if [ ! -f "$build/build.ninja" ]; then
 	meson setup "$build" "$top" -Dbuildtype=debugoptimized >/dev/null ||
 		die "meson setup failed (see $build/meson-logs/meson-log.txt)"

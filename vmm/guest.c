@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,23 @@
 /* A connection holds a guest slot; one that never says HELLO gives it back. */
 #define GUEST_HELLO_SECONDS	5
 
+
+void
+guest_refuse(struct guest *g, const char *fmt, ...)
+{
+	char why[sizeof(g->last_refusal)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	/* The telemetry thread reads it. */
+	pthread_mutex_lock(&vmm.lock);
+	memcpy(g->last_refusal, why, sizeof(why));
+	g->refusals++;
+	pthread_mutex_unlock(&vmm.lock);
+	vlog_uid(g->uid, "guest %u: %s", g->id, why);
+}
 
 static int
 mac_in_use(const struct vmm *v, const struct guest *self, const uint8_t *mac)
@@ -130,16 +148,16 @@ on_hello(struct vmm *v, struct guest *g, const struct cdna_msg_hello *h,
 	 * burned-in MAC of a host or router on the wire and draw its traffic.
 	 */
 	if (!(g->mac[0] & 0x02)) {
-		GLOG(g, "HELLO refused: MAC %s is not locally administered", ms);
+		GREFUSE(g, "HELLO refused: MAC %s is not locally administered", ms);
 		return -EPERM;
 	}
 	if (mac_in_use(v, g, g->mac)) {
-		GLOG(g, "HELLO refused: MAC %s is used by another guest", ms);
+		GREFUSE(g, "HELLO refused: MAC %s is used by another guest", ms);
 		return -EADDRINUSE;
 	}
 	ctx = cdna_nic_ctx_alloc(v->nic, g->mac, h->nb_queues, NULL, NULL);
 	if (ctx < 0) {
-		GLOG(g, "HELLO refused: no free NIC context (%d)", ctx);
+		GREFUSE(g, "HELLO refused: no free NIC context (%d)", ctx);
 		return ctx;
 	}
 	cdna_nic_ctx_set_spoof_check(v->nic, (uint32_t)ctx, v->opt.spoof_check);
@@ -226,11 +244,11 @@ on_queue_create(struct vmm *v, struct guest *g, const struct cdna_msg_queue *m,
 	int req_fd, cmp_fd, rc;
 
 	if (g->started) {
-		GLOG(g, "QUEUE_CREATE %u refused: port is started", m->queue_id);
+		GREFUSE(g, "QUEUE_CREATE %u refused: port is started", m->queue_id);
 		return -EBUSY;
 	}
 	if (mq->created) {
-		GLOG(g, "QUEUE_CREATE %u refused: queue exists", m->queue_id);
+		GREFUSE(g, "QUEUE_CREATE %u refused: queue exists", m->queue_id);
 		return -EEXIST;
 	}
 	mq->req_len = cdna_req_area_size(m->tx_size, m->rx_size);
@@ -238,7 +256,7 @@ on_queue_create(struct vmm *v, struct guest *g, const struct cdna_msg_queue *m,
 	req_fd = area_create("cdna-req", mq->req_len, &mq->req_area);
 	if (req_fd < 0) {
 		mq->req_area = NULL;
-		GLOG(g, "QUEUE_CREATE %u: request area: %s", m->queue_id,
+		GREFUSE(g, "QUEUE_CREATE %u: request area: %s", m->queue_id,
 		     strerror(-req_fd));
 		mq_free(mq);
 		return req_fd;
@@ -246,7 +264,7 @@ on_queue_create(struct vmm *v, struct guest *g, const struct cdna_msg_queue *m,
 	cmp_fd = area_create("cdna-cmp", mq->cmp_len, &mq->cmp_area);
 	if (cmp_fd < 0) {
 		mq->cmp_area = NULL;
-		GLOG(g, "QUEUE_CREATE %u: completion area: %s", m->queue_id,
+		GREFUSE(g, "QUEUE_CREATE %u: completion area: %s", m->queue_id,
 		     strerror(-cmp_fd));
 		close(req_fd);
 		mq_free(mq);
@@ -272,7 +290,7 @@ on_queue_create(struct vmm *v, struct guest *g, const struct cdna_msg_queue *m,
 			   F_SEAL_FUTURE_WRITE | F_SEAL_SEAL);
 	if (rc != 0) {
 		rc = -errno;
-		GLOG(g, "QUEUE_CREATE %u: sealing the rings: %s", m->queue_id,
+		GREFUSE(g, "QUEUE_CREATE %u: sealing the rings: %s", m->queue_id,
 		     strerror(errno));
 		goto fail;
 	}
@@ -282,7 +300,7 @@ on_queue_create(struct vmm *v, struct guest *g, const struct cdna_msg_queue *m,
 				   m->tx_size, m->rx_size);
 	if (mq->tx.slots == NULL || mq->rx.slots == NULL || nq == NULL) {
 		rc = -ENOMEM;
-		GLOG(g, "QUEUE_CREATE %u: out of memory for %u/%u entries",
+		GREFUSE(g, "QUEUE_CREATE %u: out of memory for %u/%u entries",
 		     m->queue_id, m->tx_size, m->rx_size);
 		if (nq != NULL)
 			cdna_nic_queue_destroy(v->nic, (uint32_t)g->nic_ctx,
@@ -318,11 +336,11 @@ on_queue_destroy(struct vmm *v, struct guest *g, uint16_t qid)
 	struct mqueue *mq = &g->q[qid];
 
 	if (!mq->created) {
-		GLOG(g, "QUEUE_DESTROY %u refused: no such queue", qid);
+		GREFUSE(g, "QUEUE_DESTROY %u refused: no such queue", qid);
 		return -ENOENT;
 	}
 	if (g->started) {
-		GLOG(g, "QUEUE_DESTROY %u refused: port is started", qid);
+		GREFUSE(g, "QUEUE_DESTROY %u refused: port is started", qid);
 		return -EBUSY;
 	}
 	/* Stopped: nothing is in flight, but drain is cheap and certain. */
@@ -344,7 +362,7 @@ on_start(struct vmm *v, struct guest *g)
 		}
 	}
 	if (n == 0) {
-		GLOG(g, "START refused: no queue created");
+		GREFUSE(g, "START refused: no queue created");
 		return -ENOENT;
 	}
 	g->started = 1;
@@ -369,11 +387,11 @@ on_set_mac(struct vmm *v, struct guest *g, const uint8_t *mac)
 
 	mac_str(mac, ms, sizeof(ms));
 	if (!(mac[0] & 0x02)) {
-		GLOG(g, "SET_MAC refused: %s is not locally administered", ms);
+		GREFUSE(g, "SET_MAC refused: %s is not locally administered", ms);
 		return -EPERM;
 	}
 	if (mac_in_use(v, g, mac)) {
-		GLOG(g, "SET_MAC refused: %s is used by another guest", ms);
+		GREFUSE(g, "SET_MAC refused: %s is used by another guest", ms);
 		return -EADDRINUSE;
 	}
 	memcpy(g->mac, mac, 6);
@@ -446,6 +464,32 @@ guest_handle(struct vmm *v, struct guest *g, const struct cdna_msg *m, int fd,
 	return -EPROTO;
 }
 
+/* Keeps g's last word for /cdna/gone: the oldest record makes room. */
+static void
+gone_record(struct vmm *v, const struct guest *g, const char *why,
+	    const struct cdna_msg_stats *s, uint64_t rejects, uint64_t flushed,
+	    uint64_t claims, uint32_t released)
+{
+	struct guest_gone *r = &v->gone[v->nb_gone % VMM_GONE_KEPT];
+
+	pthread_mutex_lock(&v->lock);
+	memset(r, 0, sizeof(*r));
+	r->id = g->id;
+	r->pid = g->pid;
+	r->said_hello = g->nic_ctx >= 0;
+	snprintf(r->why, sizeof(r->why), "%s", why);
+	r->s = *s;
+	r->rejects = rejects;
+	r->flushed = flushed;
+	r->claims_after = claims;
+	r->regions_released = released;
+	r->refusals = g->refusals;
+	memcpy(r->last_refusal, g->last_refusal, sizeof(r->last_refusal));
+	memcpy(r->quarantine, g->quarantine, sizeof(r->quarantine));
+	v->nb_gone++;
+	pthread_mutex_unlock(&v->lock);
+}
+
 /*
  * Any cause. Order matters: stop taking requests, let the NIC finish or
  * abort every posted descriptor and reclaim them (claims drop to zero), and
@@ -496,10 +540,11 @@ guest_teardown(struct vmm *v, struct guest *g, const char *why)
 	}
 	if (g->nic_ctx >= 0)
 		cdna_nic_ctx_free(v->nic, (uint32_t)g->nic_ctx);
+	gone_record(v, g, why, &s, rejects, flushed, claims, unmapped);
 	vlog_uid(g->uid, "guest %u disconnected: %s; tx_pkts=%" PRIu64
 		 " rx_pkts=%" PRIu64 " rx_nobuf=%" PRIu64 " rejects=%" PRIu64
 		 " flushed=%" PRIu64 " claims_after=%" PRIu64
-		 " regions_unmapped=%u", g->id, why, s.tx_pkts, s.rx_pkts,
+		 " regions_released=%u", g->id, why, s.tx_pkts, s.rx_pkts,
 		 s.rx_nobuf, rejects, flushed, claims, unmapped);
 	cdna_rt_fini(&g->rt);
 	free(g->dying);

@@ -300,12 +300,12 @@ guest_mem_add(struct vmm *v, struct guest *g, const struct cdna_msg_region *m,
 
 	if (fstat(fd, &st) != 0) {
 		rc = -errno;
-		GLOG(g, "REGION_ADD refused: fstat of its fd: %s", strerror(errno));
+		GREFUSE(g, "REGION_ADD refused: fstat of its fd: %s", strerror(errno));
 		goto out;
 	}
 	/* Only plain files (memfd, hugetlbfs): never a device or a socket. */
 	if (!S_ISREG(st.st_mode)) {
-		GLOG(g, "REGION_ADD refused: fd is not a regular file (mode 0%o)",
+		GREFUSE(g, "REGION_ADD refused: fd is not a regular file (mode 0%o)",
 		     (unsigned int)st.st_mode);
 		rc = -EBADF;
 		goto out;
@@ -316,13 +316,13 @@ guest_mem_add(struct vmm *v, struct guest *g, const struct cdna_msg_region *m,
 	 * data path in a page fault for as long as its server likes.
 	 */
 	if (fcntl(fd, F_GET_SEALS) < 0) {
-		GLOG(g, "REGION_ADD refused: fd is not memfd, tmpfs or hugetlbfs memory (%s)",
+		GREFUSE(g, "REGION_ADD refused: fd is not memfd, tmpfs or hugetlbfs memory (%s)",
 		     strerror(errno));
 		rc = -EBADF;
 		goto out;
 	}
 	if (cdna_region_fits_file(m->fd_offset, m->size, (uint64_t)st.st_size) != 0) {
-		GLOG(g, "REGION_ADD refused: offset %" PRIu64 " + size %" PRIu64
+		GREFUSE(g, "REGION_ADD refused: offset %" PRIu64 " + size %" PRIu64
 		     " exceeds the file's %" PRIu64 " bytes",
 		     m->fd_offset, m->size, (uint64_t)st.st_size);
 		rc = -ERANGE;
@@ -330,7 +330,7 @@ guest_mem_add(struct vmm *v, struct guest *g, const struct cdna_msg_region *m,
 	}
 	holder = backing_in_use(v, st.st_dev, st.st_ino, m->fd_offset, m->size);
 	if (holder != 0) {
-		GLOG(g, "REGION_ADD refused: bytes [%" PRIu64 ", +%" PRIu64
+		GREFUSE(g, "REGION_ADD refused: bytes [%" PRIu64 ", +%" PRIu64
 		     ") of its file are already registered by guest %u",
 		     m->fd_offset, m->size, holder);
 		rc = -EBUSY;
@@ -347,7 +347,7 @@ guest_mem_add(struct vmm *v, struct guest *g, const struct cdna_msg_region *m,
 	map_len = ((m->fd_offset + m->size + pgsz - 1) & ~(pgsz - 1)) - map_off;
 	/* Overflow-safe: mem_bytes never exceeds max_guest_mem. */
 	if (map_len > v->opt.max_guest_mem - g->mem_bytes) {
-		GLOG(g, "REGION_ADD refused: %" PRIu64 " more bytes (%" PRIu64
+		GREFUSE(g, "REGION_ADD refused: %" PRIu64 " more bytes (%" PRIu64
 		     " in %" PRIu64 "-byte pages) would exceed --max-guest-mem (%"
 		     PRIu64 " MiB, %" PRIu64 " registered)", map_len, m->size,
 		     pgsz, v->opt.max_guest_mem >> 20, g->mem_bytes);
@@ -356,7 +356,7 @@ guest_mem_add(struct vmm *v, struct guest *g, const struct cdna_msg_region *m,
 	}
 	/* Regions still dying under DMA hold mappings too: they count. */
 	if (g->rt.n + g->nb_dying >= v->opt.max_regions) {
-		GLOG(g, "REGION_ADD refused: --max-regions %u reached (%u live, %u"
+		GREFUSE(g, "REGION_ADD refused: --max-regions %u reached (%u live, %u"
 		     " waiting for DMA)", v->opt.max_regions, g->rt.n, g->nb_dying);
 		rc = -ENOSPC;
 		goto out;
@@ -368,7 +368,7 @@ guest_mem_add(struct vmm *v, struct guest *g, const struct cdna_msg_region *m,
 	p = mmap(NULL, map_len, prot, MAP_SHARED, fd, (off_t)map_off);
 	if (p == MAP_FAILED) {
 		rc = -errno;
-		GLOG(g, "REGION_ADD refused: mmap of %" PRIu64 " bytes at offset %"
+		GREFUSE(g, "REGION_ADD refused: mmap of %" PRIu64 " bytes at offset %"
 		     PRIu64 ": %s", map_len, map_off, strerror(errno));
 		goto out;
 	}
@@ -379,7 +379,7 @@ guest_mem_add(struct vmm *v, struct guest *g, const struct cdna_msg_region *m,
 		if (r != NULL)
 			free(r);
 		munmap(p, map_len);
-		GLOG(g, "REGION_ADD refused: out of memory for %" PRIu64 " bytes",
+		GREFUSE(g, "REGION_ADD refused: out of memory for %" PRIu64 " bytes",
 		     m->size);
 		rc = -ENOMEM;
 		goto out;
@@ -398,7 +398,7 @@ guest_mem_add(struct vmm *v, struct guest *g, const struct cdna_msg_region *m,
 	rc = cdna_rt_insert(&g->rt, r);
 	pthread_mutex_unlock(&v->lock);
 	if (rc != 0) {
-		GLOG(g, "REGION_ADD refused: [0x%" PRIx64 ", +%" PRIu64 ") %s",
+		GREFUSE(g, "REGION_ADD refused: [0x%" PRIx64 ", +%" PRIu64 ") %s",
 		     m->guest_addr, m->size,
 		     rc == -EEXIST ? "overlaps a registered region" :
 		     rc == -ENOSPC ? "exceeds --max-regions" : "is invalid");
@@ -426,7 +426,7 @@ guest_mem_del(struct vmm *v, struct guest *g, const struct cdna_msg_region *m)
 
 	r = cdna_rt_find_exact(&g->rt, m->guest_addr, m->size);
 	if (r == NULL) {
-		GLOG(g, "REGION_DEL refused: no region [0x%" PRIx64 ", +%" PRIu64 ")",
+		GREFUSE(g, "REGION_DEL refused: no region [0x%" PRIx64 ", +%" PRIu64 ")",
 		     m->guest_addr, m->size);
 		return -ENOENT;
 	}
@@ -438,7 +438,7 @@ guest_mem_del(struct vmm *v, struct guest *g, const struct cdna_msg_region *m)
 		 */
 		d = realloc(g->dying, (g->nb_dying + 1) * sizeof(*d));
 		if (d == NULL) {
-			GLOG(g, "REGION_DEL refused: out of memory");
+			GREFUSE(g, "REGION_DEL refused: out of memory");
 			return -ENOMEM;
 		}
 		g->dying = d;

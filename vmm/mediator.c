@@ -47,6 +47,10 @@ quarantine(struct vmm *v, struct mqueue *mq, const char *fmt, ...)
 	va_end(ap);
 	mq->quarantined = 1;
 	mq->g->ctr.ring_corrupt++;
+	pthread_mutex_lock(&v->lock);
+	snprintf(mq->g->quarantine, sizeof(mq->g->quarantine),
+		 "queue %u: %.140s", mq->qid, why);
+	pthread_mutex_unlock(&v->lock);
 	vlog_uid(mq->g->uid, "guest %u queue %u quarantined: ring_corrupt (%s)",
 		 mq->g->id, mq->qid, why);
 	mediator_queue_drain(v, mq);

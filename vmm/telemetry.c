@@ -4,6 +4,7 @@
  *   /cdna/guests       ids of the connected guests
  *   /cdna/guest,<id>   one guest's state and counters
  *   /cdna/nic          wire and audit counters
+ *   /cdna/gone[,<id>]  the last guests to leave; why and how one left
  *   /cdna/vmm          the mediator's own: region reaper, DMA guard, log limiter
  * The callbacks run on the telemetry thread: they read under vmm.lock, and
  * counters may be a poll behind.
@@ -87,6 +88,9 @@ tm_guest(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_int(d, "allmulti", !!(g->rxmode & CDNA_RXMODE_ALLMULTI));
 	rte_tel_data_add_dict_u64(d, "mtu", g->mtu);
 	rte_tel_data_add_dict_u64(d, "queues", nq);
+	rte_tel_data_add_dict_string(d, "quarantine", g->quarantine);
+	rte_tel_data_add_dict_u64(d, "refusals", g->refusals);
+	rte_tel_data_add_dict_string(d, "last_refusal", g->last_refusal);
 	rte_tel_data_add_dict_u64(d, "regions", g->rt.n);
 	rte_tel_data_add_dict_u64(d, "regions_dying", g->nb_dying);
 	rte_tel_data_add_dict_u64(d, "mem_bytes", g->mem_bytes);
@@ -127,6 +131,60 @@ tm_nic(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+/*
+ * /cdna/gone: ids of the last guests to leave; /cdna/gone,<id>: why and how
+ * one left (its counters at teardown, what was still in flight).
+ */
+static int
+tm_gone(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	const struct guest_gone *r = NULL;
+	unsigned long id;
+	uint64_t i, first;
+	char *end;
+
+	pthread_mutex_lock(&vmm.lock);
+	first = vmm.nb_gone > VMM_GONE_KEPT ? vmm.nb_gone - VMM_GONE_KEPT : 0;
+	if (params == NULL || *params == '\0') {
+		rte_tel_data_start_array(d, RTE_TEL_INT_VAL);
+		for (i = first; i < vmm.nb_gone; i++)
+			rte_tel_data_add_array_int(d,
+				(int)vmm.gone[i % VMM_GONE_KEPT].id);
+		pthread_mutex_unlock(&vmm.lock);
+		return 0;
+	}
+	errno = 0;
+	id = strtoul(params, &end, 10);
+	if (errno != 0 || *end != '\0') {
+		pthread_mutex_unlock(&vmm.lock);
+		return -EINVAL;
+	}
+	for (i = first; i < vmm.nb_gone; i++)
+		if (vmm.gone[i % VMM_GONE_KEPT].id == id)
+			r = &vmm.gone[i % VMM_GONE_KEPT];
+	if (r == NULL) {
+		pthread_mutex_unlock(&vmm.lock);
+		return -ENOENT;
+	}
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "id", r->id);
+	rte_tel_data_add_dict_int(d, "pid", (int)r->pid);
+	rte_tel_data_add_dict_int(d, "said_hello", r->said_hello);
+	rte_tel_data_add_dict_string(d, "reason", r->why);
+	rte_tel_data_add_dict_u64(d, "tx_pkts", r->s.tx_pkts);
+	rte_tel_data_add_dict_u64(d, "rx_pkts", r->s.rx_pkts);
+	rte_tel_data_add_dict_u64(d, "rx_nobuf", r->s.rx_nobuf);
+	rte_tel_data_add_dict_u64(d, "rejects", r->rejects);
+	rte_tel_data_add_dict_u64(d, "flushed", r->flushed);
+	rte_tel_data_add_dict_u64(d, "claims_after", r->claims_after);
+	rte_tel_data_add_dict_u64(d, "regions_released", r->regions_released);
+	rte_tel_data_add_dict_u64(d, "refusals", r->refusals);
+	rte_tel_data_add_dict_string(d, "last_refusal", r->last_refusal);
+	rte_tel_data_add_dict_string(d, "quarantine", r->quarantine);
+	pthread_mutex_unlock(&vmm.lock);
+	return 0;
+}
+
 static int
 tm_vmm(const char *cmd, const char *params, struct rte_tel_data *d)
 {
@@ -157,6 +215,8 @@ telemetry_init(struct vmm *v)
 			"State and counters of one cdna guest. Parameters: int guest_id") != 0 ||
 	    rte_telemetry_register_cmd("/cdna/nic", tm_nic,
 			"Wire and audit counters of the cdna NIC. Takes no parameters") != 0 ||
+	    rte_telemetry_register_cmd("/cdna/gone", tm_gone,
+			"The last guests to leave, or why and how one left. Parameters: none, or int guest_id") != 0 ||
 	    rte_telemetry_register_cmd("/cdna/vmm", tm_vmm,
 			"cdna-vmm's own counters: region reaper, DMA guard, log limiter. Takes no parameters") != 0)
 		return -1;

@@ -104,7 +104,30 @@ struct guest {
 	struct mqueue q[CDNA_MAX_QUEUES];
 	struct guest_counters ctr;
 	uint64_t hello_deadline;	/* TSC: disconnect if no HELLO by then */
+	uint64_t refusals;		/* control requests refused */
+	char last_refusal[160];		/* why the last one was */
+	char quarantine[160];		/* why a queue was quarantined, if one was */
 	char fault[160];		/* set: disconnect at the next chance, why */
+};
+
+/*
+ * A departed guest's last word, kept for telemetry (/cdna/gone) so that a
+ * client learns why and how it left without reading the log.
+ */
+#define VMM_GONE_KEPT	64
+struct guest_gone {
+	uint32_t id;
+	pid_t pid;
+	int said_hello;			/* HELLO accepted: it had a NIC context */
+	char why[160];
+	struct cdna_msg_stats s;
+	uint64_t rejects;		/* all reasons but ABORTED */
+	uint64_t flushed;		/* descriptors in flight at teardown */
+	uint64_t claims_after;		/* 64-byte lines still claimed after it */
+	uint32_t regions_released;
+	uint64_t refusals;
+	char last_refusal[160];
+	char quarantine[160];
 };
 
 struct vmm {
@@ -119,6 +142,8 @@ struct vmm {
 	struct guest **guests;		/* max_guests slots */
 	uint32_t next_guest_id;
 	uint64_t guests_seen;
+	struct guest_gone gone[VMM_GONE_KEPT];	/* the last guests to leave */
+	uint64_t nb_gone;		/* ever; the newest is gone[(nb_gone - 1) % KEPT] */
 	pthread_mutex_t lock;		/* guest table vs telemetry */
 	volatile int quit;
 };
@@ -128,6 +153,13 @@ extern struct vmm vmm;
 /* A line about guest g, rate-limited by its uid (vlog.h). */
 #define GLOG(g, fmt, ...) \
 	vlog_uid((g)->uid, "guest %u: " fmt, (g)->id, ##__VA_ARGS__)
+/*
+ * A request of g refused: said in telemetry (refusals, last_refusal)
+ * whatever the log limiter lets through, and logged like GLOG.
+ */
+void guest_refuse(struct guest *g, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+#define GREFUSE(g, fmt, ...) guest_refuse((g), fmt, ##__VA_ARGS__)
 
 /* options.c */
 int vmm_parse_options(int argc, char **argv, struct vmm_opts *o);

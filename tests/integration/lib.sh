@@ -246,8 +246,10 @@ vmm_socket() {
 	printf '%s/%s.sock' "$IT_RUN" "$1"
 }
 
+# Ready: its control socket is there and its telemetry answers.
 vmm_ready() {
-	alive "${IT_PID[$1]}" && grep -q '^cdna-vmm: ready ' "${IT_LOG[$1]}"
+	alive "${IT_PID[$1]}" && [ -S "$(vmm_socket "$1")" ] &&
+		tele "$1" /cdna/vmm guests_seen >/dev/null 2>&1
 }
 
 # vmm_stop NAME: SIGTERM (SIGKILL after 20 s); sets VMM_RC to its exit
@@ -387,13 +389,23 @@ guest_quit() {
 	return "$rc"
 }
 
-# guest_id VMM GUEST: the vmm's id of the guest (from its "connected" line).
+# guest_id VMM GUEST: the vmm's id of the guest (the connected guest whose
+# pid, in telemetry, is the guest's).
 guest_id() {
-	local pid=${IT_PID[$2]}
-	wait_for 10 grep -q "^cdna-vmm: guest [0-9]* connected pid=$pid " "${IT_LOG[$1]}" ||
-		fail "vmm $1 logged no connection of guest $2 (pid $pid)"
-	sed -n "s/^cdna-vmm: guest \([0-9]*\) connected pid=$pid .*/\1/p" "${IT_LOG[$1]}" |
-		tail -n 1
+	wait_for 10 guest_id_now "$1" "${IT_PID[$2]}" ||
+		fail "vmm $1 has no connected guest with the pid of $2 (${IT_PID[$2]})"
+	guest_id_now "$1" "${IT_PID[$2]}"
+}
+
+guest_id_now() {
+	local g
+	for g in $(vmm_guests "$1" 2>/dev/null); do
+		if [ "$(tele_guest "$1" "$g" pid 2>/dev/null)" = "$2" ]; then
+			echo "$g"
+			return 0
+		fi
+	done
+	return 1
 }
 
 # tele VMM COMMAND [KEY...]: one telemetry query of the vmm.
@@ -487,13 +499,43 @@ vmm_has_guest() {
 	return 1
 }
 
-# vmm_disconnect_line VMM ID: waits (max 15 s) for the guest's
-# "disconnected" line and prints it.
-vmm_disconnect_line() {
-	local re="^cdna-vmm: guest $2 disconnected: "
-	wait_for 15 grep -q "$re" "${IT_LOG[$1]}" ||
-		fail "vmm $1 logged no disconnect of guest $2 within 15 s"
-	grep "$re" "${IT_LOG[$1]}" | tail -n 1
+# vmm_gone VMM ID: waits (max 15 s) until guest ID is in /cdna/gone and
+# prints its record as "key=value" pairs for field(), its reason last.
+vmm_gone() {
+	local keys="tx_pkts rx_pkts rx_nobuf rejects flushed claims_after regions_released refusals"
+	local vals k i=1
+	wait_for 15 tele "$1" "/cdna/gone,$2" id ||
+		fail "vmm $1: guest $2 not in /cdna/gone within 15 s"
+	# shellcheck disable=SC2086
+	vals=$(tele "$1" "/cdna/gone,$2" $keys) || fail "telemetry /cdna/gone,$2 failed"
+	for k in $keys; do
+		printf '%s=%s ' "$k" "$(cut -d' ' -f$i <<<"$vals")"
+		i=$((i + 1))
+	done
+	printf 'reason=%s\n' "$(tele "$1" "/cdna/gone,$2" reason)"
+}
+
+# vmm_gone_said VMM KEY TEXT: 0 if a guest in /cdna/gone has TEXT in KEY.
+vmm_gone_said() {
+	local g
+	for g in $(tele "$1" /cdna/gone 2>/dev/null); do
+		case "$(tele "$1" "/cdna/gone,$g" "$2" 2>/dev/null)" in
+		*"$3"*) return 0 ;;
+		esac
+	done
+	return 1
+}
+
+# vmm_served_pid VMM PID: 0 if a guest of that pid said HELLO, connected
+# now or gone.
+vmm_served_pid() {
+	local g
+	guest_id_now "$1" "$2" >/dev/null && return 0
+	for g in $(tele "$1" /cdna/gone 2>/dev/null); do
+		[ "$(tele "$1" "/cdna/gone,$g" pid said_hello 2>/dev/null)" = "$2 1" ] &&
+			return 0
+	done
+	return 1
 }
 
 # field LINE KEY: the value of KEY=value in LINE.

@@ -37,8 +37,8 @@ bad_devargs() {
 	if grep -qE 'Segmentation fault|PANIC|Aborted|AddressSanitizer' "$log"; then
 		fail "'$devargs': testpmd crashed"
 	fi
-	! grep -q "connected pid=$pid " "${IT_LOG[v]}" ||
-		fail "'$devargs': the vmm accepted a connection from pid $pid"
+	! vmm_served_pid v "$pid" ||
+		fail "'$devargs': the vmm accepted a HELLO from pid $pid"
 	log "ok: rejected '$devargs': $(grep -iF -- "$key" "$log" | grep -iF -m 1 -- "$val" || true)"
 }
 

@@ -130,8 +130,8 @@ expect_eq "guest B's mac (A's former one)" "$(tele_guest v "$b" mac)" "$MAC_A"
 out=$(guest_exec B "mac_addr set 0 $MAC_NEW")
 grep -q 'Address already in use' <<<"$out" ||
 	fail "mac_addr set to a MAC in use did not fail with EADDRINUSE: $out"
-grep -q "^cdna-vmm: guest $b: SET_MAC refused: $MAC_NEW is used by another guest" \
-	"${IT_LOG[v]}" || fail "vmm logged no SET_MAC refusal for guest $b"
+expect_eq "guest $b's last refusal" "$(tele_guest v "$b" last_refusal)" \
+	"SET_MAC refused: $MAC_NEW is used by another guest"
 log "ok: SET_MAC to A's MAC refused"
 expect_eq "B's mac after the refused SET_MAC" "$(tele_guest v "$b" mac)" "$MAC_A"
 expect_eq "A's mac after B's refused SET_MAC" "$(tele_guest v "$a" mac)" "$MAC_NEW"
@@ -143,8 +143,8 @@ wait_for 10 eval "! vmm_has_guest v $b" || fail "guest $b still listed after qui
 guest_start C v "mac=$MAC_NEW" --disable-device-start
 grep -q 'No probed ethernet devices' "${IT_LOG[C]}" ||
 	fail "guest C probed a port with a MAC in use"
-grep -q "HELLO refused: MAC $MAC_NEW is used by another guest" "${IT_LOG[v]}" ||
-	fail "vmm logged no HELLO refusal for MAC $MAC_NEW"
+wait_for 10 vmm_gone_said v last_refusal "HELLO refused: MAC $MAC_NEW is used by another guest" ||
+	fail "no guest gone with a HELLO refusal for MAC $MAC_NEW in /cdna/gone"
 log "ok: HELLO with A's MAC refused, guest C has no port"
 guest_quit C || fail "guest C did not quit cleanly"
 expect_eq "guests after B and C left" "$(vmm_guests v)" "$a"
@@ -212,10 +212,9 @@ audit_clean v
 # ---- close ----
 guest_exec A 'port stop 0' >/dev/null
 guest_exec A 'port close 0' >/dev/null
-line=$(vmm_disconnect_line v "$a")
+line=$(vmm_gone v "$a")
 log "vmm: $line"
-grep -q "^cdna-vmm: guest $a disconnected: said BYE;" <<<"$line" ||
-	fail "guest $a did not leave with BYE: $line"
+expect_eq "guest $a's reason for leaving" "$(tele v "/cdna/gone,$a" reason)" "said BYE"
 expect_eq "claims_after" "$(field "$line" claims_after)" 0
 expect_eq "rejects at disconnect" "$(field "$line" rejects)" 0
 expect_eq "tx_pkts at disconnect" "$(field "$line" tx_pkts)" "$t_tx2"

@@ -99,7 +99,7 @@ audit_clean v
 guest_quit A || fail "guest A did not quit cleanly"
 guest_quit B || fail "guest B did not quit cleanly"
 for g in "$a" "$b"; do
-	line=$(vmm_disconnect_line v "$g")
+	line=$(vmm_gone v "$g")
 	log "vmm: $line"
 	expect_eq "guest $g claims_after" "$(field "$line" claims_after)" 0
 done

@@ -39,17 +39,17 @@ wait_for 10 tele_ge v "$c" tx_pkts 1000 || fail "guest C sends nothing"
 log "SIGKILL guest C (pid ${IT_PID[C]}) with its RX buffers posted"
 kill -KILL "${IT_PID[C]}"
 wait "${IT_PID[C]}" 2>/dev/null || true
-line=$(vmm_disconnect_line v "$c")
+line=$(vmm_gone v "$c")
 check_teardown "$line" C
 expect_gt "C flushed (descriptors in flight at its death)" "$(field "$line" flushed)" 0
-expect_gt "C regions_unmapped" "$(field "$line" regions_unmapped)" 0
+expect_gt "C regions_released" "$(field "$line" regions_released)" 0
 wait_for 10 eval "! vmm_has_guest v $c" || fail "guest $c still listed in /cdna/guests"
 audit_clean v
 
 log "SIGKILL guest B (pid ${IT_PID[B]})"
 kill -KILL "${IT_PID[B]}"
 wait "${IT_PID[B]}" 2>/dev/null || true
-line=$(vmm_disconnect_line v "$b")
+line=$(vmm_gone v "$b")
 check_teardown "$line" B
 wait_for 10 eval "! vmm_has_guest v $b" || fail "guest $b still listed in /cdna/guests"
 log "ok: guest $b gone from /cdna/guests"
@@ -69,7 +69,7 @@ audit_clean v
 log "SIGKILL guest A (pid ${IT_PID[A]})"
 kill -KILL "${IT_PID[A]}"
 wait "${IT_PID[A]}" 2>/dev/null || true
-line=$(vmm_disconnect_line v "$a")
+line=$(vmm_gone v "$a")
 check_teardown "$line" A
 wait_for 10 vmm_no_guests v || fail "guests still listed: $(vmm_guests v)"
 log "ok: /cdna/guests is empty"

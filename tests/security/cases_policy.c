@@ -66,22 +66,29 @@ p_addr(uint64_t off)
 	return (uintptr_t)pol.pmem->va + off;
 }
 
-/*
- * Lines containing needle beyond base, waited for up to ms: the vmm logs a
- * refusal before it replies, but the file is read by another process.
- */
+/* 1 if a connected guest has MAC text ms (telemetry). */
 static int
-log_grew(struct env *e, const char *needle, int base, int ms)
+guest_with_mac(struct env *e, const char *ms)
 {
-	uint64_t end = rg_now_ms() + (uint64_t)ms;
-	int n;
+	char out[4096], cmd[64], mac[32];
+	const char *p;
 
-	for (;;) {
-		n = rg_log_count(&e->v, needle);
-		if (n > base || rg_now_ms() >= end)
-			return n - base;
-		rg_drain(5);
+	if (rg_tel(&e->v, "/cdna/guests", out, sizeof(out)) != 0)
+		return 0;
+	for (p = strchr(out, '['); p != NULL && *p != '\0' && *p != ']';) {
+		char *end, rep[4096];
+		unsigned long id = strtoul(p + 1, &end, 10);
+
+		if (end == p + 1)
+			break;
+		snprintf(cmd, sizeof(cmd), "/cdna/guest,%lu", id);
+		if (rg_tel(&e->v, cmd, rep, sizeof(rep)) == 0 &&
+		    rg_json_str(rep, "mac", mac, sizeof(mac)) == 0 &&
+		    strcmp(mac, ms) == 0)
+			return 1;
+		p = end;
 	}
+	return 0;
 }
 
 /* 1 if g received seq into one of its RX buffers. */
@@ -307,19 +314,19 @@ alias_try(struct env *e, struct rg_guest *g, uint64_t gaddr, uint64_t size,
 {
 	char o[64], needle[96];
 	uint32_t c1, c2;
-	int base, r;
+	int r;
 
 	snprintf(needle, sizeof(needle),
 		 "of its file are already registered by guest %u", pol.P->id);
-	base = rg_log_count(&e->v, needle);
 	r = rg_region_add(g, gaddr, size, fd, off, CDNA_PERM_KNOWN);
 	if (!(r < 0))
 		rg_append(why, len, "%s REGION_ADD at 0x%llx of file bytes [%llu, +%llu) P holds: expected a negative status got %s",
 		       g->name, (unsigned long long)gaddr,
 		       (unsigned long long)off, (unsigned long long)size,
 		       env_outcome(r, o, sizeof(o)));
-	else if (log_grew(e, needle, base, 500) < 1)
-		rg_append(why, len, "expected a log line '...%s' got none", needle);
+	else if (!rg_guest_said(&e->v, g->id, needle, NULL))
+		rg_append(why, len, "expected last_refusal '...%s' in telemetry got another",
+			  needle);
 	c1 = post_rx(pol.P, p_addr(f), 2048, OK);
 	c2 = post_rx(g, gaddr + (f - off), 2048, BA);
 	expect_status(g, c2, "RX on the alias of an in-flight buffer", why, len);
@@ -383,7 +390,8 @@ alias_readd_inflight(struct env *e, const struct dcase *c, char *why,
 	const uint64_t x = p_addr(P_X_OFF);
 	char o[64], needle[96];
 	uint32_t c1, c2, c3;
-	int base, r;
+	uint64_t ref0 = 0, ref1 = 0;
+	int r;
 
 	snprintf(needle, sizeof(needle),
 		 "of its file are already registered by guest %u", P->id);
@@ -398,7 +406,7 @@ alias_readd_inflight(struct env *e, const struct dcase *c, char *why,
 	if (r != 0)
 		rg_append(why, len, "REGION_DEL of X with an RX in flight: expected status 0 got %s",
 		       env_outcome(r, o, sizeof(o)));
-	base = rg_log_count(&e->v, needle);
+	rg_guest_said(&e->v, P->id, needle, &ref0);
 	r = rg_region_add(P, x, P_X_SZ, pol.pmem->fd, P_X_OFF, CDNA_PERM_KNOWN);
 	if (!(r < 0))
 		rg_append(why, len, "REGION_ADD of X again, DMA in flight: expected a negative status got %s",
@@ -408,9 +416,9 @@ alias_readd_inflight(struct env *e, const struct dcase *c, char *why,
 	if (!(r < 0))
 		rg_append(why, len, "REGION_ADD of X's bytes at another address, DMA in flight: expected a negative status got %s",
 		       env_outcome(r, o, sizeof(o)));
-	if (log_grew(e, needle, base, 500) < 2)
-		rg_append(why, len, "expected two log lines '...%s' got %d", needle,
-		       rg_log_count(&e->v, needle) - base);
+	if (!rg_guest_said(&e->v, P->id, needle, &ref1) || ref1 - ref0 != 2)
+		rg_append(why, len, "expected two refusals, the last '...%s', in telemetry got %llu",
+			  needle, (unsigned long long)(ref1 - ref0));
 	/* The same bytes, through both names: neither may take a second RX. */
 	c2 = post_rx(P, x, 2048, BA);
 	expect_status(P, c2, "second RX on the in-flight buffer", why, len);
@@ -508,7 +516,7 @@ budget_guest(struct env *e, int big, char *why, size_t len)
 }
 
 static int
-budget_check(struct env *e, int r, const char *what, int base, char *why,
+budget_check(struct env *e, int r, const char *what, uint32_t id, char *why,
 	     size_t len)
 {
 	char o[64];
@@ -518,8 +526,8 @@ budget_check(struct env *e, int r, const char *what, int base, char *why,
 		       env_outcome(r, o, sizeof(o)));
 		return -1;
 	}
-	if (log_grew(e, "--max-guest-mem", base, 500) < 1) {
-		rg_append(why, len, "%s: expected a log line naming --max-guest-mem got none",
+	if (!rg_guest_said(&e->v, id, "--max-guest-mem", NULL)) {
+		rg_append(why, len, "%s: expected last_refusal naming --max-guest-mem in telemetry got another",
 		       what);
 		return -1;
 	}
@@ -532,7 +540,6 @@ budget_sum(struct env *e, const struct dcase *c, char *why, size_t len)
 	int big = sparse_memfd("budget-big", POL_MAX_MEM_MIB * (uint64_t)M);
 	int small = sparse_memfd("budget-small", 4u * K);
 	struct rg_guest *g = NULL;
-	int base;
 
 	if (big < 0 || small < 0) {
 		rg_append(why, len, "memfd: %s", strerror(errno));
@@ -541,10 +548,9 @@ budget_sum(struct env *e, const struct dcase *c, char *why, size_t len)
 	g = budget_guest(e, big, why, len);
 	if (g == NULL)
 		goto out;
-	base = rg_log_count(&e->v, "--max-guest-mem");
 	budget_check(e, rg_region_add(g, BUDGET_GADDR + 128u * M, 4u * K,
 				      small, 0, CDNA_PERM_KNOWN),
-		     "one page past the budget", base, why, len);
+		     "one page past the budget", g->id, why, len);
 	rg_simple(g, CDNA_MSG_BYE);
 	rg_guest_close(g);
 out:
@@ -564,7 +570,7 @@ budget_del(struct env *e, const struct dcase *c, char *why, size_t len)
 	const uint64_t sg = BUDGET_GADDR + 128u * M;
 	struct rg_guest *g = NULL;
 	char o[64];
-	int r, base;
+	int r;
 
 	if (big < 0 || small < 0) {
 		rg_append(why, len, "memfd: %s", strerror(errno));
@@ -582,10 +588,9 @@ budget_del(struct env *e, const struct dcase *c, char *why, size_t len)
 		goto bye;
 	}
 	/* 33 MiB registered: the 32 MiB removed no longer fits. */
-	base = rg_log_count(&e->v, "--max-guest-mem");
 	if (budget_check(e, rg_region_add(g, BUDGET_GADDR + half, half, big,
 					  half, CDNA_PERM_KNOWN),
-			 "32 MiB back with 33 MiB registered", base, why,
+			 "32 MiB back with 33 MiB registered", g->id, why,
 			 len) != 0)
 		goto bye;
 	r = rg_region_del(g, sg, 1u * M);
@@ -619,7 +624,7 @@ budget_sparse(struct env *e, const struct dcase *c, char *why, size_t len)
 	int fd = sparse_memfd("sparse-1tib", tib);
 	uint64_t t0, dt;
 	char o[64];
-	int r, base;
+	int r;
 
 	if (g == NULL || fd < 0) {
 		rg_append(why, len, "1 TiB sparse memfd: %s", strerror(errno));
@@ -632,11 +637,10 @@ budget_sparse(struct env *e, const struct dcase *c, char *why, size_t len)
 		rg_append(why, len, "HELLO: %s", env_outcome(r, o, sizeof(o)));
 		goto out;
 	}
-	base = rg_log_count(&e->v, "--max-guest-mem");
 	t0 = rg_now_ms();
 	r = rg_region_add(g, BUDGET_GADDR, tib, fd, 0, CDNA_PERM_KNOWN);
 	dt = rg_now_ms() - t0;
-	budget_check(e, r, "REGION_ADD of 1 TiB", base, why, len);
+	budget_check(e, r, "REGION_ADD of 1 TiB", g->id, why, len);
 	if (dt > 1000)
 		rg_append(why, len, "REGION_ADD of 1 TiB: expected a reply within 1000 ms got %llu ms",
 		       (unsigned long long)dt);
@@ -663,15 +667,16 @@ out:
 static int
 hello_timeout(struct env *e, const struct dcase *c, char *why, size_t len)
 {
-	static const char needle[] = "disconnected: no HELLO within 5 s";
+	static const char needle[] = "no HELLO within 5 s";
 	struct rg_guest *g = rg_guest_new("silent");
 	uint8_t buf[256];
 	uint64_t t0;
-	int base, n, nfds = 0;
+	uint32_t before;
+	int n, nfds = 0;
 
 	if (g == NULL)
 		return -1;
-	base = rg_log_count(&e->v, needle);
+	before = rg_gone_said(&e->v, "reason", needle);
 	if (rg_connect(g, e->v.sock) != 0) {
 		rg_append(why, len, "connect failed");
 		rg_guest_close(g);
@@ -685,8 +690,9 @@ hello_timeout(struct env *e, const struct dcase *c, char *why, size_t len)
 	else if (rg_now_ms() - t0 < 4000)
 		rg_append(why, len, "closed after %" PRIu64 " ms, before the 5 s grace",
 		       rg_now_ms() - t0);
-	else if (log_grew(e, needle, base, 500) < 1)
-		rg_append(why, len, "expected a log line '%s' got none", needle);
+	else if (rg_gone_said(&e->v, "reason", needle) == before)
+		rg_append(why, len, "expected a guest gone with reason '%s' in telemetry got none",
+			  needle);
 	rg_guest_close(g);
 	return why[0] != '\0' ? -1 : 0;
 }
@@ -700,7 +706,9 @@ mac_hello_global(struct env *e, const struct dcase *c, char *why,
 		{ 0xa8, 0xa1, 0x59, 0x00, 0x00, 0x01 },	/* bit 1 of a8 clear */
 	};
 	char o[64], needle[96], ms[20];
-	int i, r, base;
+	uint32_t before;
+	uint64_t end;
+	int i, r;
 
 	for (i = 0; i < 2; i++) {
 		struct rg_guest *g = rg_guest_new("global-mac");
@@ -712,21 +720,27 @@ mac_hello_global(struct env *e, const struct dcase *c, char *why,
 			 macs[i][4], macs[i][5]);
 		snprintf(needle, sizeof(needle),
 			 "HELLO refused: MAC %s is not locally administered", ms);
-		base = rg_log_count(&e->v, needle);
+		before = rg_gone_said(&e->v, "last_refusal", needle);
 		r = rg_connect(g, e->v.sock);
 		if (r == 0)
 			r = rg_hello(g, 1, macs[i]);
 		if (r != -EPERM)
 			rg_append(why, len, "HELLO with %s: expected -EPERM got %s",
 			       ms, env_outcome(r, o, sizeof(o)));
-		else if (log_grew(e, needle, base, 500) < 1)
-			rg_append(why, len, "expected a log line '%s' got none",
-			       needle);
-		snprintf(needle, sizeof(needle), "mac=%s", ms);
-		if (rg_log_count(&e->v, needle) != 0)
+		if (guest_with_mac(e, ms))
 			rg_append(why, len, "expected no guest connected with %s got one",
 			       ms);
 		rg_guest_close(g);
+		/* Its refusal is said in its record once it has gone. */
+		end = rg_now_ms() + 1000;
+		while (r == -EPERM &&
+		       rg_gone_said(&e->v, "last_refusal", needle) == before &&
+		       rg_now_ms() < end)
+			rg_drain(10);
+		if (r == -EPERM &&
+		    rg_gone_said(&e->v, "last_refusal", needle) == before)
+			rg_append(why, len, "expected last_refusal '%s' in /cdna/gone got none",
+				  needle);
 	}
 	return why[0] != '\0' ? -1 : 0;
 }
@@ -740,7 +754,7 @@ mac_set_global(struct env *e, const struct dcase *c, char *why, size_t len)
 	struct rg_guest *g = rg_guest_new("setmac");
 	uint32_t seq, i;
 	char o[64];
-	int r, base;
+	int r;
 
 	if (g == NULL)
 		return -1;
@@ -753,13 +767,13 @@ mac_set_global(struct env *e, const struct dcase *c, char *why, size_t len)
 		rg_post(g, RG_RX, (uintptr_t)g->mem->va + i * 4096u, 2048, 0, OK);
 	rg_publish(g, RG_RX);
 	rg_wait_consumed(g, RG_RX, RG_WAIT_MS);
-	base = rg_log_count(&e->v, needle);
 	r = set_mac(g, gmac);
 	if (r != -EPERM)
 		rg_append(why, len, "SET_MAC to 00:11:22:33:44:56: expected -EPERM got %s",
 		       env_outcome(r, o, sizeof(o)));
-	else if (log_grew(e, needle, base, 500) < 1)
-		rg_append(why, len, "expected a log line '%s' got none", needle);
+	else if (!rg_guest_said(&e->v, g->id, needle, NULL))
+		rg_append(why, len, "expected last_refusal '%s' in telemetry got another",
+			  needle);
 	/* Frames for that MAC are not the guest's; its own MAC still is. */
 	seq = rg_send_frame(e->S, gmac, 200, 0);
 	if (rg_ping(e->S, g, 200) != 0)

@@ -71,6 +71,18 @@ int rg_tel(const struct rg_vmm *v, const char *cmd, char *out, size_t len);
 /* Value of "key" in a flat JSON text, as a string or number. 0 if found. */
 int rg_json_str(const char *json, const char *key, char *val, size_t len);
 int rg_json_u64(const char *json, const char *key, uint64_t *val);
+/*
+ * 1 if guest id's last refused request (telemetry last_refusal, live or
+ * gone) contains needle; its refusal count to *refusals if not NULL.
+ */
+int rg_guest_said(const struct rg_vmm *v, uint32_t id, const char *needle,
+		  uint64_t *refusals);
+/* The newest departed guest whose /cdna/gone key contains needle, or 0. */
+uint32_t rg_gone_said(const struct rg_vmm *v, const char *key,
+		      const char *needle);
+/* key of /cdna/gone,id, waiting up to ms for the guest to be gone. */
+int rg_gone_u64(const struct rg_vmm *v, uint32_t id, const char *key,
+		uint64_t *val, int ms);
 
 /* ---- captures (rg_vmm.c) ---- */
 

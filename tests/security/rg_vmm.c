@@ -360,13 +360,83 @@ rg_json_str(const char *json, const char *key, char *val, size_t len)
 
 	if (p == NULL || len == 0)
 		return -ENOENT;
-	if (*p == '"')
-		p++;
-	while (*p != '\0' && *p != '"' && *p != ',' && *p != '}' &&
-	       n + 1 < len)
-		val[n++] = *p++;
+	if (*p == '"') {
+		/* A string: up to its closing quote, escapes undone. */
+		for (p++; *p != '\0' && *p != '"' && n + 1 < len; p++) {
+			if (*p == '\\' && p[1] != '\0')
+				p++;
+			val[n++] = *p;
+		}
+	} else {
+		while (*p != '\0' && *p != ',' && *p != '}' && n + 1 < len)
+			val[n++] = *p++;
+	}
 	val[n] = '\0';
 	return 0;
+}
+
+int
+rg_guest_said(const struct rg_vmm *v, uint32_t id, const char *needle,
+	      uint64_t *refusals)
+{
+	char cmd[64], out[8192], last[512];
+
+	snprintf(cmd, sizeof(cmd), "/cdna/guest,%u", id);
+	if (rg_tel(v, cmd, out, sizeof(out)) != 0 ||
+	    rg_json_str(out, "last_refusal", last, sizeof(last)) != 0) {
+		snprintf(cmd, sizeof(cmd), "/cdna/gone,%u", id);
+		if (rg_tel(v, cmd, out, sizeof(out)) != 0 ||
+		    rg_json_str(out, "last_refusal", last, sizeof(last)) != 0)
+			return 0;
+	}
+	if (refusals != NULL && rg_json_u64(out, "refusals", refusals) != 0)
+		*refusals = 0;
+	return strstr(last, needle) != NULL;
+}
+
+uint32_t
+rg_gone_said(const struct rg_vmm *v, const char *key, const char *needle)
+{
+	char out[8192], cmd[64], val[512];
+	uint32_t found = 0;
+	const char *p;
+
+	if (rg_tel(v, "/cdna/gone", out, sizeof(out)) != 0)
+		return 0;
+	p = strchr(out, '[');
+	while (p != NULL && *p != '\0' && *p != ']') {
+		char *end;
+		unsigned long id = strtoul(p + 1, &end, 10);
+		char rep[8192];
+
+		if (end == p + 1)
+			break;
+		snprintf(cmd, sizeof(cmd), "/cdna/gone,%lu", id);
+		if (rg_tel(v, cmd, rep, sizeof(rep)) == 0 &&
+		    rg_json_str(rep, key, val, sizeof(val)) == 0 &&
+		    strstr(val, needle) != NULL)
+			found = (uint32_t)id;	/* the newest wins */
+		p = end;
+	}
+	return found;
+}
+
+int
+rg_gone_u64(const struct rg_vmm *v, uint32_t id, const char *key,
+	    uint64_t *val, int ms)
+{
+	char cmd[64], out[8192];
+	uint64_t end = rg_now_ms() + (uint64_t)ms;
+
+	snprintf(cmd, sizeof(cmd), "/cdna/gone,%u", id);
+	for (;;) {
+		if (rg_tel(v, cmd, out, sizeof(out)) == 0 &&
+		    rg_json_u64(out, key, val) == 0)
+			return 0;
+		if (rg_now_ms() >= end)
+			return -ETIMEDOUT;
+		rg_drain(10);
+	}
 }
 
 int
