@@ -132,8 +132,14 @@ run(struct vmm *v)
 	unsigned int iter = 0, idle = 0;
 	uint32_t i;
 
+	uint64_t t_loop = rte_rdtsc(), now;
+
 	while (!v->quit) {
 		unsigned int work = mediator_poll(v);
+
+		now = rte_rdtsc();
+		v->cost.cyc_loop += now - t_loop;
+		t_loop = now;
 
 		/* Unmapping is slow: a bounded slice per poll, never all at once. */
 		work += guest_mem_reap(GUEST_MEM_REAP_PER_POLL);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_cycles.h>
 #include <rte_telemetry.h>
 
 #include "dma_guard.h"
@@ -202,6 +203,15 @@ tm_vmm(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "reap_forced", m.reap_forced);
 	rte_tel_data_add_dict_u64(d, "dma_guard_faults", cdna_dma_guard_faults());
 	rte_tel_data_add_dict_u64(d, "log_suppressed", vlog_suppressed_total());
+	rte_tel_data_add_dict_u64(d, "tsc_hz", rte_get_tsc_hz());
+	rte_tel_data_add_dict_u64(d, "cyc_mediate", vmm.cost.cyc_mediate);
+	rte_tel_data_add_dict_u64(d, "cyc_nic", vmm.cost.cyc_nic);
+	rte_tel_data_add_dict_u64(d, "cyc_reclaim", vmm.cost.cyc_reclaim);
+	rte_tel_data_add_dict_u64(d, "cyc_loop", vmm.cost.cyc_loop);
+	rte_tel_data_add_dict_u64(d, "requests", vmm.cost.requests);
+	rte_tel_data_add_dict_u64(d, "batches", vmm.cost.batches);
+	rte_tel_data_add_dict_u64(d, "frames", vmm.cost.frames);
+	rte_tel_data_add_dict_u64(d, "completions", vmm.cost.completions);
 	return 0;
 }
 

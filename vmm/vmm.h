@@ -130,6 +130,22 @@ struct guest_gone {
 	char quarantine[160];
 };
 
+/*
+ * Where the data-path lcore's time goes, over rounds that moved anything
+ * (TSC cycles): mediate (fetch, validate, claim, post), the NIC model (DMA,
+ * switch, wire), reclaim (release, scrub, complete); and how much.
+ */
+struct vmm_cost {
+	uint64_t cyc_mediate;
+	uint64_t cyc_nic;
+	uint64_t cyc_reclaim;
+	uint64_t cyc_loop;		/* every round, idle ones included */
+	uint64_t requests;		/* guest requests consumed */
+	uint64_t batches;		/* mediator invocations that consumed any */
+	uint64_t frames;		/* frames the NIC moved */
+	uint64_t completions;		/* completions written */
+};
+
 struct vmm {
 	struct vmm_opts opt;
 	struct cdna_ctrl_limits lim;
@@ -142,6 +158,7 @@ struct vmm {
 	struct guest **guests;		/* max_guests slots */
 	uint32_t next_guest_id;
 	uint64_t guests_seen;
+	struct vmm_cost cost;
 	struct guest_gone gone[VMM_GONE_KEPT];	/* the last guests to leave */
 	uint64_t nb_gone;		/* ever; the newest is gone[(nb_gone - 1) % KEPT] */
 	pthread_mutex_t lock;		/* guest table vs telemetry */
@@ -181,7 +198,7 @@ void guest_expire(struct vmm *v);
 /* mediator.c: the data path. */
 unsigned int mediator_poll(struct vmm *v);
 void mediator_queue_drain(struct vmm *v, struct mqueue *mq);
-void mediator_reclaim(struct vmm *v, struct mqueue *mq);
+unsigned int mediator_reclaim(struct vmm *v, struct mqueue *mq);
 
 /* audit.c: the independent DMA oracle (--audit). */
 int audit_init(struct vmm *v);

@@ -17,7 +17,7 @@ free=$(awk '/^HugePages_Free:/ { print $2 }' /proc/meminfo)
 
 N=3000
 in=$IT_RUN/in.pcap
-cap=$IT_RUN/dumpcap.pcap
+cap=$IT_RUN/dumpcap.pcapng
 "$CDNA_PCAPGEN" mixed "$N" "$in" || fail "pcapgen failed"
 
 VMM_EAL_MEM=(-m 128)
@@ -27,7 +27,7 @@ vprefix=${IT_PREFIX[v]}
 # The capture starts before the guest posts its first buffer, so the NIC
 # pulls nothing from the wire until dumpcap records.
 dumpcap_log=$IT_RUN/dumpcap.log
-stdbuf -oL -eL dpdk-dumpcap --file-prefix="$vprefix" -i net_pcap0 -P -w "$cap" \
+stdbuf -oL -eL dpdk-dumpcap --file-prefix="$vprefix" -i net_pcap0 -w "$cap" \
 	</dev/null >"$dumpcap_log" 2>&1 &
 dpid=$!
 IT_PIDS+=("$dpid")

@@ -1,0 +1,187 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""Turns bench/run.sh's results.csv into table.md and plots (gnuplot).
+
+    report.py RESULTS_CSV OUT_DIR --machine M --command C --memory M
+              --seconds S --passes N
+
+The table gives, per workload and frame size, each configuration's median
+Mpps over the passes, and cdna's ratio to vhost-user and to memif: the
+median of the per-pass ratios, so that both sides of a ratio come from the
+same pass (the machine is shared and drifts), with their range.
+"""
+import argparse
+import csv
+import os
+import statistics
+import subprocess
+import sys
+from collections import defaultdict
+
+WORKLOADS = {
+    "txonly": "guest txonly -> sink",
+    "rxonly": "source -> guest rxonly",
+    "io": "io forwarding",
+}
+CONFIGS = ["null", "cdna", "passthrough", "vhost-user", "memif"]
+
+
+def num(s):
+    try:
+        v = float(s)
+    except ValueError:
+        return None
+    return None if v != v else v
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("csv")
+    ap.add_argument("out")
+    ap.add_argument("--machine", default="?")
+    ap.add_argument("--command", default="?")
+    ap.add_argument("--memory", default="?")
+    ap.add_argument("--seconds", default="?")
+    ap.add_argument("--passes", default="?")
+    ap.add_argument("--costs", default=None)
+    a = ap.parse_args()
+
+    cells = defaultdict(dict)  # (wl, size, cfg) -> {pass: mpps}
+    with open(a.csv) as f:
+        for r in csv.DictReader(f):
+            v = num(r["mpps"])
+            if v is not None:
+                cells[(r["workload"], int(r["size"]), r["config"])][r["pass"]] = v
+    wls = [w for w in WORKLOADS if any(k[0] == w for k in cells)]
+    sizes = sorted({k[1] for k in cells})
+    cfgs = [c for c in CONFIGS if any(k[2] == c for k in cells)]
+
+    def med(wl, size, cfg):
+        v = cells.get((wl, size, cfg), {})
+        return statistics.median(v.values()) if v else None
+
+    def ratio(wl, size, peer):
+        mine = cells.get((wl, size, "cdna"), {})
+        theirs = cells.get((wl, size, peer), {})
+        rs = [mine[p] / theirs[p] for p in mine if p in theirs and theirs[p] > 0]
+        if not rs:
+            return "-"
+        if len(rs) == 1:
+            return f"{rs[0]:.2f}"
+        return f"{statistics.median(rs):.2f} ({min(rs):.2f}-{max(rs):.2f})"
+
+    lines = [
+        "# cdna against its peers",
+        "",
+        f"- command: `{a.command}`",
+        f"- machine: {a.machine}",
+        f"- memory: {a.memory}; host side (cdna-vmm, or host testpmd) on CPU 1, "
+        "guest testpmd on CPU 0 (2 lcores)",
+        f"- {a.passes} pass(es) of {a.seconds} s per cell, configurations interleaved; "
+        "Mpps from the guest's own port statistics; medians over passes",
+        "- ratios: cdna / peer per pass, median (range); above 1.00 cdna is faster",
+        "- passthrough (DESIGN.md section 5): not built yet, so not measured",
+        "",
+    ]
+    for wl in wls:
+        lines.append(f"## {WORKLOADS[wl]} (Mpps)")
+        lines.append("")
+        hdr = "| frame | " + " | ".join(cfgs) + " | cdna / vhost-user | cdna / memif |"
+        lines.append(hdr)
+        lines.append("|" + "---|" * (len(cfgs) + 3))
+        for s in sizes:
+            row = [f"{s} B"]
+            for c in cfgs:
+                m = med(wl, s, c)
+                row.append("-" if m is None else f"{m:.2f}")
+            row.append(ratio(wl, s, "vhost-user"))
+            row.append(ratio(wl, s, "memif"))
+            lines.append("| " + " | ".join(row) + " |")
+        lines.append("")
+    lines += cost_table(a.costs)
+    lines.append("Plots: mpps.png, gbps.png; raw data: results.csv, costs.csv.")
+    with open(os.path.join(a.out, "table.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+    # One data file per workload and config, for gnuplot.
+    for wl in wls:
+        for c in cfgs:
+            with open(os.path.join(a.out, f"{wl}-{c}.dat"), "w") as f:
+                for s in sizes:
+                    m = med(wl, s, c)
+                    if m is not None:
+                        f.write(f"{s} {m:.4f} {m * s * 8 / 1e3:.4f}\n")
+    for col, name, unit in ((2, "mpps", "Mpps"), (3, "gbps", "Gb/s")):
+        plot = []
+        for i, wl in enumerate(wls):
+            for j, c in enumerate(cfgs):
+                plot.append(f"'{wl}-{c}.dat' using 1:{col} with linespoints "
+                            f"dt {i + 1} lc {j + 1} title '{c}, {wl}'")
+        script = "\n".join([
+            "set terminal pngcairo size 1100,700" if has_cairo() else "set terminal png size 1100,700",
+            f"set output '{name}.png'",
+            "set logscale x 2",
+            "set xtics (64, 128, 256, 512, 1024, 1518)",
+            "set xlabel 'frame size (bytes)'",
+            f"set ylabel '{unit}'",
+            "set key outside right",
+            "set grid",
+            f"set title 'cdna and its peers: {unit} by frame size'",
+            "plot " + ", \\\n     ".join(plot),
+        ])
+        r = subprocess.run(["gnuplot"], input=script, text=True, cwd=a.out,
+                           capture_output=True)
+        if r.returncode != 0:
+            print(f"report.py: gnuplot failed: {r.stderr.strip()}", file=sys.stderr)
+            return 1
+    return 0
+
+
+def cost_table(path):
+    """The ATC'08 paper's Table 3, for cdna: where cdna-vmm's lcore goes."""
+    if path is None or not os.path.exists(path):
+        return []
+    rows = defaultdict(list)
+    with open(path) as f:
+        for r in csv.DictReader(f):
+            rows[(r["workload"], int(r["size"]))].append(r)
+    if not rows:
+        return []
+    out = [
+        "## Where cdna-vmm's data-path lcore goes (cdna cells, medians over passes)",
+        "",
+        "Cycles per descriptor (a TX packet or an RX buffer: io forwarding takes two per packet) of each stage, from the vmm's telemetry (/cdna/vmm), "
+        "over the rounds that moved anything: mediate = request fetch + validate "
+        "+ claim + post; NIC = the NIC model's DMA (a copy) + switch + wire; "
+        "reclaim = status check + claim release + scrub + completion. "
+        "Protection = mediate + reclaim, as a share of all the lcore's cycles "
+        "(idle polling included); mediator invocations = request batches per "
+        "descriptor.",
+        "",
+        "| workload | frame | mediate cyc/desc | NIC cyc/desc | reclaim cyc/desc | protection % of lcore | invocations / descriptor |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for (wl, size) in sorted(rows, key=lambda k: (list(WORKLOADS).index(k[0]), k[1])):
+        vals = defaultdict(list)
+        for r in rows[(wl, size)]:
+            req = float(r["requests"]) or 1.0
+            vals["m"].append(float(r["cyc_mediate"]) / req)
+            vals["n"].append(float(r["cyc_nic"]) / req)
+            vals["r"].append(float(r["cyc_reclaim"]) / req)
+            loop = float(r["cyc_loop"]) or 1.0
+            vals["p"].append(100.0 * (float(r["cyc_mediate"]) + float(r["cyc_reclaim"])) / loop)
+            vals["b"].append(float(r["batches"]) / req)
+        med = {k: statistics.median(v) for k, v in vals.items()}
+        out.append(f"| {WORKLOADS[wl]} | {size} B | {med['m']:.0f} | {med['n']:.0f} | "
+                   f"{med['r']:.0f} | {med['p']:.1f} | {med['b']:.3f} |")
+    out.append("")
+    return out
+
+
+def has_cairo():
+    r = subprocess.run(["gnuplot", "-e", "set terminal"], capture_output=True, text=True)
+    return "pngcairo" in (r.stdout + r.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

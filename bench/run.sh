@@ -1,0 +1,194 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# The throughput comparison, one command:
+#
+#   bash bench/run.sh [--quick] [--passes N] [--seconds S] [--sizes "64 1518"]
+#
+# For each workload (guest txonly -> sink, source -> guest rxonly, io
+# forwarding) and frame size (64 .. 1518 bytes), a stock dpdk-testpmd guest
+# on CPU 0 runs against each configuration, its host side on CPU 1:
+#   null         testpmd straight on net_null: no guest boundary at all
+#   cdna         net_cdna, mediated by cdna-vmm (net_null wire)
+#   vhost-user   net_virtio_user guest, host testpmd with net_vhost + net_null
+#   memif        net_memif client guest, host testpmd with a memif server + net_null
+# Same pinning, mbuf count, ring sizes and burst everywhere; configurations
+# interleaved within a pass, passes repeated so that drift shows. The rate is
+# the guest's own port statistics (testpmd --stats-period), averaged over the
+# steady seconds. Results in bench/results/<date>/: results.csv (every pass),
+# table.md (medians, ratios to vhost-user and memif in the same run), and
+# mpps.png, gbps.png (gnuplot). Hugepages when enough are free, else --no-huge
+# (the table says which). Passthrough (DESIGN.md section 5) is not built yet:
+# the table says so.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+args="$*"
+build=${CDNA_BUILD:-$top/build}
+passes=2
+secs=4
+sizes="64 128 256 512 1024 1518"
+workloads="txonly rxonly io"
+configs="null cdna vhost-user memif"
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--quick) passes=1; secs=3; sizes="64 1518" ;;
+	--passes) passes=$2; shift ;;
+	--seconds) secs=$2; shift ;;
+	--sizes) sizes=$2; shift ;;
+	--workloads) workloads=$2; shift ;;
+	--configs) configs=$2; shift ;;
+	-h | --help) sed -n '3,24p' "$0"; exit 0 ;;
+	*) echo "bench: unknown option '$1' (see --help)" >&2; exit 2 ;;
+	esac
+	shift
+done
+
+die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
+say() { printf 'bench: %s\n' "$*" >&2; }
+
+[ "$(id -u)" = 0 ] || die "run as root (DPDK, hugepages): uid is $(id -u)"
+bash "$top/scripts/setup.sh" "$build" >/dev/null || die "scripts/setup.sh failed"
+if ! command -v gnuplot >/dev/null; then
+	say "installing gnuplot-nox (plots)"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gnuplot-nox >/dev/null ||
+		die "apt-get install gnuplot-nox failed"
+fi
+command -v dpdk-testpmd >/dev/null || die "dpdk-testpmd not found (Debian package dpdk)"
+
+stamp=$(date -u +%Y%m%d-%H%M%S)
+out=$top/bench/results/$stamp
+mkdir -p "$out"
+run=$(mktemp -d /run/cdna-bench.XXXXXX)
+# EAL loads no -d plugin from under a world-writable directory.
+cp "$build/guest-pmd/librte_net_cdna.so" "$run/"
+pids=()
+cleanup() {
+	local p
+	for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+	rm -rf "$run" /var/run/dpdk/cdna-bench-*
+}
+trap cleanup EXIT
+
+free=$(awk '/^HugePages_Free:/ { print $2 }' /proc/meminfo)
+if [ "${free:-0}" -ge 400 ]; then
+	mem_host=(-m 256 --single-file-segments)
+	mem_guest=(-m 512 --single-file-segments)
+	memory="2 MiB hugepages (--single-file-segments)"
+else
+	mem_host=(--no-huge -m 256)
+	mem_guest=(--no-huge -m 512)
+	memory="no hugepages (--no-huge)"
+fi
+# The same for every configuration.
+common=(--total-num-mbufs=16384 --rxd=1024 --txd=1024 --burst=32 --stats-period 1)
+
+# run_cell CONFIG WORKLOAD SIZE: prints "mpps" of the guest, or "nan".
+run_cell() {
+	local cfg=$1 wl=$2 size=$3 tag=cdna-bench-$$-$RANDOM host_pid=
+	local glog=$run/guest.log hlog=$run/host.log nrx=1 gvdev=() gmode=$wl
+	local hsize=$size tx_opts=()
+	# The host side's frames come from net_null (size= sets their length);
+	# for txonly it sends nothing.
+	[ "$wl" = txonly ] && nrx=0
+	[ "$wl" = txonly ] && tx_opts=(--txpkts="$size")
+	case "$cfg" in
+	null)
+		gvdev=(--vdev "net_null0,size=$hsize,no-rx=$((1 - nrx))")
+		;;
+	cdna)
+		"$build/vmm/cdna-vmm" --file-prefix "$tag-h" --lcores 0@1 "${mem_host[@]}" --no-pci \
+			--vdev "net_null0,size=$hsize,no-rx=$((1 - nrx))" -- --wire net_null0 \
+			--socket "$run/vmm.sock" >"$hlog" 2>&1 &
+		host_pid=$!
+		gvdev=(-d "$run/librte_net_cdna.so" --vdev "net_cdna0,path=$run/vmm.sock")
+		;;
+	vhost-user)
+		dpdk-testpmd --file-prefix "$tag-h" --lcores 0@1,1@1 "${mem_host[@]}" --no-pci \
+			--vdev "net_vhost0,iface=$run/vhost.sock,queues=1" \
+			--vdev "net_null0,size=$hsize,no-rx=$((1 - nrx))" -- \
+			--forward-mode=io --total-num-mbufs=16384 --rxd=1024 --txd=1024 --burst=32 \
+			--no-flush-rx </dev/null >"$hlog" 2>&1 &
+		host_pid=$!
+		gvdev=(--vdev "net_virtio_user0,path=$run/vhost.sock,queues=1")
+		;;
+	memif)
+		dpdk-testpmd --file-prefix "$tag-h" --lcores 0@1,1@1 "${mem_host[@]}" --no-pci \
+			--vdev "net_memif0,role=server,socket=$run/memif.sock" \
+			--vdev "net_null0,size=$hsize,no-rx=$((1 - nrx))" -- \
+			--forward-mode=io --total-num-mbufs=16384 --rxd=1024 --txd=1024 --burst=32 \
+			--no-flush-rx </dev/null >"$hlog" 2>&1 &
+		host_pid=$!
+		gvdev=(--vdev "net_memif0,role=client,socket=$run/memif.sock")
+		;;
+	esac
+	[ -n "$host_pid" ] && pids+=("$host_pid")
+	if [ -n "$host_pid" ]; then
+		local sock=$run/vmm.sock i
+		[ "$cfg" = vhost-user ] && sock=$run/vhost.sock
+		[ "$cfg" = memif ] && sock=$run/memif.sock
+		for i in $(seq 100); do
+			[ -S "$sock" ] && break
+			sleep 0.1
+		done
+		[ -S "$sock" ] || { say "$cfg: host side did not come up ($(tail -n 2 "$hlog" | tr '\n' ' '))"; kill -KILL "$host_pid"; echo nan; return; }
+	fi
+	timeout --signal=INT $((secs + 6)) dpdk-testpmd --file-prefix "$tag-g" --lcores 0@0,1@0 \
+		"${mem_guest[@]}" --no-pci "${gvdev[@]}" -- --forward-mode="$gmode" \
+		"${tx_opts[@]}" "${common[@]}" </dev/null >"$glog" 2>&1 || true
+	# The mediator's own accounting, read before it stops (cdna only).
+	rm -f "$run/cost"
+	if [ "$cfg" = cdna ]; then
+		python3 "$top/tests/integration/tele.py" "$tag-h" /cdna/vmm tsc_hz \
+			cyc_mediate cyc_nic cyc_reclaim cyc_loop requests batches \
+			frames completions >"$run/cost" 2>/dev/null || rm -f "$run/cost"
+	fi
+	if [ -n "$host_pid" ]; then
+		kill -INT "$host_pid" 2>/dev/null || true
+		for i in $(seq 50); do kill -0 "$host_pid" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$host_pid" 2>/dev/null || true
+		wait "$host_pid" 2>/dev/null || true
+	fi
+	rm -f "$run"/*.sock "$run"/*.sock.lock
+	rm -rf /var/run/dpdk/"$tag"-*
+	# The guest's own rate: Tx for txonly and io, Rx for rxonly; the first
+	# two seconds (start-up) left out.
+	local key=Tx-pps
+	[ "$wl" = rxonly ] && key=Rx-pps
+	awk -v k="$key:" '$1 == k { n++; if (n > 2) { s += $2; m++ } }
+		END { if (m == 0) print "nan"; else printf "%.4f\n", s / m / 1e6 }' "$glog"
+}
+
+csv=$out/results.csv
+echo "pass,workload,size,config,mpps,gbps" >"$csv"
+costs=$out/costs.csv
+echo "pass,workload,size,tsc_hz,cyc_mediate,cyc_nic,cyc_reclaim,cyc_loop,requests,batches,frames,completions" >"$costs"
+total=$((passes * $(wc -w <<<"$workloads") * $(wc -w <<<"$sizes") * $(wc -w <<<"$configs")))
+n=0
+say "$total cells of ${secs} s; results in $out"
+for pass in $(seq "$passes"); do
+	for wl in $workloads; do
+		for size in $sizes; do
+			# Interleaved, and in another order each pass.
+			order=$configs
+			[ $((pass % 2)) = 0 ] && order=$(tr ' ' '\n' <<<"$configs" | tac | tr '\n' ' ')
+			for cfg in $order; do
+				n=$((n + 1))
+				mpps=$(run_cell "$cfg" "$wl" "$size")
+				# Gb/s of Ethernet frames as sent (no FCS, preamble or gap).
+				gbps=$(awk -v p="$mpps" -v s="$size" 'BEGIN { if (p == "nan") print "nan"; else printf "%.3f", p * s * 8 / 1e3 }')
+				say "[$n/$total] pass $pass $wl ${size}B $cfg: $mpps Mpps"
+				echo "$pass,$wl,$size,$cfg,$mpps,$gbps" >>"$csv"
+				if [ -s "$run/cost" ]; then
+					echo "$pass,$wl,$size,$(tr ' ' ',' <"$run/cost")" >>"$costs"
+				fi
+			done
+		done
+	done
+done
+
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+python3 "$top/bench/report.py" "$csv" "$out" --costs "$costs" \
+	--machine "$(nproc) CPUs, ${cpu:-unknown CPU}, kernel $(uname -r), DPDK $(dpkg-query -W -f='${Version}' libdpdk-dev)" \
+	--command "bash bench/run.sh${args:+ $args}" --memory "$memory" --seconds "$secs" --passes "$passes"
+cat "$out/table.md"
