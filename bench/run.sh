@@ -108,18 +108,18 @@ run_cell() {
 			--vdev "net_vhost0,iface=$run/vhost.sock,queues=1" \
 			--vdev "net_null0,size=$hsize,no-rx=$((1 - nrx))" -- \
 			--forward-mode=io --total-num-mbufs=16384 --rxd=1024 --txd=1024 --burst=32 \
-			--no-flush-rx </dev/null >"$hlog" 2>&1 &
+			--no-flush-rx --stats-period 100 </dev/null >"$hlog" 2>&1 &
 		host_pid=$!
 		gvdev=(--vdev "net_virtio_user0,path=$run/vhost.sock,queues=1")
 		;;
 	memif)
 		dpdk-testpmd --file-prefix "$tag-h" --lcores 0@1,1@1 "${mem_host[@]}" --no-pci \
-			--vdev "net_memif0,role=server,socket=$run/memif.sock" \
+			--vdev "net_memif0,role=server,socket=$run/memif.sock,socket-abstract=no" \
 			--vdev "net_null0,size=$hsize,no-rx=$((1 - nrx))" -- \
 			--forward-mode=io --total-num-mbufs=16384 --rxd=1024 --txd=1024 --burst=32 \
-			--no-flush-rx </dev/null >"$hlog" 2>&1 &
+			--no-flush-rx --stats-period 100 </dev/null >"$hlog" 2>&1 &
 		host_pid=$!
-		gvdev=(--vdev "net_memif0,role=client,socket=$run/memif.sock")
+		gvdev=(--vdev "net_memif0,role=client,socket=$run/memif.sock,socket-abstract=no")
 		;;
 	esac
 	[ -n "$host_pid" ] && pids+=("$host_pid")
