@@ -54,14 +54,20 @@ struct cdna_nic {
 	struct nic_ctx ctx[];
 };
 
-/* A MAC as a 48-bit integer: one compare instead of a memcmp. */
+/*
+ * A MAC as a 48-bit integer: one compare instead of a memcmp. Two loads
+ * combined in registers: six bytes stored then read back as eight would
+ * stall on store forwarding (seen in perf: 70% of the switch).
+ */
 static inline uint64_t
 mac_key(const void *mac)
 {
-	uint64_t k = 0;
+	uint32_t lo;
+	uint16_t hi;
 
-	memcpy(&k, mac, 6);
-	return k;
+	memcpy(&lo, mac, 4);
+	memcpy(&hi, (const uint8_t *)mac + 4, 2);
+	return (uint64_t)lo | (uint64_t)hi << 32;
 }
 
 static inline void *

@@ -17,6 +17,7 @@
 #include <rte_branch_prediction.h>
 #include <rte_cycles.h>
 #include <rte_ether.h>
+#include <rte_prefetch.h>
 
 #include "cdna_ring.h"
 #include "claims.h"
@@ -82,6 +83,21 @@ dir_budget(struct vmm *v, struct mqueue *mq, struct mq_dir *d, const char *dir)
 	d->cmp_cons_seen = gcons;
 	/* Consume only what can still get a completion: req_cons - gcons <= size. */
 	return RTE_MIN(prod - d->req_cons, d->size - (d->req_cons - gcons));
+}
+
+/*
+ * The guest's CPU wrote the requests: their ring lines miss here. Asking
+ * for a batch's lines at once lets the misses overlap instead of stalling
+ * the loop entry by entry. A prefetch never faults, and this is our own
+ * mapping of the ring.
+ */
+static inline void
+req_prefetch(const struct mq_dir *d, uint32_t n)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i += RTE_CACHE_LINE_SIZE / sizeof(struct cdna_req))
+		rte_prefetch0(&d->req[(d->req_cons + i) & d->mask]);
 }
 
 static inline void
@@ -153,6 +169,7 @@ mediate_tx(struct vmm *v, struct mqueue *mq)
 
 	if (budget < 0)
 		return 0;
+	req_prefetch(d, RTE_MIN((uint32_t)budget, v->opt.burst));
 	while (pkts < v->opt.burst && budget > 0) {
 		if (unlikely(d->skip_chain)) {
 			/*
@@ -246,6 +263,7 @@ mediate_rx(struct vmm *v, struct mqueue *mq)
 		return 0;
 	if (budget > v->opt.burst)
 		budget = v->opt.burst;
+	req_prefetch(d, (uint32_t)budget);
 	for (k = 0; k < budget; k++) {
 		struct cdna_dma_ref ref;
 		struct cdna_req req = d->req[(d->req_cons + k) & d->mask];
