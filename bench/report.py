@@ -134,6 +134,10 @@ def main():
         if r.returncode != 0:
             print(f"report.py: gnuplot failed: {r.stderr.strip()}", file=sys.stderr)
             return 1
+    # The .dat files only fed gnuplot: results.csv holds the data.
+    for wl in wls:
+        for c in cfgs:
+            os.remove(os.path.join(a.out, f"{wl}-{c}.dat"))
     return 0
 
 

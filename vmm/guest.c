@@ -464,6 +464,26 @@ guest_handle(struct vmm *v, struct guest *g, const struct cdna_msg *m, int fd,
 	return -EPROTO;
 }
 
+uint64_t
+guest_footprint(const struct guest *g)
+{
+	uint64_t n = sizeof(*g) + guest_mem_footprint(g);
+	uint16_t q;
+
+	for (q = 0; q < CDNA_MAX_QUEUES; q++) {
+		const struct mqueue *mq = &g->q[q];
+		uint64_t entries = (uint64_t)mq->tx.size + mq->rx.size;
+
+		if (!mq->created)
+			continue;
+		/* Its two shared areas, its slot records, the NIC's rings. */
+		n += mq->req_len + mq->cmp_len + entries * sizeof(struct mq_slot) +
+			entries * (sizeof(struct cdna_nic_desc) +
+				   sizeof(struct cdna_nic_status));
+	}
+	return n;
+}
+
 /* Keeps g's last word for /cdna/gone: the oldest record makes room. */
 static void
 gone_record(struct vmm *v, const struct guest *g, const char *why,

@@ -237,6 +237,22 @@ guest_mem_stats(struct guest_mem_stats *out)
 	out->reap_backlog = reap.n;
 }
 
+uint64_t
+guest_mem_footprint(const struct guest *g)
+{
+	uint64_t n = (uint64_t)g->rt.cap * sizeof(g->rt.v[0]) +
+		(uint64_t)g->nb_dying * sizeof(g->dying[0]);
+	uint32_t i;
+
+	for (i = 0; i < g->rt.n; i++)
+		n += sizeof(struct cdna_region) +
+			cdna_claims_map_len(g->rt.v[i]->size);
+	for (i = 0; i < g->nb_dying; i++)
+		n += sizeof(struct cdna_region) +
+			cdna_claims_map_len(g->dying[i]->size);
+	return n;
+}
+
 static const struct cdna_region *
 backing_overlap(const struct cdna_region *r, uint64_t dev, uint64_t ino,
 		uint64_t off, uint64_t size)

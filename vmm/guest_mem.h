@@ -43,6 +43,9 @@ void guest_mem_dma_done(struct guest *g, struct cdna_region *r);
 /* Teardown, nothing in flight: retires every region. Returns how many. */
 uint32_t guest_mem_retire_all(struct guest *g);
 
+/* Bytes of the vmm's own memory g's regions take (records, claim maps). */
+uint64_t guest_mem_footprint(const struct guest *g);
+
 /* Unmaps retired regions, at most units of work. Returns the work done. */
 unsigned int guest_mem_reap(unsigned int units);
 /* At exit: everything. */

@@ -194,6 +194,8 @@ void guest_teardown(struct vmm *v, struct guest *g, const char *why);
 void guest_counters_sum(const struct vmm *v, const struct guest *g,
 			struct cdna_msg_stats *out);
 void guest_expire(struct vmm *v);
+/* Bytes of the vmm's own memory guest g takes (telemetry vmm_bytes). */
+uint64_t guest_footprint(const struct guest *g);
 
 /* mediator.c: the data path. */
 unsigned int mediator_poll(struct vmm *v);

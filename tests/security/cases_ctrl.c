@@ -265,25 +265,6 @@ fd_count(pid_t pid)
 	return n;
 }
 
-static int
-maps_has(pid_t pid, const char *name)
-{
-	char path[64], line[512], pat[64];
-	FILE *f;
-	int hit = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
-	snprintf(pat, sizeof(pat), "/memfd:%s ", name);
-	f = fopen(path, "r");
-	if (f == NULL)
-		return 0;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (strstr(line, pat) != NULL)
-			hit = 1;
-	fclose(f);
-	return hit;
-}
-
 /* Waits until the read end of a pipe reports EOF. 0 if it did. */
 static int
 pipe_eof(int rfd, int ms)
@@ -795,7 +776,7 @@ group_ctrl(struct env *e)
 			end = rg_now_ms() + 1000;
 			do {
 				fd1 = fd_count(e->v.pid);
-				if (fd1 <= fd0 && !maps_has(e->v.pid, nm))
+				if (fd1 <= fd0 && rg_maps_count(e->v.pid, nm) <= 0)
 					break;
 				rg_drain(20);
 			} while (rg_now_ms() < end);
@@ -804,7 +785,7 @@ group_ctrl(struct env *e)
 					 fd0, fd1);
 				a = -1;
 			}
-			if (maps_has(e->v.pid, nm)) {
+			if (rg_maps_count(e->v.pid, nm) > 0) {
 				env_fail(e, k->name, "expected memfd:%s unmapped after the guest left got still mapped",
 					 nm);
 				a = -1;

@@ -53,49 +53,18 @@ guest_u64(struct env *e, uint32_t id, const char *key, uint64_t *val)
 	return vmm_u64(e, cmd, key, val);
 }
 
-/* Lines of /proc/PID/maps, all of them or those naming memfd:name. */
-static int
-maps_count(pid_t pid, const char *name)
-{
-	char path[64], line[512], pat[64];
-	FILE *f;
-	int n = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
-	snprintf(pat, sizeof(pat), "/memfd:%s ", name != NULL ? name : "");
-	f = fopen(path, "r");
-	if (f == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (name == NULL || strstr(line, pat) != NULL)
-			n++;
-	fclose(f);
-	return n;
-}
-
 /* Waits until no mapping of memfd:name is left in the vmm. 0 if so. */
 static int
 maps_gone(struct env *e, const char *name, int ms)
 {
 	uint64_t end = rg_now_ms() + (uint64_t)ms;
 
-	while (maps_count(e->v.pid, name) > 0) {
+	while (rg_maps_count(e->v.pid, name) > 0) {
 		if (rg_now_ms() >= end)
 			return -1;
 		rg_drain(10);
 	}
 	return 0;
-}
-
-static int
-set_mac(struct rg_guest *g, const uint8_t mac[6])
-{
-	struct cdna_msg_mac m;
-
-	memset(&m, 0, sizeof(m));
-	memcpy(m.mac, mac, 6);
-	return rg_xfer(g, CDNA_MSG_SET_MAC, &m, sizeof(m), NULL, 0, NULL,
-		       NULL, NULL);
 }
 
 /* 02:cd:<id>, the address the vmm gives guest id by default. */
@@ -202,7 +171,7 @@ mac_squat(struct env *e, const struct dcase *c, char *why, size_t len)
 		return -1;
 	}
 	vmm_mac(a->id + 1, next);
-	rs = set_mac(a, next);
+	rs = rg_set_mac(a, next);
 	/* The same through HELLO: a second squatter asks for the one after. */
 	rh = rg_honest(b, e->v.sock, 128u << 10, NULL, 64);
 	if (rh != 0) {
@@ -263,7 +232,7 @@ reap_wait(struct env *e, const char *name, uint64_t *backlog)
 		rg_drain(20);
 		if (vmm_u64(e, "/cdna/vmm", "reap_backlog", backlog) != 0)
 			break;
-	} while ((*backlog != 0 || maps_count(e->v.pid, name) > 0) &&
+	} while ((*backlog != 0 || rg_maps_count(e->v.pid, name) > 0) &&
 		 rg_now_ms() < end);
 }
 
@@ -295,10 +264,10 @@ reap_slices(struct env *e, const struct dcase *c, char *why, size_t len)
 	rg_note("reaper: %llu regions unmapped, backlog peaked at %llu, at most %llu units in one poll (slice %llu)",
 		(unsigned long long)(un1 - un0), (unsigned long long)bmax,
 		(unsigned long long)umax, (unsigned long long)per);
-	if (backlog != 0 || maps_count(e->v.pid, "reap-x") > 0)
+	if (backlog != 0 || rg_maps_count(e->v.pid, "reap-x") > 0)
 		rg_append(why, len, "expected every region unmapped within 5 s got backlog %llu, %d mappings left",
 			  (unsigned long long)backlog,
-			  maps_count(e->v.pid, "reap-x"));
+			  rg_maps_count(e->v.pid, "reap-x"));
 	if (un1 - un0 < REAP_REGIONS)
 		rg_append(why, len, "expected %u regions unmapped got %llu",
 			  REAP_REGIONS, (unsigned long long)(un1 - un0));
@@ -343,10 +312,10 @@ reap_cap(struct env *e, const struct dcase *c, char *why, size_t len)
 	rg_note("reaper: backlog peaked at %llu, %llu forced drains",
 		(unsigned long long)bmax,
 		(unsigned long long)(forced1 - forced0));
-	if (backlog != 0 || maps_count(e->v.pid, "reap-cap") > 0)
+	if (backlog != 0 || rg_maps_count(e->v.pid, "reap-cap") > 0)
 		rg_append(why, len, "expected every region unmapped within 5 s got backlog %llu, %d mappings left",
 			  (unsigned long long)backlog,
-			  maps_count(e->v.pid, "reap-cap"));
+			  rg_maps_count(e->v.pid, "reap-cap"));
 	if (bmax > 1025)
 		rg_append(why, len, "expected the backlog capped at 1025 got %llu",
 			  (unsigned long long)bmax);
@@ -383,7 +352,7 @@ log_flood(struct env *e, const struct dcase *c, char *why, size_t len)
 			break;
 		}
 		for (k = 0; k < 3; k++)
-			neg += set_mac(&g, gmac) == -EPERM;
+			neg += rg_set_mac(&g, gmac) == -EPERM;
 		close(g.sock);
 	}
 	if (neg != 900)
@@ -548,14 +517,14 @@ huge_no_leak(struct env *e, const struct dcase *c, char *why, size_t len)
 		}
 	}
 	rg_drain(50);
-	r = maps_count(e->v.pid, "huge-leak");
+	r = rg_maps_count(e->v.pid, "huge-leak");
 	if (r != 1)
 		rg_append(why, len, "expected 1 mapping of the memfd while registered got %d",
 			  r);
 	rg_guest_close(g);
 	if (maps_gone(e, "huge-leak", 2000) != 0)
 		rg_append(why, len, "expected no mapping of the hugetlb memfd after the guest left got %d",
-			  maps_count(e->v.pid, "huge-leak"));
+			  rg_maps_count(e->v.pid, "huge-leak"));
 	return why[0] != '\0' ? -1 : 0;
 }
 
@@ -713,7 +682,7 @@ maxmap_trunc(struct env *e, const struct dcase *c, char *why, size_t len)
 	 * Below what the vmm holds ([vsyscall] and rounding aside): any new
 	 * mapping of its fails with ENOMEM.
 	 */
-	n = maps_count(e->v.pid, NULL) - 8;
+	n = rg_maps_count(e->v.pid, NULL) - 8;
 	if (n <= 0 || sysctl_write(n) != 0) {
 		rg_append(why, len, "cannot lower %s to %d", MAP_COUNT_SYSCTL, n);
 		return -1;

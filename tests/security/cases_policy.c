@@ -217,17 +217,6 @@ telemetry_u64(struct env *e, uint32_t id, const char *key, uint64_t *val)
 	return rg_json_u64(out, key, val);
 }
 
-static int
-set_mac(struct rg_guest *g, const uint8_t mac[6])
-{
-	struct cdna_msg_mac m;
-
-	memset(&m, 0, sizeof(m));
-	memcpy(m.mac, mac, 6);
-	return rg_xfer(g, CDNA_MSG_SET_MAC, &m, sizeof(m), NULL, 0, NULL,
-		       NULL, NULL);
-}
-
 /* ---- set-up ---- */
 
 static int
@@ -767,7 +756,7 @@ mac_set_global(struct env *e, const struct dcase *c, char *why, size_t len)
 		rg_post(g, RG_RX, (uintptr_t)g->mem->va + i * 4096u, 2048, 0, OK);
 	rg_publish(g, RG_RX);
 	rg_wait_consumed(g, RG_RX, RG_WAIT_MS);
-	r = set_mac(g, gmac);
+	r = rg_set_mac(g, gmac);
 	if (r != -EPERM)
 		rg_append(why, len, "SET_MAC to 00:11:22:33:44:56: expected -EPERM got %s",
 		       env_outcome(r, o, sizeof(o)));
@@ -808,7 +797,7 @@ mac_local_ok(struct env *e, const struct dcase *c, char *why, size_t len)
 	post_rx(g, (uintptr_t)g->mem->va, 2048, OK);
 	if (rg_ping(e->S, g, 200) != 0)
 		rg_append(why, len, "expected a frame to 02:11:22:33:44:55 to arrive got none");
-	r = set_mac(g, lmac2);
+	r = rg_set_mac(g, lmac2);
 	if (r != 0) {
 		rg_append(why, len, "SET_MAC to 06:11:22:33:44:57: expected status 0 got %s",
 		       env_outcome(r, o, sizeof(o)));

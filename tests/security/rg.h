@@ -71,6 +71,8 @@ int rg_tel(const struct rg_vmm *v, const char *cmd, char *out, size_t len);
 /* Value of "key" in a flat JSON text, as a string or number. 0 if found. */
 int rg_json_str(const char *json, const char *key, char *val, size_t len);
 int rg_json_u64(const char *json, const char *key, uint64_t *val);
+/* Lines of /proc/PID/maps naming memfd:name (all lines if name is NULL). */
+int rg_maps_count(pid_t pid, const char *name);
 /*
  * 1 if guest id's last refused request (telemetry last_refusal, live or
  * gone) contains needle; its refusal count to *refusals if not NULL.
@@ -210,6 +212,7 @@ int rg_xfer(struct rg_guest *g, uint16_t type, const void *payload,
 	    int *rfds, int *nrfds);
 
 int rg_hello(struct rg_guest *g, uint16_t nb_queues, const uint8_t mac[6]);
+int rg_set_mac(struct rg_guest *g, const uint8_t mac[6]);
 int rg_region_add(struct rg_guest *g, uint64_t gaddr, uint64_t size, int fd,
 		  uint64_t off, uint32_t perm);
 int rg_region_del(struct rg_guest *g, uint64_t gaddr, uint64_t size);

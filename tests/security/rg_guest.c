@@ -365,6 +365,17 @@ rg_hello(struct rg_guest *g, uint16_t nb_queues, const uint8_t mac[6])
 }
 
 int
+rg_set_mac(struct rg_guest *g, const uint8_t mac[6])
+{
+	struct cdna_msg_mac m;
+
+	memset(&m, 0, sizeof(m));
+	memcpy(m.mac, mac, 6);
+	return rg_xfer(g, CDNA_MSG_SET_MAC, &m, sizeof(m), NULL, 0, NULL,
+		       NULL, NULL);
+}
+
+int
 rg_region_add(struct rg_guest *g, uint64_t gaddr, uint64_t size, int fd,
 	      uint64_t off, uint32_t perm)
 {

@@ -376,6 +376,25 @@ rg_json_str(const char *json, const char *key, char *val, size_t len)
 }
 
 int
+rg_maps_count(pid_t pid, const char *name)
+{
+	char path[64], line[512], pat[64];
+	FILE *f;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	snprintf(pat, sizeof(pat), "/memfd:%s ", name != NULL ? name : "");
+	f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (name == NULL || strstr(line, pat) != NULL)
+			n++;
+	fclose(f);
+	return n;
+}
+
+int
 rg_guest_said(const struct rg_vmm *v, uint32_t id, const char *needle,
 	      uint64_t *refusals)
 {

@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# How cdna-vmm's cost per descriptor grows with guests and with regions,
+# and what a guest costs the vmm in memory:
+#
+#   bash bench/scale.sh [--seconds S] [--guests "1 2 4 8 16"] [--mbufs "2048 16384 65536"]
+#
+# Guests: N stock testpmd txonly guests (64-byte frames), all on CPU 0,
+# cdna-vmm on CPU 1 with a net_null wire. Regions: one guest on 2 MiB
+# hugepages without --single-file-segments and without -m, so each page it
+# comes to use is a region of its own; its mbuf count sets how many (the
+# table gives the number telemetry saw). The cost is cdna-vmm's own accounting (/cdna/vmm):
+# TSC cycles of mediate + NIC + reclaim per descriptor, over the rounds that
+# moved anything, so it does not depend on how often the guests ran. Memory:
+# the vmm's bytes per guest (vmm_bytes: region records, claim maps, rings,
+# slot records) against what the guest registered (mem_bytes).
+# Results in bench/results/<date>-scale/scale.md and scale.csv.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+args="$*"
+build=${CDNA_BUILD:-$top/build}
+secs=4
+guests_list="1 2 4 8 16"
+mbufs_list="2048 16384 65536"
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--seconds) secs=$2; shift ;;
+	--guests) guests_list=$2; shift ;;
+	--mbufs) mbufs_list=$2; shift ;;
+	-h | --help) sed -n '3,20p' "$0"; exit 0 ;;
+	*) echo "scale: unknown option '$1' (see --help)" >&2; exit 2 ;;
+	esac
+	shift
+done
+die() { printf 'scale: error: %s\n' "$*" >&2; exit 1; }
+say() { printf 'scale: %s\n' "$*" >&2; }
+
+[ "$(id -u)" = 0 ] || die "run as root (DPDK, hugepages): uid is $(id -u)"
+bash "$top/scripts/setup.sh" "$build" >/dev/null || die "scripts/setup.sh failed"
+out=$top/bench/results/$(date -u +%Y%m%d-%H%M%S)-scale
+mkdir -p "$out"
+run=$(mktemp -d /run/cdna-scale.XXXXXX)
+cp "$build/guest-pmd/librte_net_cdna.so" "$run/"
+pids=()
+cleanup() {
+	local p
+	for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+	rm -rf "$run" /var/run/dpdk/cdna-scale-*
+}
+trap cleanup EXIT
+tele() {
+	python3 "$top/tests/integration/tele.py" "$@"
+}
+
+# measure NAME NGUESTS MBUFS MEM...: one vmm, NGUESTS txonly guests with
+# EAL memory options MEM; prints "requests cycles regions vmm_bytes mem_bytes"
+# (regions and bytes of the first guest).
+measure() {
+	local name=$1 n=$2 mbufs=$3 tag=cdna-scale-$$-$1 i g gp=() first
+	shift 3
+	"$build/vmm/cdna-vmm" --file-prefix "$tag-v" --lcores 0@1 -m 256 --no-pci \
+		--vdev net_null0,no-rx=1 -- --wire net_null0 --max-guests 32 \
+		--socket "$run/v.sock" >"$run/$name-vmm.log" 2>&1 &
+	local vp=$!
+	pids+=("$vp")
+	for i in $(seq 100); do [ -S "$run/v.sock" ] && break; sleep 0.1; done
+	for g in $(seq "$n"); do
+		dpdk-testpmd --file-prefix "$tag-g$g" --lcores 0@0,1@0 "$@" --no-pci \
+			-d "$run/librte_net_cdna.so" --vdev "net_cdna0,path=$run/v.sock" -- \
+			--forward-mode=txonly --total-num-mbufs="$mbufs" --txd=512 --rxd=512 \
+			--stats-period 100 </dev/null >"$run/$name-g$g.log" 2>&1 &
+		gp+=($!)
+		pids+=($!)
+	done
+	# All connected, then a clean window of the vmm's own accounting.
+	for i in $(seq 300); do
+		[ "$(tele "$tag-v" /cdna/guests 2>/dev/null | wc -w)" -ge "$n" ] && break
+		sleep 0.1
+	done
+	sleep 1
+	read -r r0 m0 n0 c0 <<<"$(tele "$tag-v" /cdna/vmm requests cyc_mediate cyc_nic cyc_reclaim)"
+	sleep "$secs"
+	read -r r1 m1 n1 c1 <<<"$(tele "$tag-v" /cdna/vmm requests cyc_mediate cyc_nic cyc_reclaim)"
+	first=$(tele "$tag-v" /cdna/guests | awk '{ print $1 }')
+	read -r regions vb mb <<<"$(tele "$tag-v" "/cdna/guest,$first" regions vmm_bytes mem_bytes)"
+	for g in "${gp[@]}"; do kill -INT "$g" 2>/dev/null || true; done
+	for g in "${gp[@]}"; do wait "$g" 2>/dev/null || true; done
+	kill -INT "$vp"; wait "$vp" 2>/dev/null || true
+	rm -f "$run/v.sock" "$run/v.sock.lock"
+	rm -rf /var/run/dpdk/"$tag"-*
+	echo "$((r1 - r0)) $((m1 - m0 + n1 - n0 + c1 - c0)) $regions $vb $mb"
+}
+
+csv=$out/scale.csv
+echo "kind,guests,mbufs,regions,requests,cycles,cyc_per_desc,vmm_bytes,mem_bytes" >"$csv"
+for n in $guests_list; do
+	read -r req cyc regions vb mb <<<"$(measure "g$n" "$n" 4096 --no-huge -m 128)"
+	cpd=$(awk -v c="$cyc" -v r="$req" 'BEGIN { printf "%.1f", r ? c / r : 0 }')
+	say "$n guests: $cpd cycles per descriptor ($req descriptors)"
+	echo "guests,$n,4096,$regions,$req,$cyc,$cpd,$vb,$mb" >>"$csv"
+done
+free=$(awk '/^HugePages_Free:/ { print $2 }' /proc/meminfo)
+if [ "${free:-0}" -ge 200 ]; then
+	for mb in $mbufs_list; do
+		# No -m: EAL maps pages as the pools need them, a region each.
+		read -r req cyc regions vb memb <<<"$(measure "r$mb" 1 "$mb")"
+		cpd=$(awk -v c="$cyc" -v r="$req" 'BEGIN { printf "%.1f", r ? c / r : 0 }')
+		say "1 guest, $regions regions: $cpd cycles per descriptor"
+		echo "regions,1,$mb,$regions,$req,$cyc,$cpd,$vb,$memb" >>"$csv"
+	done
+	regions_note=""
+else
+	regions_note="Regions not measured: $free free 2 MiB hugepages, 200 needed."
+fi
+
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+python3 - "$csv" "$out/scale.md" "bash bench/scale.sh${args:+ $args}" \
+	"$(nproc) CPUs, ${cpu:-unknown CPU}, kernel $(uname -r), DPDK $(dpkg-query -W -f='${Version}' libdpdk-dev)" \
+	"$secs" "$regions_note" <<'PY'
+import csv, sys
+path, md, cmd, machine, secs, note = sys.argv[1:7]
+rows = list(csv.DictReader(open(path)))
+def block(kind, label, key):
+    rs = [r for r in rows if r["kind"] == kind]
+    if not rs:
+        return []
+    base = next((float(r["cyc_per_desc"]) for r in rs if float(r["cyc_per_desc"] or 0) > 0), 1.0)
+    out = [f"| {label} | cycles / descriptor | x first row | vmm bytes per guest | registered bytes | vmm / registered |",
+           "|---|---|---|---|---|---|"]
+    for r in rs:
+        if not r["vmm_bytes"] or not r["requests"] or int(r["requests"]) == 0:
+            out.append(f"| {r[key] or '?'} | guest did not run | | | | |")
+            continue
+        vb, mb = int(r["vmm_bytes"]), int(r["mem_bytes"])
+        out.append(f"| {r[key]} | {float(r['cyc_per_desc']):.0f} | "
+                   f"{float(r['cyc_per_desc']) / base:.2f} | {vb} | {mb} | "
+                   f"{100.0 * vb / mb if mb else 0:.2f}% |")
+    return out + [""]
+lines = ["# cdna-vmm: cost per descriptor against guests and regions", "",
+         f"- command: `{cmd}`", f"- machine: {machine}",
+         f"- {secs} s window per point; cost from cdna-vmm's own TSC accounting "
+         "(mediate + NIC + reclaim, rounds that moved anything) over the descriptors "
+         "it handled; guests txonly at 64 B, all on CPU 0, cdna-vmm on CPU 1", "",
+         "## Guests (each --no-huge -m 128, one region)", ""]
+lines += block("guests", "guests", "guests")
+lines += ["## Regions (one guest on 2 MiB hugepages, a region per page)", ""]
+lines += block("regions", "regions", "regions") or [note, ""]
+lines.append("Target (issue 8): at most 1.15x from 1 to 16 guests and from 1 to 64 "
+             "regions; vmm bytes at most 2% of registered memory + 1 MiB.")
+open(md, "w").write("\n".join(lines) + "\n")
+PY
+cat "$out/scale.md"
