@@ -28,14 +28,22 @@ static int
 socket_lock(struct vmm *v)
 {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path) + 8], pid[32];
+	struct stat st;
 	ssize_t n;
 	int fd;
 
 	snprintf(path, sizeof(path), "%s.lock", v->opt.socket_path);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
+		  0600);
 	if (fd < 0) {
 		fprintf(stderr, "cdna-vmm: --socket %s: cannot open %s: %s\n",
 			v->opt.socket_path, path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		fprintf(stderr, "cdna-vmm: --socket %s: %s is not a regular file\n",
+			v->opt.socket_path, path);
+		close(fd);
 		return -1;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {

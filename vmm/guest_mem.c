@@ -124,6 +124,7 @@ region_retire(struct guest *g, struct cdna_region *r)
 {
 	audit_region_del((uint32_t)g->nic_ctx, r->host);
 	g->mem_bytes -= r->map_len;
+	g->region_bytes -= sizeof(*r) + cdna_claims_map_len(r->size);
 	reap.bytes += r->map_len;
 	if (reap_grow() != 0) {
 		size_t off = 0;
@@ -240,17 +241,11 @@ guest_mem_stats(struct guest_mem_stats *out)
 uint64_t
 guest_mem_footprint(const struct guest *g)
 {
-	uint64_t n = (uint64_t)g->rt.cap * sizeof(g->rt.v[0]) +
-		(uint64_t)g->nb_dying * sizeof(g->dying[0]);
-	uint32_t i;
-
-	for (i = 0; i < g->rt.n; i++)
-		n += sizeof(struct cdna_region) +
-			cdna_claims_map_len(g->rt.v[i]->size);
-	for (i = 0; i < g->nb_dying; i++)
-		n += sizeof(struct cdna_region) +
-			cdna_claims_map_len(g->dying[i]->size);
-	return n;
+	/*
+	 * A running count: telemetry calls this from its own thread, which
+	 * must not walk arrays the data path reallocates without the lock.
+	 */
+	return g->region_bytes;
 }
 
 static const struct cdna_region *
@@ -429,6 +424,7 @@ guest_mem_add(struct vmm *v, struct guest *g, const struct cdna_msg_region *m,
 	 */
 	(void)fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK);
 	g->mem_bytes += map_len;
+	g->region_bytes += sizeof(*r) + cdna_claims_map_len(m->size);
 	audit_region_add((uint32_t)g->nic_ctx, r->host, m->size, m->perm);
 out:
 	close(fd);

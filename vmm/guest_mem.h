@@ -43,7 +43,8 @@ void guest_mem_dma_done(struct guest *g, struct cdna_region *r);
 /* Teardown, nothing in flight: retires every region. Returns how many. */
 uint32_t guest_mem_retire_all(struct guest *g);
 
-/* Bytes of the vmm's own memory g's regions take (records, claim maps). */
+/* Bytes of the vmm's own memory g's regions take (records, claim maps):
+ * a running count, safe to read from the telemetry thread. */
 uint64_t guest_mem_footprint(const struct guest *g);
 
 /* Unmaps retired regions, at most units of work. Returns the work done. */

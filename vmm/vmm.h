@@ -98,6 +98,7 @@ struct guest {
 	uint64_t inflight;		/* descriptors posted, not reclaimed */
 	uint64_t claimed_lines;		/* sum over in-flight DMA of lines claimed */
 	uint64_t mem_bytes;		/* mapped, in whole file pages, including dying regions */
+	uint64_t region_bytes;		/* vmm memory its regions take: records, claim maps */
 	struct cdna_region_table rt;
 	struct cdna_region **dying;	/* removed from rt, DMA still in flight */
 	uint32_t nb_dying;
