@@ -308,10 +308,10 @@ cdna_attach_rings(struct cdna_priv *priv, uint16_t q, struct cdna_rxq *rxq,
 		struct cdna_txq *txq)
 {
 	struct cdna_qpair *qp = &priv->qp[q];
-	struct cdna_area_idx *ri = qp->req_area;
-	const struct cdna_area_idx *ci = qp->cmp_area;
-	uint32_t tx_prod = cdna_load_acquire(&ci->tx);
-	uint32_t rx_prod = cdna_load_acquire(&ci->rx);
+	struct cdna_req_area_idx *ri = qp->req_area;
+	const struct cdna_cmp_area_idx *ci = qp->cmp_area;
+	uint32_t tx_prod = cdna_load_acquire(&ci->tx_cmp_prod);
+	uint32_t rx_prod = cdna_load_acquire(&ci->rx_cmp_prod);
 
 	if (tx_prod != 0 || rx_prod != 0) {
 		PMD_LOG(ERR, "%s: queue %u: new completion rings not empty "
@@ -319,24 +319,24 @@ cdna_attach_rings(struct cdna_priv *priv, uint16_t q, struct cdna_rxq *rxq,
 			rx_prod);
 		return -EPROTO;
 	}
-	cdna_store_release(&ri->tx, 0);
-	cdna_store_release(&ri->rx, 0);
-	cdna_store_release(&ri->tx2, 0);
-	cdna_store_release(&ri->rx2, 0);
+	cdna_store_release(&ri->tx_req_prod, 0);
+	cdna_store_release(&ri->rx_req_prod, 0);
+	cdna_store_release(&ri->tx_cmp_cons, 0);
+	cdna_store_release(&ri->rx_cmp_cons, 0);
 
 	if (rxq != NULL) {
 		cdna_rx_free_outstanding(rxq, 1);
-		rxq->req_prod = &ri->rx;
-		rxq->cmp_cons = &ri->rx2;
-		rxq->cmp_prod = &ci->rx;
+		rxq->req_prod = &ri->rx_req_prod;
+		rxq->cmp_cons = &ri->rx_cmp_cons;
+		rxq->cmp_prod = &ci->rx_cmp_prod;
 		rxq->cmp = cdna_area_rx_cmp(qp->cmp_area, qp->tx_size);
 		rxq->req = cdna_area_rx_req(qp->req_area, qp->tx_size);
 	}
 	if (txq != NULL) {
 		cdna_tx_free_outstanding(txq, 1);
-		txq->req_prod = &ri->tx;
-		txq->cmp_cons = &ri->tx2;
-		txq->cmp_prod = &ci->tx;
+		txq->req_prod = &ri->tx_req_prod;
+		txq->cmp_cons = &ri->tx_cmp_cons;
+		txq->cmp_prod = &ci->tx_cmp_prod;
 		txq->cmp = cdna_area_tx_cmp(qp->cmp_area);
 		txq->req = cdna_area_tx_req(qp->req_area);
 	}

@@ -78,13 +78,28 @@ struct cdna_area_hdr {
 };
 
 /* Layout of both areas: header, then four index lines, then entries. */
-struct cdna_area_idx {
+struct cdna_req_area_idx {
 	struct cdna_area_hdr hdr;
-	struct cdna_index tx;	/* req area: tx_req.prod (g); cmp area: tx_cmp.prod (m) */
-	struct cdna_index rx;	/* req area: rx_req.prod (g); cmp area: rx_cmp.prod (m) */
-	struct cdna_index tx2;	/* req area: tx_cmp.cons (g); cmp area: tx_req.cons (m) */
-	struct cdna_index rx2;	/* req area: rx_cmp.cons (g); cmp area: rx_req.cons (m) */
+	struct cdna_index tx_req_prod;	/* (g) TX requests written */
+	struct cdna_index rx_req_prod;	/* (g) RX requests written */
+	struct cdna_index tx_cmp_cons;	/* (g) TX completions read */
+	struct cdna_index rx_cmp_cons;	/* (g) RX completions read */
 };
+
+struct cdna_cmp_area_idx {
+	struct cdna_area_hdr hdr;
+	struct cdna_index tx_cmp_prod;	/* (m) TX completions written */
+	struct cdna_index rx_cmp_prod;	/* (m) RX completions written */
+	struct cdna_index tx_req_cons;	/* (m) TX requests read (informational) */
+	struct cdna_index rx_req_cons;	/* (m) RX requests read (informational) */
+};
+
+/*
+ * The direction of a DMA, from the device's side, everywhere: TX reads the
+ * host's memory, RX writes it.
+ */
+#define CDNA_DIR_TX		0
+#define CDNA_DIR_RX		1
 
 /* Request flags. */
 #define CDNA_REQ_F_MORE		0x0001u	/* TX: another segment of this packet follows */
@@ -171,12 +186,17 @@ cdna_cmp_area_size(uint32_t tx_size, uint32_t rx_size)
 
 _Static_assert(sizeof(struct cdna_index) == 64, "index line");
 _Static_assert(sizeof(struct cdna_area_hdr) == 64, "area header");
-_Static_assert(sizeof(struct cdna_area_idx) == 320, "area index block");
-_Static_assert(__builtin_offsetof(struct cdna_area_idx, tx) == 64, "tx index");
-_Static_assert(__builtin_offsetof(struct cdna_area_idx, rx) == 128, "rx index");
-_Static_assert(__builtin_offsetof(struct cdna_area_idx, tx2) == 192, "tx2 index");
-_Static_assert(__builtin_offsetof(struct cdna_area_idx, rx2) == 256, "rx2 index");
-_Static_assert(sizeof(struct cdna_area_idx) <= CDNA_AREA_ENTRIES_OFF, "entries");
+_Static_assert(sizeof(struct cdna_req_area_idx) == 320, "request area index block");
+_Static_assert(sizeof(struct cdna_cmp_area_idx) == 320, "completion area index block");
+_Static_assert(__builtin_offsetof(struct cdna_req_area_idx, tx_req_prod) == 64, "tx_req.prod");
+_Static_assert(__builtin_offsetof(struct cdna_req_area_idx, rx_req_prod) == 128, "rx_req.prod");
+_Static_assert(__builtin_offsetof(struct cdna_req_area_idx, tx_cmp_cons) == 192, "tx_cmp.cons");
+_Static_assert(__builtin_offsetof(struct cdna_req_area_idx, rx_cmp_cons) == 256, "rx_cmp.cons");
+_Static_assert(__builtin_offsetof(struct cdna_cmp_area_idx, tx_cmp_prod) == 64, "tx_cmp.prod");
+_Static_assert(__builtin_offsetof(struct cdna_cmp_area_idx, rx_cmp_prod) == 128, "rx_cmp.prod");
+_Static_assert(__builtin_offsetof(struct cdna_cmp_area_idx, tx_req_cons) == 192, "tx_req.cons");
+_Static_assert(__builtin_offsetof(struct cdna_cmp_area_idx, rx_req_cons) == 256, "rx_req.cons");
+_Static_assert(sizeof(struct cdna_req_area_idx) <= CDNA_AREA_ENTRIES_OFF, "entries");
 _Static_assert(sizeof(struct cdna_req) == 32, "request entry");
 _Static_assert(__builtin_offsetof(struct cdna_req, len) == 8, "req.len");
 _Static_assert(__builtin_offsetof(struct cdna_req, flags) == 16, "req.flags");

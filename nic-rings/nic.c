@@ -387,7 +387,7 @@ nic_deliver(struct cdna_nic *nic, uint32_t ci, const struct rte_mbuf *m)
 		return;
 	}
 	dst = unlikely(c->faulted) ? NULL :
-		nic_xlate(c, d->addr, len, CDNA_NIC_DIR_RX);
+		nic_xlate(c, d->addr, len, CDNA_DIR_RX);
 	if (unlikely(dst == NULL)) {
 		c->st.dma_fault++;
 		nic_status(r, d->tag, 0, CDNA_ST_DMA_FAULT);
@@ -395,7 +395,7 @@ nic_deliver(struct cdna_nic *nic, uint32_t ci, const struct rte_mbuf *m)
 		return;
 	}
 	if (nic->audit != NULL)
-		nic->audit(nic->audit_arg, ci, q, dst, len, CDNA_NIC_DIR_RX);
+		nic->audit(nic->audit_arg, ci, q, dst, len, CDNA_DIR_RX);
 	if (unlikely(nic_dma_to(dst, m) != 0)) {
 		c->st.dma_fault++;
 		nic_ctx_mark_faulted(nic, c);
@@ -555,14 +555,14 @@ nic_tx_one(struct cdna_nic *nic, uint32_t ci, uint16_t q,
 
 		if (dst_st == CDNA_ST_OK) {
 			src = unlikely(c->faulted) ? NULL :
-				nic_xlate(c, d->addr, d->len, CDNA_NIC_DIR_TX);
+				nic_xlate(c, d->addr, d->len, CDNA_DIR_TX);
 			if (unlikely(src == NULL)) {
 				c->st.dma_fault++;
 				dst_st = st = CDNA_ST_DMA_FAULT;
 			} else {
 				if (nic->audit != NULL)
 					nic->audit(nic->audit_arg, ci, q, src,
-						   d->len, CDNA_NIC_DIR_TX);
+						   d->len, CDNA_DIR_TX);
 				if (unlikely(cdna_dma_copy(
 						rte_pktmbuf_mtod_offset(m, void *,
 							m->data_len),

@@ -23,8 +23,6 @@
 struct rte_mempool;
 struct cdna_nic;
 
-#define CDNA_NIC_DIR_TX	0	/* DMA reads host memory */
-#define CDNA_NIC_DIR_RX	1	/* DMA writes host memory */
 
 /*
  * Address stage: turns a descriptor address into a pointer the DMA engine

@@ -89,7 +89,7 @@ audit_dma(void *arg, uint32_t ctx, uint16_t queue, const void *host,
 	  uint32_t len, int dir)
 {
 	uintptr_t a = (uintptr_t)host;
-	uint32_t need = dir == CDNA_NIC_DIR_RX ? CDNA_PERM_DEV_WRITE :
+	uint32_t need = dir == CDNA_DIR_RX ? CDNA_PERM_DEV_WRITE :
 		CDNA_PERM_DEV_READ;
 	size_t i;
 	int owned = 0, posted = 0;
@@ -115,7 +115,7 @@ audit_dma(void *arg, uint32_t ctx, uint16_t queue, const void *host,
 	}
 	if (!owned || !posted)
 		violation("ctx %u queue %u %s DMA of %u bytes at %p: %s", ctx,
-			  queue, dir == CDNA_NIC_DIR_RX ? "write" : "read", len,
+			  queue, dir == CDNA_DIR_RX ? "write" : "read", len,
 			  host, !owned ? "outside the guest's registered memory" :
 			  "not a posted buffer");
 }

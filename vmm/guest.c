@@ -207,7 +207,8 @@ static void
 mq_dir_init(struct mq_dir *d, void *req_area, void *cmp_area, int is_rx,
 	    uint32_t size, uint32_t tx_size, struct cdna_nic_ring *nic)
 {
-	struct cdna_area_idx *ri = req_area, *ci = cmp_area;
+	struct cdna_req_area_idx *ri = req_area;
+	struct cdna_cmp_area_idx *ci = cmp_area;
 
 	d->size = size;
 	d->mask = size - 1;
@@ -215,10 +216,10 @@ mq_dir_init(struct mq_dir *d, void *req_area, void *cmp_area, int is_rx,
 		cdna_area_tx_req(req_area);
 	d->cmp = is_rx ? cdna_area_rx_cmp(cmp_area, tx_size) :
 		cdna_area_tx_cmp(cmp_area);
-	d->req_prod = is_rx ? &ri->rx : &ri->tx;
-	d->cmp_cons = is_rx ? &ri->rx2 : &ri->tx2;
-	d->cmp_prod = is_rx ? &ci->rx : &ci->tx;
-	d->req_cons_pub = is_rx ? &ci->rx2 : &ci->tx2;
+	d->req_prod = is_rx ? &ri->rx_req_prod : &ri->tx_req_prod;
+	d->cmp_cons = is_rx ? &ri->rx_cmp_cons : &ri->tx_cmp_cons;
+	d->cmp_prod = is_rx ? &ci->rx_cmp_prod : &ci->tx_cmp_prod;
+	d->req_cons_pub = is_rx ? &ci->rx_req_cons : &ci->tx_req_cons;
 	d->nic = nic;
 }
 

@@ -11,8 +11,6 @@
 #include "cdna_abi.h"
 #include "regions.h"
 
-#define CDNA_DIR_TX	0	/* device reads guest memory */
-#define CDNA_DIR_RX	1	/* device writes guest memory */
 
 /* Where a validated request lands. */
 struct cdna_dma_ref {

@@ -321,15 +321,15 @@ static int
 hdr_scribble(struct env *e, const struct dcase *c, char *why, size_t len)
 {
 	struct rg_guest *g = ring_guest(e, "scribble", why, len);
-	struct cdna_area_idx *a;
+	struct cdna_req_area_idx *a;
 	uint32_t ck;
 
 	if (g == NULL)
 		return -1;
-	a = (struct cdna_area_idx *)g->req;
+	a = (struct cdna_req_area_idx *)g->req;
 	memset(&a->hdr, 0xff, sizeof(a->hdr));
-	memset(a->tx.pad, 0xee, sizeof(a->tx.pad));
-	memset(a->rx.pad, 0xdd, sizeof(a->rx.pad));
+	memset(a->tx_req_prod.pad, 0xee, sizeof(a->tx_req_prod.pad));
+	memset(a->rx_req_prod.pad, 0xdd, sizeof(a->rx_req_prod.pad));
 	memset(g->req + sizeof(*a), 0xcc, CDNA_AREA_ENTRIES_OFF - sizeof(*a));
 	ck = rg_post(g, RG_RX, (uintptr_t)g->mem->va, 2048, 0, CDNA_ST_OK);
 	rg_publish(g, RG_RX);

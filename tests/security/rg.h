@@ -15,8 +15,8 @@
 #include "cdna_abi.h"
 #include "cdna_ctrl.h"
 
-#define RG_TX		0
-#define RG_RX		1
+#define RG_TX		CDNA_DIR_TX
+#define RG_RX		CDNA_DIR_RX
 
 /* Outcomes of a control exchange besides a reply status (0 or -errno). */
 #define RG_DISC		1000	/* peer closed or reset the connection */

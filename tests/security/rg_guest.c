@@ -547,26 +547,26 @@ rg_honest(struct rg_guest *g, const char *path, size_t memsize,
 struct cdna_index *
 rg_req_idx(struct rg_guest *g, int which)
 {
-	struct cdna_area_idx *a = (struct cdna_area_idx *)g->req;
+	struct cdna_req_area_idx *a = (struct cdna_req_area_idx *)g->req;
 
 	switch (which) {
-	case 0: return &a->tx;
-	case 1: return &a->rx;
-	case 2: return &a->tx2;
-	default: return &a->rx2;
+	case 0: return &a->tx_req_prod;
+	case 1: return &a->rx_req_prod;
+	case 2: return &a->tx_cmp_cons;
+	default: return &a->rx_cmp_cons;
 	}
 }
 
 const struct cdna_index *
 rg_cmp_idx(const struct rg_guest *g, int which)
 {
-	const struct cdna_area_idx *a = (const struct cdna_area_idx *)g->cmp;
+	const struct cdna_cmp_area_idx *a = (const struct cdna_cmp_area_idx *)g->cmp;
 
 	switch (which) {
-	case 0: return &a->tx;
-	case 1: return &a->rx;
-	case 2: return &a->tx2;
-	default: return &a->rx2;
+	case 0: return &a->tx_cmp_prod;
+	case 1: return &a->rx_cmp_prod;
+	case 2: return &a->tx_req_cons;
+	default: return &a->rx_req_cons;
 	}
 }
 

@@ -1124,7 +1124,7 @@ test_xlate_fault(void)
 	CHECK_EQ(nb_xlates, 1);
 	CHECK(xlates[0].addr == UNMAPPED_IOVA);
 	CHECK_EQ(xlates[0].len, 100);
-	CHECK_EQ(xlates[0].dir, CDNA_NIC_DIR_TX);
+	CHECK_EQ(xlates[0].dir, CDNA_DIR_TX);
 	nic_down();
 
 	case_begin("address stage: TX length past the mapping");
@@ -1189,7 +1189,7 @@ test_xlate_fault(void)
 	CHECK_EQ(nb_xlates, 2);
 	CHECK(xlates[1].addr == UNMAPPED_IOVA);
 	CHECK_EQ(xlates[1].len, 300);	/* the frame, not the buffer */
-	CHECK_EQ(xlates[1].dir, CDNA_NIC_DIR_RX);
+	CHECK_EQ(xlates[1].dir, CDNA_DIR_RX);
 	CHECK_EQ(nb_audits, 1);	/* A's TX */
 	/* The refused buffer was consumed; the next frame goes to the next. */
 	tx = tx_frame(A, mac_ctx[B], 400, 2);
@@ -1529,13 +1529,13 @@ test_audit(void)
 	CHECK_EQ(nb_audits, 7);
 	for (i = 0; i < 3; i++)
 		CHECK_AUDIT(i, A, 0, hb_data(seg[i]), 300 - 100 * (i == 2),
-			    CDNA_NIC_DIR_TX);
+			    CDNA_DIR_TX);
 	/* The broadcast: B on its first queue, C on the only one it has on. */
-	CHECK_AUDIT(3, B, 0, hb_data(b0), 800, CDNA_NIC_DIR_RX);
-	CHECK_AUDIT(4, C, 1, hb_data(c1), 800, CDNA_NIC_DIR_RX);
-	CHECK_AUDIT(5, A, 0, hb_data(t_u), 150, CDNA_NIC_DIR_TX);
+	CHECK_AUDIT(3, B, 0, hb_data(b0), 800, CDNA_DIR_RX);
+	CHECK_AUDIT(4, C, 1, hb_data(c1), 800, CDNA_DIR_RX);
+	CHECK_AUDIT(5, A, 0, hb_data(t_u), 150, CDNA_DIR_TX);
 	/* B's next frame goes to its next queue. */
-	CHECK_AUDIT(6, B, 1, hb_data(b1), 150, CDNA_NIC_DIR_RX);
+	CHECK_AUDIT(6, B, 1, hb_data(b1), 150, CDNA_DIR_RX);
 	CHECK_ONE_ST(&tq[B][0]->rx, 0xb0, 800, CDNA_ST_OK);
 	CHECK_ONE_ST(&tq[B][1]->rx, 0xb1, 150, CDNA_ST_OK);
 	CHECK_ONE_ST(&tq[C][1]->rx, 0xc1, 800, CDNA_ST_OK);
