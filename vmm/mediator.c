@@ -164,7 +164,7 @@ mediate_tx(struct vmm *v, struct mqueue *mq)
 	uint32_t old_cons = d->req_cons;
 	unsigned int pkts = 0;
 	int64_t budget = dir_budget(v, mq, d, "tx");
-	uint32_t n, i, total;
+	uint32_t n, i;
 	uint16_t st;
 
 	if (budget < 0)
@@ -199,31 +199,18 @@ mediate_tx(struct vmm *v, struct mqueue *mq)
 		} while ((seg[n - 1].flags & CDNA_REQ_F_MORE) &&
 			 n <= CDNA_MAX_SEGS);
 
-		st = CDNA_ST_OK;
-		total = 0;
-		if (unlikely(n > CDNA_MAX_SEGS)) {
-			st = CDNA_ST_BAD_CHAIN;
-			i = 0;
-		} else {
-			for (i = 0; i < n; i++) {
-				st = cdna_validate_req(&g->rt, &seg[i],
-						       CDNA_DIR_TX, &ref[i]);
-				if (st == CDNA_ST_OK &&
-				    ref[i].len > CDNA_MAX_FRAME_LEN - total)
-					st = CDNA_ST_BAD_LENGTH;	/* overflow-safe */
-				if (st != CDNA_ST_OK)
-					break;
-				total += ref[i].len;
-				/* Claim now so a later segment sees this one. */
-				cdna_claims_take_tx(ref[i].reg->claims,
-						    ref[i].off, ref[i].len);
-				g->claimed_lines += cdna_claims_span(ref[i].off,
-								     ref[i].len);
-			}
-			if (st == CDNA_ST_OK && total < RTE_ETHER_HDR_LEN) {
-				st = CDNA_ST_BAD_LENGTH;
-				i = n;
-			}
+		/* The chain as a whole, then each segment, claimed as it passes. */
+		st = cdna_validate_chain(seg, n);
+		i = 0;
+		while (st == CDNA_ST_OK && i < n) {
+			st = cdna_validate_req(&g->rt, &seg[i], CDNA_DIR_TX, &ref[i]);
+			if (st != CDNA_ST_OK)
+				break;
+			/* Claim now so a later segment sees this one. */
+			cdna_claims_take_tx(ref[i].reg->claims, ref[i].off,
+					    ref[i].len);
+			g->claimed_lines += cdna_claims_span(ref[i].off, ref[i].len);
+			i++;
 		}
 		if (unlikely(st != CDNA_ST_OK)) {
 			/* A bad segment rejects the whole packet. */

@@ -34,4 +34,34 @@ uint16_t cdna_validate_req(const struct cdna_region_table *rt,
 			   const struct cdna_req *req, int dir,
 			   struct cdna_dma_ref *out);
 
+/* An Ethernet header: the shortest frame a TX chain may make. */
+#define CDNA_ETHER_HDR_LEN	14u
+
+/*
+ * The rules a TX chain of n segments (private copies, the last one without
+ * CDNA_REQ_F_MORE) must meet as a whole, checked in this order:
+ *   BAD_CHAIN    n == 0 or n > CDNA_MAX_SEGS;
+ *   BAD_LENGTH   the segments' lengths sum past CDNA_MAX_FRAME_LEN (summed
+ *                without overflow) or to less than CDNA_ETHER_HDR_LEN.
+ * Each segment must also pass cdna_validate_req. Pure, like it; inline,
+ * as it runs once per packet on the data path.
+ */
+static inline uint16_t
+cdna_validate_chain(const struct cdna_req *seg, uint32_t n)
+{
+	uint32_t i, total = 0;
+
+	if (n == 0 || n > CDNA_MAX_SEGS)
+		return CDNA_ST_BAD_CHAIN;
+	for (i = 0; i < n; i++) {
+		/* Overflow-safe form of total + len > CDNA_MAX_FRAME_LEN. */
+		if (seg[i].len > CDNA_MAX_FRAME_LEN - total)
+			return CDNA_ST_BAD_LENGTH;
+		total += seg[i].len;
+	}
+	if (total < CDNA_ETHER_HDR_LEN)
+		return CDNA_ST_BAD_LENGTH;
+	return CDNA_ST_OK;
+}
+
 #endif /* CDNA_VALIDATE_H */

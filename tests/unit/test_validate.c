@@ -341,6 +341,64 @@ run_row(size_t idx, const struct row *r)
 	return ok;
 }
 
+/*
+ * The chain as a whole (cdna_validate_chain): segment count and the frame's
+ * total length, at its edges and where a careless sum would wrap. A row's
+ * lens: the first nlens given, the rest (up to n) repeat the last one.
+ */
+static const struct {
+	const char *what;
+	uint32_t n;
+	uint32_t nlens;
+	uint32_t lens[3];
+	uint16_t expect;
+} chains[] = {
+	{ "no segment", 0, 0, { 0 }, CDNA_ST_BAD_CHAIN },
+	{ "one 14-byte segment: a bare header", 1, 1, { 14 }, CDNA_ST_OK },
+	{ "one 13-byte segment: shorter than a header", 1, 1, { 13 }, CDNA_ST_BAD_LENGTH },
+	{ "one 0-byte segment", 1, 1, { 0 }, CDNA_ST_BAD_LENGTH },
+	{ "7 + 7 bytes: a header in two", 2, 2, { 7, 7 }, CDNA_ST_OK },
+	{ "CDNA_MAX_SEGS segments of 64", CDNA_MAX_SEGS, 1, { 64 }, CDNA_ST_OK },
+	{ "CDNA_MAX_SEGS + 1 segments", CDNA_MAX_SEGS + 1, 1, { 64 }, CDNA_ST_BAD_CHAIN },
+	{ "32 x 304 = CDNA_MAX_FRAME_LEN exactly", 32, 1, { 304 }, CDNA_ST_OK },
+	{ "32 x 305: one segment's worth past the largest frame", 32, 1, { 305 }, CDNA_ST_BAD_LENGTH },
+	{ "largest frame - 14, then 14", 2, 2, { CDNA_MAX_FRAME_LEN - 14, 14 }, CDNA_ST_OK },
+	{ "largest frame - 14, then 15", 2, 2, { CDNA_MAX_FRAME_LEN - 14, 15 }, CDNA_ST_BAD_LENGTH },
+	{ "5000 + 5000", 2, 2, { 5000, 5000 }, CDNA_ST_BAD_LENGTH },
+	{ "UINT32_MAX then 20", 2, 2, { UINT32_MAX, 20 }, CDNA_ST_BAD_LENGTH },
+	{ "largest frame then UINT32_MAX (a sum that would wrap to 9727)", 2, 2,
+	  { CDNA_MAX_FRAME_LEN, UINT32_MAX }, CDNA_ST_BAD_LENGTH },
+	{ "100, UINT32_MAX - 99 (would wrap to 0), 20", 3, 3,
+	  { 100, UINT32_MAX - 99, 20 }, CDNA_ST_BAD_LENGTH },
+};
+
+static unsigned int
+run_chains(void)
+{
+	struct cdna_req seg[CDNA_MAX_SEGS + 1];
+	unsigned int nfail = 0;
+	size_t r;
+	uint32_t i;
+
+	for (r = 0; r < sizeof(chains) / sizeof(chains[0]); r++) {
+		uint16_t got;
+
+		memset(seg, 0, sizeof(seg));
+		for (i = 0; i < chains[r].n; i++) {
+			seg[i].len = chains[r].lens[i < chains[r].nlens ? i :
+						    chains[r].nlens - 1];
+			seg[i].flags = i + 1 < chains[r].n ? CDNA_REQ_F_MORE : 0;
+		}
+		got = cdna_validate_chain(seg, chains[r].n);
+		if (got != chains[r].expect) {
+			fprintf(stderr, "chain '%s': got %u, expected %u\n",
+				chains[r].what, got, chains[r].expect);
+			nfail++;
+		}
+	}
+	return nfail;
+}
+
 int
 main(void)
 {
@@ -372,10 +430,12 @@ main(void)
 
 	for (i = 0; i < NROWS; i++)
 		nfail += !run_row(i, &rows[i]);
+	nfail += run_chains();
 
 	for (i = 0; i < NREG; i++)
 		free(reg[i].claims);
 	cdna_rt_fini(&rt);
-	printf("test_validate: %zu cases, %u failed\n", NROWS, nfail);
+	printf("test_validate: %zu cases, %u failed\n",
+	       NROWS + sizeof(chains) / sizeof(chains[0]), nfail);
 	return nfail == 0 ? 0 : 1;
 }
