@@ -33,16 +33,25 @@ socket_lock(struct vmm *v)
 	int fd;
 
 	snprintf(path, sizeof(path), "%s.lock", v->opt.socket_path);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
-		  0600);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK |
+		  O_NOCTTY, 0600);
 	if (fd < 0) {
 		fprintf(stderr, "cdna-vmm: --socket %s: cannot open %s: %s\n",
 			v->opt.socket_path, path, strerror(errno));
 		return -1;
 	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		fprintf(stderr, "cdna-vmm: --socket %s: %s is not a regular file\n",
-			v->opt.socket_path, path);
+	/*
+	 * Ours alone: in a directory others may write, someone else's file
+	 * (or a hard link to one of ours) must neither block us with its lock
+	 * nor be truncated by us.
+	 */
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    st.st_uid != geteuid() || st.st_nlink != 1 ||
+	    (st.st_mode & 022) != 0) {
+		fprintf(stderr, "cdna-vmm: --socket %s: %s is not a regular file of uid %u with one link and mode 0600 (uid %u, %u links, mode 0%o): remove it\n",
+			v->opt.socket_path, path, (unsigned int)geteuid(),
+			(unsigned int)st.st_uid, (unsigned int)st.st_nlink,
+			(unsigned int)(st.st_mode & 07777));
 		close(fd);
 		return -1;
 	}

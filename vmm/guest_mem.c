@@ -123,8 +123,11 @@ static void
 region_retire(struct guest *g, struct cdna_region *r)
 {
 	audit_region_del((uint32_t)g->nic_ctx, r->host);
-	g->mem_bytes -= r->map_len;
-	g->region_bytes -= sizeof(*r) + cdna_claims_map_len(r->size);
+	/* Relaxed atomics: the telemetry thread reads these without the lock. */
+	__atomic_store_n(&g->mem_bytes, g->mem_bytes - r->map_len,
+			 __ATOMIC_RELAXED);
+	__atomic_store_n(&g->region_bytes, g->region_bytes - sizeof(*r) -
+			 cdna_claims_map_len(r->size), __ATOMIC_RELAXED);
 	reap.bytes += r->map_len;
 	if (reap_grow() != 0) {
 		size_t off = 0;
@@ -245,7 +248,7 @@ guest_mem_footprint(const struct guest *g)
 	 * A running count: telemetry calls this from its own thread, which
 	 * must not walk arrays the data path reallocates without the lock.
 	 */
-	return g->region_bytes;
+	return __atomic_load_n(&g->region_bytes, __ATOMIC_RELAXED);
 }
 
 static const struct cdna_region *
@@ -423,8 +426,9 @@ guest_mem_add(struct vmm *v, struct guest *g, const struct cdna_msg_region *m,
 	 * DMA guard (dma_guard.h) covers the files that cannot be sealed.
 	 */
 	(void)fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK);
-	g->mem_bytes += map_len;
-	g->region_bytes += sizeof(*r) + cdna_claims_map_len(m->size);
+	__atomic_store_n(&g->mem_bytes, g->mem_bytes + map_len, __ATOMIC_RELAXED);
+	__atomic_store_n(&g->region_bytes, g->region_bytes + sizeof(*r) +
+			 cdna_claims_map_len(m->size), __ATOMIC_RELAXED);
 	audit_region_add((uint32_t)g->nic_ctx, r->host, m->size, m->perm);
 out:
 	close(fd);

@@ -51,7 +51,7 @@ quarantine(struct vmm *v, struct mqueue *mq, const char *fmt, ...)
 	mq->g->ctr.ring_corrupt++;
 	pthread_mutex_lock(&v->lock);
 	snprintf(mq->g->quarantine, sizeof(mq->g->quarantine),
-		 "queue %u: %.140s", mq->qid, why);
+		 "queue %u: %.110s", mq->qid, why);
 	pthread_mutex_unlock(&v->lock);
 	vlog_uid(mq->g->uid, "guest %u queue %u quarantined: ring_corrupt (%s)",
 		 mq->g->id, mq->qid, why);
@@ -199,19 +199,24 @@ mediate_tx(struct vmm *v, struct mqueue *mq)
 		} while ((seg[n - 1].flags & CDNA_REQ_F_MORE) &&
 			 n <= CDNA_MAX_SEGS);
 
-		/* The chain as a whole, then each segment, claimed as it passes. */
-		st = cdna_validate_chain(seg, n);
+		/*
+		 * Each request's own faults first, claimed as it passes so a
+		 * later segment sees it (n <= CDNA_MAX_SEGS + 1 = RTE_DIM(ref)),
+		 * then the rules of the chain as a whole.
+		 */
+		st = CDNA_ST_OK;
 		i = 0;
 		while (st == CDNA_ST_OK && i < n) {
 			st = cdna_validate_req(&g->rt, &seg[i], CDNA_DIR_TX, &ref[i]);
 			if (st != CDNA_ST_OK)
 				break;
-			/* Claim now so a later segment sees this one. */
 			cdna_claims_take_tx(ref[i].reg->claims, ref[i].off,
 					    ref[i].len);
 			g->claimed_lines += cdna_claims_span(ref[i].off, ref[i].len);
 			i++;
 		}
+		if (st == CDNA_ST_OK)
+			st = cdna_validate_chain(seg, n);	/* i == n: all claimed */
 		if (unlikely(st != CDNA_ST_OK)) {
 			/* A bad segment rejects the whole packet. */
 			tx_unclaim(g, ref, i);

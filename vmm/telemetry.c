@@ -94,7 +94,8 @@ tm_guest(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_string(d, "last_refusal", g->last_refusal);
 	rte_tel_data_add_dict_u64(d, "regions", g->rt.n);
 	rte_tel_data_add_dict_u64(d, "regions_dying", g->nb_dying);
-	rte_tel_data_add_dict_u64(d, "mem_bytes", g->mem_bytes);
+	rte_tel_data_add_dict_u64(d, "mem_bytes",
+				  __atomic_load_n(&g->mem_bytes, __ATOMIC_RELAXED));
 	rte_tel_data_add_dict_u64(d, "vmm_bytes", guest_footprint(g));
 	rte_tel_data_add_dict_u64(d, "tx_pkts", s.tx_pkts);
 	rte_tel_data_add_dict_u64(d, "tx_bytes", s.tx_bytes);

@@ -43,8 +43,8 @@ uint16_t cdna_validate_req(const struct cdna_region_table *rt,
  *   BAD_CHAIN    n == 0 or n > CDNA_MAX_SEGS;
  *   BAD_LENGTH   the segments' lengths sum past CDNA_MAX_FRAME_LEN (summed
  *                without overflow) or to less than CDNA_ETHER_HDR_LEN.
- * Each segment must also pass cdna_validate_req. Pure, like it; inline,
- * as it runs once per packet on the data path.
+ * Each segment must also pass cdna_validate_req; its faults are reported
+ * first. Pure, like it; inline, as it runs once per packet on the data path.
  */
 static inline uint16_t
 cdna_validate_chain(const struct cdna_req *seg, uint32_t n)

@@ -106,8 +106,9 @@ struct guest {
 	struct guest_counters ctr;
 	uint64_t hello_deadline;	/* TSC: disconnect if no HELLO by then */
 	uint64_t refusals;		/* control requests refused */
-	char last_refusal[160];		/* why the last one was */
-	char quarantine[160];		/* why a queue was quarantined, if one was */
+	/* Telemetry strings hold at most RTE_TEL_MAX_STRING_LEN - 1 characters. */
+	char last_refusal[128];		/* why the last one was */
+	char quarantine[128];		/* why a queue was quarantined, if one was */
 	char fault[160];		/* set: disconnect at the next chance, why */
 };
 
@@ -120,15 +121,15 @@ struct guest_gone {
 	uint32_t id;
 	pid_t pid;
 	int said_hello;			/* HELLO accepted: it had a NIC context */
-	char why[160];
+	char why[128];
 	struct cdna_msg_stats s;
 	uint64_t rejects;		/* all reasons but ABORTED */
 	uint64_t flushed;		/* descriptors in flight at teardown */
 	uint64_t claims_after;		/* 64-byte lines still claimed after it */
 	uint32_t regions_released;
 	uint64_t refusals;
-	char last_refusal[160];
-	char quarantine[160];
+	char last_refusal[128];
+	char quarantine[128];
 };
 
 /*

@@ -4,7 +4,8 @@
 # cdna-vmm behaves as a daemon: a second vmm on a socket a live one owns is
 # refused (exit 2, naming the owner) and the owner keeps serving; a stale
 # socket left by a killed vmm is taken over; SIGTERM ends it cleanly with
-# its summary; its log goes through rte_log, so EAL's --log-level applies.
+# its summary; a lock file it does not own alone is refused; its log goes
+# through rte_log, so EAL's --log-level applies.
 . "$(dirname "$0")/lib.sh"
 it_init 120
 
@@ -65,6 +66,21 @@ wait_for 30 grep -q '^cdna-vmm: ready ' "$IT_RUN/k2.log" ||
 kill -TERM "$BG_PID"
 other_wait "$BG_PID"
 expect_eq "exit status of the vmm that took over a stale socket" "$OTHER_RC" 0
+
+# A lock file that is not the vmm's own alone is refused, not used: one
+# others could write, and a second name of another file.
+install -m 0666 /dev/null "$IT_RUN/w.sock.lock"
+other_vmm w "$IT_RUN/w.sock"
+other_wait "$BG_PID"
+expect_eq "exit status with a group/world-writable lock file" "$OTHER_RC" 2
+: >"$IT_RUN/victim"
+chmod 0600 "$IT_RUN/victim"
+ln "$IT_RUN/victim" "$IT_RUN/h.sock.lock"
+other_vmm h "$IT_RUN/h.sock"
+other_wait "$BG_PID"
+expect_eq "exit status with a hard-linked lock file" "$OTHER_RC" 2
+grep -q "with one link and mode 0600" "$IT_RUN/h.log" ||
+	fail "the vmm did not say why it refused the lock file: $(tail -n 3 "$IT_RUN/h.log")"
 
 # rte_log: cdna.vmm below NOTICE hides the ready and summary lines.
 other_vmm quiet "$IT_RUN/quiet.sock" --log-level=cdna.vmm:warning
