@@ -44,31 +44,16 @@ while [ $# -gt 0 ]; do
 	shift
 done
 
-die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
-say() { printf 'bench: %s\n' "$*" >&2; }
-
-[ "$(id -u)" = 0 ] || die "run as root (DPDK, hugepages): uid is $(id -u)"
-bash "$top/scripts/setup.sh" "$build" >/dev/null || die "scripts/setup.sh failed"
+# shellcheck source=bench/lib.sh
+. "$top/bench/lib.sh"
+bench_init bench
 if ! command -v gnuplot >/dev/null; then
 	say "installing gnuplot-nox (plots)"
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gnuplot-nox >/dev/null ||
 		die "apt-get install gnuplot-nox failed"
 fi
-command -v dpdk-testpmd >/dev/null || die "dpdk-testpmd not found (Debian package dpdk)"
-
-stamp=$(date -u +%Y%m%d-%H%M%S)
-out=$top/bench/results/$stamp
+out=$top/bench/results/$(date -u +%Y%m%d-%H%M%S)
 mkdir -p "$out"
-run=$(mktemp -d /run/cdna-bench.XXXXXX)
-# EAL loads no -d plugin from under a world-writable directory.
-cp "$build/guest-pmd/librte_net_cdna.so" "$run/"
-pids=()
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
-	rm -rf "$run" /var/run/dpdk/cdna-bench-*
-}
-trap cleanup EXIT
 
 free=$(awk '/^HugePages_Free:/ { print $2 }' /proc/meminfo)
 if [ "${free:-0}" -ge 400 ]; then
@@ -82,6 +67,17 @@ else
 fi
 # The same for every configuration.
 common=(--total-num-mbufs=16384 --rxd=1024 --txd=1024 --burst=32 --stats-period 1)
+
+# host_testpmd VDEV: the host side of a peer, on CPU 1: testpmd forwarding
+# between the guest's port VDEV and net_null (source and sink of frames of
+# $hsize bytes; no source for txonly). Sets host_pid.
+host_testpmd() {
+	dpdk-testpmd --file-prefix "$tag-h" --lcores 0@1,1@1 "${mem_host[@]}" --no-pci \
+		--vdev "$1" --vdev "net_null0,size=$hsize,no-rx=$((1 - nrx))" -- \
+		--forward-mode=io --total-num-mbufs=16384 --rxd=1024 --txd=1024 --burst=32 \
+		--no-flush-rx --stats-period 100 </dev/null >"$hlog" 2>&1 &
+	host_pid=$!
+}
 
 # run_cell CONFIG WORKLOAD SIZE: prints "mpps" of the guest, or "nan".
 run_cell() {
@@ -104,21 +100,11 @@ run_cell() {
 		gvdev=(-d "$run/librte_net_cdna.so" --vdev "net_cdna0,path=$run/vmm.sock")
 		;;
 	vhost-user)
-		dpdk-testpmd --file-prefix "$tag-h" --lcores 0@1,1@1 "${mem_host[@]}" --no-pci \
-			--vdev "net_vhost0,iface=$run/vhost.sock,queues=1" \
-			--vdev "net_null0,size=$hsize,no-rx=$((1 - nrx))" -- \
-			--forward-mode=io --total-num-mbufs=16384 --rxd=1024 --txd=1024 --burst=32 \
-			--no-flush-rx --stats-period 100 </dev/null >"$hlog" 2>&1 &
-		host_pid=$!
+		host_testpmd "net_vhost0,iface=$run/vhost.sock,queues=1"
 		gvdev=(--vdev "net_virtio_user0,path=$run/vhost.sock,queues=1")
 		;;
 	memif)
-		dpdk-testpmd --file-prefix "$tag-h" --lcores 0@1,1@1 "${mem_host[@]}" --no-pci \
-			--vdev "net_memif0,role=server,socket=$run/memif.sock,socket-abstract=no" \
-			--vdev "net_null0,size=$hsize,no-rx=$((1 - nrx))" -- \
-			--forward-mode=io --total-num-mbufs=16384 --rxd=1024 --txd=1024 --burst=32 \
-			--no-flush-rx --stats-period 100 </dev/null >"$hlog" 2>&1 &
-		host_pid=$!
+		host_testpmd "net_memif0,role=server,socket=$run/memif.sock,socket-abstract=no"
 		gvdev=(--vdev "net_memif0,role=client,socket=$run/memif.sock,socket-abstract=no")
 		;;
 	esac
@@ -139,7 +125,7 @@ run_cell() {
 	# The mediator's own accounting, read before it stops (cdna only).
 	rm -f "$run/cost"
 	if [ "$cfg" = cdna ]; then
-		python3 "$top/tests/integration/tele.py" "$tag-h" /cdna/vmm tsc_hz \
+		tele "$tag-h" /cdna/vmm tsc_hz \
 			cyc_mediate cyc_nic cyc_reclaim cyc_loop requests batches \
 			frames completions >"$run/cost" 2>/dev/null || rm -f "$run/cost"
 	fi

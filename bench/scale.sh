@@ -34,25 +34,11 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-die() { printf 'scale: error: %s\n' "$*" >&2; exit 1; }
-say() { printf 'scale: %s\n' "$*" >&2; }
-
-[ "$(id -u)" = 0 ] || die "run as root (DPDK, hugepages): uid is $(id -u)"
-bash "$top/scripts/setup.sh" "$build" >/dev/null || die "scripts/setup.sh failed"
+# shellcheck source=bench/lib.sh
+. "$top/bench/lib.sh"
+bench_init scale
 out=$top/bench/results/$(date -u +%Y%m%d-%H%M%S)-scale
 mkdir -p "$out"
-run=$(mktemp -d /run/cdna-scale.XXXXXX)
-cp "$build/guest-pmd/librte_net_cdna.so" "$run/"
-pids=()
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
-	rm -rf "$run" /var/run/dpdk/cdna-scale-*
-}
-trap cleanup EXIT
-tele() {
-	python3 "$top/tests/integration/tele.py" "$@"
-}
 
 # measure NAME NGUESTS MBUFS MEM...: one vmm, NGUESTS txonly guests with
 # EAL memory options MEM; prints "requests cycles regions vmm_bytes mem_bytes"
