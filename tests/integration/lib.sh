@@ -308,6 +308,15 @@ guest_start() {
 	log "guest $name: up (pid $pid)"
 }
 
+# guest_sends VMM NAME WHAT: the guest (started in txonly) sends for a
+# second; fails with WHAT unless the vmm counted its frames.
+guest_sends() {
+	guest_exec "$2" start >/dev/null
+	sleep 1
+	guest_fwd_stop "$2" >/dev/null
+	tele_ge "$1" "$(guest_id "$1" "$2")" tx_pkts 1 || fail "$3"
+}
+
 # guest_port_start NAME: "port start all" for a guest started with
 # --disable-device-start.
 #

@@ -97,10 +97,7 @@ GUEST_PMD_ARGS=()
 vmm_start v --vdev net_null0,no-rx=1 -- --wire net_null0 --audit
 guest_start g v "" --forward-mode=txonly
 grep -q -- " -d " <<<"${IT_CMDS[-1]}" && fail "the guest was given -d"
-guest_exec g start >/dev/null
-sleep 1
-guest_fwd_stop g >/dev/null
-tele_ge v "$(guest_id v g)" tx_pkts 1 || fail "the guest without -d sent nothing"
+guest_sends v g "the guest without -d sent nothing"
 guest_quit g
 vmm_stop_clean v
 

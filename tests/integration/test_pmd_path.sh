@@ -25,10 +25,7 @@ pmd_private_copy
 log "guests load $CDNA_PMD"
 vmm_start v --vdev net_null0,no-rx=1 -- --wire net_null0 --audit
 guest_start g v "" --forward-mode=txonly
-guest_exec g start >/dev/null
-sleep 1
-guest_fwd_stop g >/dev/null
-tele_ge v "$(guest_id v g)" tx_pkts 1 || fail "the guest sent nothing through the vmm"
+guest_sends v g "the guest sent nothing through the vmm"
 guest_quit g
 vmm_stop_clean v
 pass
