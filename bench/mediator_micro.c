@@ -38,19 +38,19 @@ unsigned int __attribute__((noinline))
 cdna_nic_poll(struct cdna_nic *nic)
 {
 	struct cdna_nic_ring *r = stub_ring;
-	uint32_t head = r->head.val, tail = r->tail.val, n = 0;
+	uint32_t head = r->head.val, tail = r->tail->val, n = 0;
 
 	(void)nic;
 	for (; head != tail; head++, n++) {
 		const struct cdna_nic_desc *d = &r->desc[head & r->mask];
-		struct cdna_nic_status *s = &r->status[r->st_prod.val & r->mask];
+		struct cdna_nic_status *s = &r->status[r->st_prod->val & r->mask];
 
 		s->tag = d->tag;
 		s->len = d->len;
 		s->status = CDNA_ST_OK;
 		s->flags = 0;
 		s->reserved = 0;
-		r->st_prod.val++;
+		r->st_prod->val++;
 	}
 	r->head.val = head;
 	return n;

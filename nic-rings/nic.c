@@ -21,7 +21,7 @@
 struct nic_ctx {
 	int in_use;
 	uint64_t mac64;		/* mac, for one compare per frame (mac_key) */
-	int faulted;		/* memory gone: abort every DMA */
+	struct cdna_nic_fault fault;	/* why != NONE: abort every DMA */
 	uint8_t mac[6];
 	int promisc;
 	int allmulti;
@@ -84,12 +84,58 @@ nic_xlate(struct nic_ctx *c, uint64_t addr, uint32_t len, int dir)
  * the driver learns of it from cdna_nic_take_faults().
  */
 static void __rte_noinline
-nic_ctx_mark_faulted(struct cdna_nic *nic, struct nic_ctx *c)
+nic_ctx_mark_faulted(struct cdna_nic *nic, struct nic_ctx *c, int why)
 {
-	if (!c->faulted) {
-		c->faulted = 1;
+	if (c->fault.why == CDNA_NIC_FAULT_NONE) {
+		c->fault.why = why;
 		nic->new_faults++;
 	}
+}
+
+/*
+ * A passthrough guest rang a doorbell more than a ring ahead of the NIC:
+ * no descriptor past head can be trusted to mean anything. The context is
+ * faulted (its driver disconnects it) and its rings are read no more.
+ */
+static void __rte_noinline
+nic_doorbell_bad(struct cdna_nic *nic, struct nic_ctx *c, uint16_t q, int dir,
+		 uint32_t tail, uint32_t head, uint32_t size)
+{
+	c->st.doorbell_bad++;
+	if (c->fault.why != CDNA_NIC_FAULT_NONE)
+		return;
+	c->fault.queue = q;
+	c->fault.dir = dir;
+	c->fault.tail = tail;
+	c->fault.head = head;
+	c->fault.size = size;
+	nic_ctx_mark_faulted(nic, c, CDNA_NIC_FAULT_DOORBELL);
+}
+
+/*
+ * The doorbell, read once (pairs with the driver's release: descriptors up
+ * to it are visible). Returns it in *tail, or -1 when a guest-written one
+ * is impossible (the context is then faulted) or the guest's ring belongs
+ * to a faulted context, which is read no more.
+ */
+static inline int
+nic_doorbell(struct cdna_nic *nic, struct nic_ctx *c, struct cdna_nic_ring *r,
+	     uint16_t q, int dir, uint32_t *tail)
+{
+	uint32_t t = cdna_load_acquire(r->tail), head = r->head.val;
+
+	if (likely(!r->guest_written)) {
+		*tail = t;
+		return 0;
+	}
+	if (unlikely(c->fault.why != CDNA_NIC_FAULT_NONE))
+		return -1;
+	if (unlikely(t - head > r->size)) {
+		nic_doorbell_bad(nic, c, q, dir, t, head, r->size);
+		return -1;
+	}
+	*tail = t;
+	return 0;
 }
 
 /* Copies frame m into guest memory at dst, segment by segment. 0 or -EFAULT. */
@@ -111,7 +157,7 @@ nic_dma_to(uint8_t *dst, const struct rte_mbuf *m)
 static inline void
 nic_status(struct cdna_nic_ring *r, uint32_t tag, uint32_t len, uint16_t st)
 {
-	uint32_t p = r->st_prod.val;
+	uint32_t p = r->st_prod->val;
 	struct cdna_nic_status *s = &r->status[p & r->mask];
 
 	s->tag = tag;
@@ -120,7 +166,7 @@ nic_status(struct cdna_nic_ring *r, uint32_t tag, uint32_t len, uint16_t st)
 	s->flags = 0;
 	s->reserved = 0;
 	/* Orders the status entry before the index the driver polls. */
-	cdna_store_release(&r->st_prod, p + 1);
+	cdna_store_release(r->st_prod, p + 1);
 }
 
 struct cdna_nic *
@@ -246,7 +292,13 @@ cdna_nic_stats(const struct cdna_nic *nic)
 void
 cdna_nic_ctx_fault(struct cdna_nic *nic, uint32_t ctx)
 {
-	nic_ctx_mark_faulted(nic, &nic->ctx[ctx]);
+	nic_ctx_mark_faulted(nic, &nic->ctx[ctx], CDNA_NIC_FAULT_MANUAL);
+}
+
+const struct cdna_nic_fault *
+cdna_nic_ctx_fault_info(const struct cdna_nic *nic, uint32_t ctx)
+{
+	return &nic->ctx[ctx].fault;
 }
 
 uint32_t
@@ -261,7 +313,7 @@ cdna_nic_take_faults(struct cdna_nic *nic)
 int
 cdna_nic_ctx_faulted(const struct cdna_nic *nic, uint32_t ctx)
 {
-	return nic->ctx[ctx].faulted;
+	return nic->ctx[ctx].fault.why;
 }
 
 void
@@ -289,7 +341,67 @@ nic_ring_init(struct cdna_nic_ring *r, uint32_t size, int socket)
 	}
 	r->size = size;
 	r->mask = size - 1;
+	r->tail = &r->own_tail;
+	r->st_prod = &r->own_st_prod;
 	return 0;
+}
+
+static int
+nic_ring_attach(struct cdna_nic_ring *r, const struct cdna_nic_ext_ring *e)
+{
+	memset(r, 0, sizeof(*r));
+	if (!cdna_is_pow2(e->size) || e->size < CDNA_RING_MIN ||
+	    e->size > CDNA_RING_MAX || e->desc == NULL || e->status == NULL ||
+	    e->tail == NULL || e->st_prod == NULL)
+		return -EINVAL;
+	r->desc = e->desc;
+	r->status = e->status;
+	r->tail = e->tail;
+	r->st_prod = e->st_prod;
+	r->size = e->size;
+	r->mask = e->size - 1;
+	r->guest_written = 1;
+	/* Whatever the guest left there: the NIC starts where the ring does. */
+	r->head.val = cdna_load_acquire(e->st_prod);
+	return 0;
+}
+
+/* The queue record itself, or NULL when q is out of range or taken. */
+static struct cdna_nic_queue *
+nic_queue_new(struct cdna_nic *nic, struct nic_ctx *c, uint16_t q)
+{
+	if (q >= c->nb_queues || c->q[q] != NULL)
+		return NULL;
+	return rte_zmalloc_socket("cdna_nic_queue", sizeof(struct cdna_nic_queue),
+				  RTE_CACHE_LINE_SIZE, nic->cfg.socket_id);
+}
+
+struct cdna_nic_queue *
+cdna_nic_queue_attach(struct cdna_nic *nic, uint32_t ctx, uint16_t q,
+		      const struct cdna_nic_ext_ring *tx,
+		      const struct cdna_nic_ext_ring *rx)
+{
+	struct nic_ctx *c = &nic->ctx[ctx];
+	struct cdna_nic_queue *nq = nic_queue_new(nic, c, q);
+
+	if (nq == NULL)
+		return NULL;
+	if (nic_ring_attach(&nq->tx, tx) != 0 ||
+	    nic_ring_attach(&nq->rx, rx) != 0) {
+		rte_free(nq);
+		return NULL;
+	}
+	c->q[q] = nq;
+	return nq;
+}
+
+static void
+nic_ring_free(struct cdna_nic_ring *r)
+{
+	if (r->guest_written)
+		return;		/* the caller's memory */
+	rte_free(r->desc);
+	rte_free(r->status);
 }
 
 struct cdna_nic_queue *
@@ -297,12 +409,8 @@ cdna_nic_queue_create(struct cdna_nic *nic, uint32_t ctx, uint16_t q,
 		      uint32_t tx_size, uint32_t rx_size)
 {
 	struct nic_ctx *c = &nic->ctx[ctx];
-	struct cdna_nic_queue *nq;
+	struct cdna_nic_queue *nq = nic_queue_new(nic, c, q);
 
-	if (q >= c->nb_queues || c->q[q] != NULL)
-		return NULL;
-	nq = rte_zmalloc_socket("cdna_nic_queue", sizeof(*nq),
-				RTE_CACHE_LINE_SIZE, nic->cfg.socket_id);
 	if (nq == NULL)
 		return NULL;
 	if (nic_ring_init(&nq->tx, tx_size, nic->cfg.socket_id) != 0) {
@@ -334,10 +442,8 @@ cdna_nic_queue_destroy(struct cdna_nic *nic, uint32_t ctx, uint16_t q)
 	if (nq == NULL)
 		return;
 	nic->ctx[ctx].q[q] = NULL;
-	rte_free(nq->tx.desc);
-	rte_free(nq->tx.status);
-	rte_free(nq->rx.desc);
-	rte_free(nq->rx.status);
+	nic_ring_free(&nq->tx);
+	nic_ring_free(&nq->rx);
 	rte_free(nq);
 }
 
@@ -353,7 +459,7 @@ nic_deliver(struct cdna_nic *nic, uint32_t ci, const struct rte_mbuf *m)
 	struct nic_ctx *c = &nic->ctx[ci];
 	struct cdna_nic_queue *nq = NULL;
 	struct cdna_nic_ring *r;
-	const struct cdna_nic_desc *d;
+	struct cdna_nic_desc d;
 	uint32_t head, tail, len = m->pkt_len;
 	uint16_t i, q = 0;
 	uint8_t *dst;
@@ -373,24 +479,25 @@ nic_deliver(struct cdna_nic *nic, uint32_t ci, const struct rte_mbuf *m)
 	}
 	r = &nq->rx;
 	head = r->head.val;
-	/* Pairs with the driver's release of the doorbell. */
-	tail = cdna_load_acquire(&r->tail);
-	if (head == tail) {
+	if (nic_doorbell(nic, c, r, q, CDNA_DIR_RX, &tail) != 0 ||
+	    head == tail) {
 		c->st.rx_nobuf++;
 		return;
 	}
-	d = &r->desc[head & r->mask];
-	if (unlikely(len > d->len || len > c->mtu + RTE_ETHER_HDR_LEN +
+	/* One read of the descriptor: a guest may be rewriting it. */
+	d = r->desc[head & r->mask];
+	rte_compiler_barrier();
+	if (unlikely(len > d.len || len > c->mtu + RTE_ETHER_HDR_LEN +
 		     RTE_ETHER_CRC_LEN + 2 * RTE_VLAN_HLEN)) {
 		/* The buffer stays posted for a frame that fits. */
 		c->st.rx_oversize++;
 		return;
 	}
-	dst = unlikely(c->faulted) ? NULL :
-		nic_xlate(c, d->addr, len, CDNA_DIR_RX);
+	dst = unlikely(c->fault.why != CDNA_NIC_FAULT_NONE) ? NULL :
+		nic_xlate(c, d.addr, len, CDNA_DIR_RX);
 	if (unlikely(dst == NULL)) {
 		c->st.dma_fault++;
-		nic_status(r, d->tag, 0, CDNA_ST_DMA_FAULT);
+		nic_status(r, d.tag, 0, CDNA_ST_DMA_FAULT);
 		r->head.val = head + 1;
 		return;
 	}
@@ -398,14 +505,14 @@ nic_deliver(struct cdna_nic *nic, uint32_t ci, const struct rte_mbuf *m)
 		nic->audit(nic->audit_arg, ci, q, dst, len, CDNA_DIR_RX);
 	if (unlikely(nic_dma_to(dst, m) != 0)) {
 		c->st.dma_fault++;
-		nic_ctx_mark_faulted(nic, c);
-		nic_status(r, d->tag, 0, CDNA_ST_DMA_FAULT);
+		nic_ctx_mark_faulted(nic, c, CDNA_NIC_FAULT_MEMORY);
+		nic_status(r, d.tag, 0, CDNA_ST_DMA_FAULT);
 		r->head.val = head + 1;
 		return;
 	}
 	c->st.rx_pkts++;
 	c->st.rx_bytes += len;
-	nic_status(r, d->tag, len, CDNA_ST_OK);
+	nic_status(r, d.tag, len, CDNA_ST_OK);
 	r->head.val = head + 1;
 }
 
@@ -511,6 +618,7 @@ nic_tx_one(struct cdna_nic *nic, uint32_t ci, uint16_t q,
 	   struct rte_mbuf **out)
 {
 	struct nic_ctx *c = &nic->ctx[ci];
+	struct cdna_nic_desc snap[CDNA_MAX_SEGS];
 	uint32_t n = 0, total = 0, i;
 	uint16_t st = CDNA_ST_OK;
 	struct rte_mbuf *m;
@@ -518,22 +626,29 @@ nic_tx_one(struct cdna_nic *nic, uint32_t ci, uint16_t q,
 	/*
 	 * Find the chain's end; the mediator posts chains whole. A chain that
 	 * is too long or too large is consumed to its end and refused as one:
-	 * cutting it would send its tail as a frame of its own.
+	 * cutting it would send its tail as a frame of its own. Each
+	 * descriptor is read once, into snap: in passthrough the guest may
+	 * rewrite it meanwhile, and a length checked here must be the length
+	 * copied below.
 	 */
 	for (;;) {
-		const struct cdna_nic_desc *d = &r->desc[(head + n) & r->mask];
+		struct cdna_nic_desc d;
 
 		if (head + n == tail)
 			return 0;
-		if (d->len > CDNA_MAX_FRAME_LEN - total)
+		d = r->desc[(head + n) & r->mask];
+		rte_compiler_barrier();	/* only the copy is read */
+		if (n < CDNA_MAX_SEGS)
+			snap[n] = d;
+		if (d.len > CDNA_MAX_FRAME_LEN - total)
 			st = CDNA_ST_BAD_CHAIN;	/* overflow-safe sum bound */
 		else
-			total += d->len;
+			total += d.len;
 		n++;
 		if (n > CDNA_MAX_SEGS)
 			st = CDNA_ST_BAD_CHAIN;
 		/* A ring of nothing but MORE would never end: refuse it whole. */
-		if (!(d->flags & CDNA_DESC_F_MORE) || n == r->size)
+		if (!(d.flags & CDNA_DESC_F_MORE) || n == r->size)
 			break;
 	}
 	m = NULL;
@@ -549,12 +664,14 @@ nic_tx_one(struct cdna_nic *nic, uint32_t ci, uint16_t q,
 		c->st.tx_bad_chain++;
 	}
 	for (i = 0; i < n; i++) {
-		const struct cdna_nic_desc *d = &r->desc[(head + i) & r->mask];
+		/* Past CDNA_MAX_SEGS (a refused chain) only the tag is read. */
+		const struct cdna_nic_desc *d = i < CDNA_MAX_SEGS ? &snap[i] :
+			&r->desc[(head + i) & r->mask];
 		uint16_t dst_st = st;
 		const void *src;
 
 		if (dst_st == CDNA_ST_OK) {
-			src = unlikely(c->faulted) ? NULL :
+			src = unlikely(c->fault.why != CDNA_NIC_FAULT_NONE) ? NULL :
 				nic_xlate(c, d->addr, d->len, CDNA_DIR_TX);
 			if (unlikely(src == NULL)) {
 				c->st.dma_fault++;
@@ -568,7 +685,8 @@ nic_tx_one(struct cdna_nic *nic, uint32_t ci, uint16_t q,
 							m->data_len),
 						src, d->len, src) != 0)) {
 					c->st.dma_fault++;
-					nic_ctx_mark_faulted(nic, c);
+					nic_ctx_mark_faulted(nic, c,
+						CDNA_NIC_FAULT_MEMORY);
 					dst_st = st = CDNA_ST_DMA_FAULT;
 				}
 				m->data_len = (uint16_t)(m->data_len + d->len);
@@ -639,8 +757,8 @@ nic_tx_ctx(struct cdna_nic *nic, uint32_t ci)
 			continue;
 		r = &nq->tx;
 		head = r->head.val;
-		/* Pairs with the driver's release of the doorbell. */
-		tail = cdna_load_acquire(&r->tail);
+		if (nic_doorbell(nic, c, r, q, CDNA_DIR_TX, &tail) != 0)
+			continue;
 		nic_tx_prefetch(c, r, head, tail, budget);
 		while (budget > 0 && head != tail) {
 			struct rte_mbuf *m = NULL;
@@ -679,7 +797,9 @@ nic_rx_room(const struct cdna_nic *nic)
 
 			if (nq == NULL || !nq->active)
 				continue;
-			n = cdna_load_acquire(&nq->rx.tail) - nq->rx.head.val;
+			/* A guest's impossible doorbell is caught at delivery. */
+			n = RTE_MIN(cdna_load_acquire(nq->rx.tail) -
+				    nq->rx.head.val, nq->rx.size);
 			if (n > room)
 				room = n;
 		}
@@ -725,16 +845,21 @@ cdna_nic_poll(struct cdna_nic *nic)
 void
 cdna_nic_queue_flush(struct cdna_nic *nic, uint32_t ctx, uint16_t q)
 {
-	struct cdna_nic_queue *nq = nic->ctx[ctx].q[q];
+	struct nic_ctx *c = &nic->ctx[ctx];
+	struct cdna_nic_queue *nq = c->q[q];
 	struct cdna_nic_ring *r;
 	uint32_t head, tail;
 
 	if (nq == NULL)
 		return;
-	/* Perform every posted TX descriptor: the guest asked for it. */
+	/*
+	 * Perform every posted TX descriptor: the guest asked for it. A
+	 * guest-written ring that cannot be trusted is left as it is.
+	 */
 	r = &nq->tx;
 	head = r->head.val;
-	tail = cdna_load_acquire(&r->tail);
+	if (nic_doorbell(nic, c, r, q, CDNA_DIR_TX, &tail) != 0)
+		tail = head;
 	while (head != tail) {
 		struct rte_mbuf *m = NULL;
 		uint32_t used = nic_tx_one(nic, ctx, q, r, head, tail, &m);
@@ -757,7 +882,8 @@ cdna_nic_queue_flush(struct cdna_nic *nic, uint32_t ctx, uint16_t q)
 	/* Abort every RX buffer that no frame has used. */
 	r = &nq->rx;
 	head = r->head.val;
-	tail = cdna_load_acquire(&r->tail);
+	if (nic_doorbell(nic, c, r, q, CDNA_DIR_RX, &tail) != 0)
+		tail = head;
 	for (; head != tail; head++)
 		nic_status(r, r->desc[head & r->mask].tag, 0, CDNA_ST_ABORTED);
 	r->head.val = head;

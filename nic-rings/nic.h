@@ -35,15 +35,25 @@ typedef void *(*cdna_nic_xlate_fn)(void *arg, uint64_t addr, uint32_t len,
 typedef void (*cdna_nic_audit_fn)(void *arg, uint32_t ctx, uint16_t queue,
 				  const void *host, uint32_t len, int dir);
 
+/*
+ * One direction of a context queue. The NIC owns its rings (mediated: the
+ * driver writes the descriptors) or uses the guest's own request and
+ * completion rings in place (passthrough, cdna_nic_queue_attach): then the
+ * descriptors and the doorbell are guest-written, hostile and volatile, and
+ * the NIC reads each descriptor once and bounds the doorbell.
+ */
 struct cdna_nic_ring {
-	struct cdna_nic_desc *desc;	/* (m) entries */
+	struct cdna_nic_desc *desc;	/* (m) or, passthrough, (g) entries */
 	struct cdna_nic_status *status;	/* (n) entries, same size */
+	struct cdna_index *tail;	/* (m)/(g) doorbell: descriptors posted */
+	struct cdna_index *st_prod;	/* (n) status entries written */
 	uint32_t size;
 	uint32_t mask;
-	struct cdna_index tail;		/* (m) doorbell: descriptors posted */
+	int guest_written;		/* desc and tail belong to the guest */
 	struct cdna_index head;		/* (n) descriptors consumed */
-	struct cdna_index st_prod;	/* (n) status entries written */
-	struct cdna_index st_cons;	/* (m) status entries read */
+	struct cdna_index st_cons;	/* (m) status entries read (mediated) */
+	struct cdna_index own_tail;	/* where tail and st_prod point when */
+	struct cdna_index own_st_prod;	/* the NIC owns the rings */
 };
 
 struct cdna_nic_queue {
@@ -62,6 +72,7 @@ struct cdna_nic_ctx_stats {
 	uint64_t dma_fault;	/* address stage refused a DMA */
 	uint64_t tx_bad_chain;	/* TX chain longer than CDNA_MAX_FRAME_LEN */
 	uint64_t tx_spoofed;	/* TX frame dropped: source MAC not the context's */
+	uint64_t doorbell_bad;	/* passthrough: a doorbell past the ring's end */
 };
 
 struct cdna_nic_stats {
@@ -103,6 +114,23 @@ const struct cdna_nic_stats *cdna_nic_stats(const struct cdna_nic *nic);
 struct cdna_nic_queue *cdna_nic_queue_create(struct cdna_nic *nic, uint32_t ctx,
 					     uint16_t q, uint32_t tx_size,
 					     uint32_t rx_size);
+/*
+ * Passthrough: queue q of ctx uses the guest's rings in place. desc and
+ * tail are guest-written (the guest's request ring and producer index);
+ * status and st_prod are the guest's read-only completion ring and index.
+ * The memory stays the caller's; sizes are powers of two.
+ */
+struct cdna_nic_ext_ring {
+	struct cdna_nic_desc *desc;
+	struct cdna_nic_status *status;
+	struct cdna_index *tail;
+	struct cdna_index *st_prod;
+	uint32_t size;
+};
+struct cdna_nic_queue *cdna_nic_queue_attach(struct cdna_nic *nic, uint32_t ctx,
+					     uint16_t q,
+					     const struct cdna_nic_ext_ring *tx,
+					     const struct cdna_nic_ext_ring *rx);
 void cdna_nic_queue_enable(struct cdna_nic *nic, uint32_t ctx, uint16_t q, int on);
 /*
  * Stops queue q: performs every TX descriptor already posted, aborts every
@@ -114,12 +142,31 @@ void cdna_nic_queue_destroy(struct cdna_nic *nic, uint32_t ctx, uint16_t q);
 
 /*
  * A context is faulted when its memory vanished under a DMA (its owner
- * truncated the file: see dma_guard.h); the NIC marks it itself. Every DMA
- * of a faulted context ends with CDNA_ST_DMA_FAULT. cdna_nic_ctx_fault()
- * marks one by hand (the driver's own reasons, tests).
+ * truncated the file: see dma_guard.h), or when a passthrough guest rang a
+ * doorbell past its ring's end; the NIC marks it itself. Every DMA of a
+ * faulted context ends with CDNA_ST_DMA_FAULT and a guest-written ring is
+ * no longer read. cdna_nic_ctx_fault() marks one by hand (the driver's own
+ * reasons, tests).
  */
+#define CDNA_NIC_FAULT_NONE	0
+#define CDNA_NIC_FAULT_MANUAL	1	/* cdna_nic_ctx_fault() */
+#define CDNA_NIC_FAULT_MEMORY	2	/* SIGBUS under a DMA */
+#define CDNA_NIC_FAULT_DOORBELL	3	/* tail - head > ring size */
+
+struct cdna_nic_fault {
+	int why;			/* CDNA_NIC_FAULT_* */
+	uint16_t queue;			/* DOORBELL: where, and the values */
+	int dir;			/* CDNA_DIR_* */
+	uint32_t tail;
+	uint32_t head;
+	uint32_t size;
+};
+
 void cdna_nic_ctx_fault(struct cdna_nic *nic, uint32_t ctx);
+/* Nonzero (a CDNA_NIC_FAULT_*) once faulted; the record says more. */
 int cdna_nic_ctx_faulted(const struct cdna_nic *nic, uint32_t ctx);
+const struct cdna_nic_fault *cdna_nic_ctx_fault_info(const struct cdna_nic *nic,
+						     uint32_t ctx);
 /* Contexts newly faulted since the last call: 0 means none to look for. */
 uint32_t cdna_nic_take_faults(struct cdna_nic *nic);
 

@@ -134,7 +134,7 @@ dir_publish(struct mq_dir *d, uint32_t old_tail, uint32_t old_cmp,
 {
 	/* Descriptors before the doorbell; completions before their index. */
 	if (d->nic_tail != old_tail)
-		cdna_store_release(&d->nic->tail, d->nic_tail);
+		cdna_store_release(d->nic->tail, d->nic_tail);
 	if (d->cmp_prod_v != old_cmp)
 		cdna_store_release(d->cmp_prod, d->cmp_prod_v);
 	if (d->req_cons != old_cons)
@@ -283,7 +283,7 @@ reclaim_dir(struct vmm *v, struct mqueue *mq, struct mq_dir *d, int is_rx)
 	struct guest *g = mq->g;
 	struct cdna_nic_ring *r = d->nic;
 	/* Pairs with the NIC's release: status entries up to sp are written. */
-	uint32_t sp = cdna_load_acquire(&r->st_prod);
+	uint32_t sp = cdna_load_acquire(r->st_prod);
 	uint32_t sc = r->st_cons.val, n = 0;
 
 	if (sc == sp)

@@ -435,6 +435,12 @@ static struct {
 	int dir;
 } xlates[XLATE_CAP];
 static unsigned int nb_xlates;
+/*
+ * A passthrough guest rewriting a descriptor while the NIC uses it: at the
+ * next translation, this descriptor (in the guest's ring) becomes a longer
+ * one, and the NIC must go on with the one it read.
+ */
+static struct cdna_nic_desc *rewrite_on_xlate;
 
 /* Table stage: IOVA -> host buffer, bounds-checked like an IOMMU would. */
 static void *
@@ -448,6 +454,12 @@ stage_xlate(void *arg, uint64_t addr, uint32_t len, int dir)
 		xlates[nb_xlates].dir = dir;
 	}
 	nb_xlates++;
+	if (rewrite_on_xlate != NULL) {
+		rewrite_on_xlate->len = 4000;
+		rewrite_on_xlate->flags = CDNA_DESC_F_MORE;
+		rewrite_on_xlate->tag = 0xbad;
+		rewrite_on_xlate = NULL;
+	}
 	if (idx == 0 || idx > nb_hb)
 		return NULL;
 	if (off > hb[idx - 1].cap || len > hb[idx - 1].cap - off)
@@ -530,13 +542,13 @@ static void
 ring_post(struct cdna_nic_ring *r, const struct cdna_nic_desc *d,
 	  unsigned int n)
 {
-	uint32_t t = r->tail.val;	/* only this side writes it */
+	uint32_t t = r->tail->val;	/* only this side writes it */
 	unsigned int i;
 
 	for (i = 0; i < n; i++)
 		r->desc[(t + i) & r->mask] = d[i];
 	/* Entries before the doorbell: a chain is posted whole. */
-	cdna_store_release(&r->tail, t + n);
+	cdna_store_release(r->tail, t + n);
 }
 
 static void
@@ -586,7 +598,7 @@ static unsigned int
 reap(struct cdna_nic_ring *r, struct cdna_nic_status *st, unsigned int max)
 {
 	uint32_t cons = r->st_cons.val;
-	uint32_t prod = cdna_load_acquire(&r->st_prod);
+	uint32_t prod = cdna_load_acquire(r->st_prod);
 	unsigned int n = 0;
 
 	while (cons != prod && n < max) {
@@ -650,6 +662,8 @@ static const struct {
 	{ "rx_oversize", offsetof(struct cdna_nic_ctx_stats, rx_oversize) },
 	{ "dma_fault", offsetof(struct cdna_nic_ctx_stats, dma_fault) },
 	{ "tx_bad_chain", offsetof(struct cdna_nic_ctx_stats, tx_bad_chain) },
+	{ "tx_spoofed", offsetof(struct cdna_nic_ctx_stats, tx_spoofed) },
+	{ "doorbell_bad", offsetof(struct cdna_nic_ctx_stats, doorbell_bad) },
 }, nic_fields[] = {
 	{ "wire_rx", offsetof(struct cdna_nic_stats, wire_rx) },
 	{ "wire_tx", offsetof(struct cdna_nic_stats, wire_tx) },
@@ -1328,7 +1342,7 @@ test_ctx_fault(void)
 	CHECK_ONE_ST(&tq[B][0]->rx, 0x101, 0, CDNA_ST_DMA_FAULT);
 	CHECK_CTX(B, .dma_fault = 1);
 	CHECK_EQ(cdna_dma_guard_faults() - faults0, 1);
-	CHECK_EQ(cdna_nic_ctx_faulted(nic, B), 1);
+	CHECK_EQ(cdna_nic_ctx_faulted(nic, B), CDNA_NIC_FAULT_MEMORY);
 	CHECK_EQ(cdna_nic_take_faults(nic), 1);
 	CHECK_EQ(cdna_nic_take_faults(nic), 0);
 	CHECK_ONE_ST(&tq[C][0]->rx, 0x102, 300, CDNA_ST_OK);
@@ -1416,8 +1430,8 @@ test_flush(void)
 	/* No poll: the flush itself must do the work. */
 	cdna_nic_queue_flush(nic, A, 0);
 	CHECK_EQ(tq[A][0]->active, 0);
-	CHECK_EQ(tq[A][0]->tx.st_prod.val, tq[A][0]->tx.tail.val);
-	CHECK_EQ(tq[A][0]->rx.st_prod.val, tq[A][0]->rx.tail.val);
+	CHECK_EQ(tq[A][0]->tx.st_prod->val, tq[A][0]->tx.tail->val);
+	CHECK_EQ(tq[A][0]->rx.st_prod->val, tq[A][0]->rx.tail->val);
 	CHECK_EQ(reap(&tq[A][0]->tx, st, RING), 4);
 	CHECK_ST(st[0], 10, 200, CDNA_ST_OK);
 	CHECK_ST(st[1], 11, 300, CDNA_ST_OK);
@@ -1725,6 +1739,182 @@ runtime_dir_remove(const char *path)
 
 /* ---- main ---- */
 
+/* ---- passthrough: the guest's own rings, in place ---- */
+
+/* What a passthrough guest shares for one direction: ring, doorbell, status. */
+struct pt_ring {
+	struct cdna_index tail;		/* the guest's: hostile */
+	struct cdna_index st_prod;	/* the NIC's */
+	struct cdna_nic_desc desc[RING];
+	struct cdna_nic_status status[RING];
+};
+
+static struct pt_ring *pt_tx, *pt_rx;
+
+/* Context c's queue 0 becomes a passthrough queue over pt_tx and pt_rx. */
+static void
+pt_attach(unsigned int c)
+{
+	struct cdna_nic_ext_ring tx, rx;
+
+	pt_tx = calloc(1, sizeof(*pt_tx));
+	pt_rx = calloc(1, sizeof(*pt_rx));
+	if (pt_tx == NULL || pt_rx == NULL)
+		fatal("calloc passthrough rings");
+	tx = (struct cdna_nic_ext_ring){ pt_tx->desc, pt_tx->status,
+		&pt_tx->tail, &pt_tx->st_prod, RING };
+	rx = (struct cdna_nic_ext_ring){ pt_rx->desc, pt_rx->status,
+		&pt_rx->tail, &pt_rx->st_prod, RING };
+	cdna_nic_queue_destroy(nic, c, 0);
+	tq[c][0] = cdna_nic_queue_attach(nic, c, 0, &tx, &rx);
+	if (tq[c][0] == NULL)
+		fatal("cdna_nic_queue_attach %u", c);
+	cdna_nic_queue_enable(nic, c, 0, 1);
+}
+
+static void
+pt_free(void)
+{
+	free(pt_tx);
+	free(pt_rx);
+	pt_tx = pt_rx = NULL;
+}
+
+static void
+test_passthrough(void)
+{
+	const struct cdna_nic_fault *f;
+	struct cdna_nic_status st[RING];
+	struct cdna_nic_desc d[2];
+	unsigned int tx, rxb, i;
+	uint8_t fr[300];
+
+	case_begin("passthrough: TX and RX through the guest's own rings");
+	nic_up(32, 1, 1);
+	pt_attach(A);
+	rxb = hb_new(2048);
+	rx_post(A, 0, rxb, 0x100);
+	CHECK_EQ(pt_rx->tail.val, 1);	/* the descriptor went to the guest's ring */
+	tx = tx_frame(A, mac_ctx[B], 300, 1);
+	frame_fill(fr, sizeof(fr), mac_ctx[A], mac_ctx[B], 2);
+	i = hb_bytes(fr, sizeof(fr));
+	rx_post(B, 0, hb_new(2048), 0x200);
+	tx_post(B, i, 2);
+	cdna_nic_poll(nic);
+	CHECK_ONE_ST(&tq[A][0]->tx, 1, 300, CDNA_ST_OK);
+	CHECK_EQ(pt_tx->st_prod.val, 1);
+	CHECK_ONE_ST(&tq[A][0]->rx, 0x100, 300, CDNA_ST_OK);
+	CHECK_EQ(pt_rx->st_prod.val, 1);
+	CHECK_EQ(hb_diff(rxb, fr, sizeof(fr)), -1);
+	CHECK_EQ(hb_diff(tx, NULL, 0), -1);
+	CHECK_CTX(A, .tx_pkts = 1, .tx_bytes = 300, .rx_pkts = 1,
+		  .rx_bytes = 300);
+	CHECK_NIC(.switched = 2);
+	CHECK_EQ(cdna_nic_ctx_faulted(nic, A), CDNA_NIC_FAULT_NONE);
+	nic_down();
+	pt_free();
+
+	case_begin("passthrough: a descriptor rewritten during its DMA");
+	nic_up(32, 1, 1);
+	pt_attach(A);
+	tx = hb_new(100);
+	frame_fill(hb_data(tx), 100, mac_bcast, mac_ctx[A], 3);
+	memset(d, 0, sizeof(d));
+	d[0].addr = hb_iova(tx);
+	d[0].len = 100;
+	d[0].tag = 3;
+	ring_post(&tq[A][0]->tx, d, 1);
+	rewrite_on_xlate = &pt_tx->desc[0];
+	cdna_nic_poll(nic);
+	CHECK(rewrite_on_xlate == NULL);	/* the guest did rewrite it */
+	/* The frame and the status are the descriptor as first read. */
+	CHECK_ONE_ST(&tq[A][0]->tx, 3, 100, CDNA_ST_OK);
+	CHECK_WIRE(1);
+	CHECK_EQ(wire.len[0], 100);
+	CHECK_EQ(nb_audits, 1);
+	CHECK_EQ(audits[0].len, 100);
+	CHECK_CTX(A, .tx_pkts = 1, .tx_bytes = 100);
+	nic_down();
+	pt_free();
+
+	case_begin("passthrough: a descriptor outside the guest's memory");
+	nic_up(32, 1, 1);
+	pt_attach(A);
+	tx = tx_frame(A, mac_bcast, 200, 4);
+	d[0].addr = UNMAPPED_IOVA;
+	d[0].len = 64;
+	d[0].tag = 5;
+	d[0].flags = 0;
+	ring_post(&tq[A][0]->tx, d, 1);
+	rx_post(A, 0, hb_new(2048), 6);
+	pt_rx->desc[0].addr = UNMAPPED_IOVA;	/* guest rewrites its RX post */
+	rx_post(B, 0, hb_new(2048), 7);
+	cdna_nic_poll(nic);
+	CHECK_EQ(reap(&tq[A][0]->tx, st, RING), 2);
+	CHECK_ST(st[0], 4, 200, CDNA_ST_OK);
+	CHECK_ST(st[1], 5, 0, CDNA_ST_DMA_FAULT);
+	CHECK_ONE_ST(&tq[B][0]->rx, 7, 200, CDNA_ST_OK);
+	tx = tx_frame(B, mac_ctx[A], 120, 8);
+	cdna_nic_poll(nic);
+	CHECK_ONE_ST(&tq[A][0]->rx, 6, 0, CDNA_ST_DMA_FAULT);
+	CHECK_CTX(A, .tx_pkts = 1, .tx_bytes = 200, .dma_fault = 2);
+	CHECK_EQ(cdna_nic_ctx_faulted(nic, A), CDNA_NIC_FAULT_NONE);
+	nic_down();
+	pt_free();
+
+	case_begin("passthrough: a doorbell past the ring faults the context");
+	nic_up(32, 1, 1);
+	pt_attach(A);
+	for (i = 0; i < 2; i++)
+		rx_post(B, 0, hb_new(2048), 0x10 + i);
+	tx_frame(A, mac_ctx[B], 64, 1);
+	cdna_nic_poll(nic);
+	CHECK_ONE_ST(&tq[A][0]->tx, 1, 64, CDNA_ST_OK);
+	cdna_store_release(&pt_tx->tail, 1 + RING + 1);
+	cdna_nic_poll(nic);
+	CHECK_NO_ST(&tq[A][0]->tx);
+	CHECK_EQ(cdna_nic_ctx_faulted(nic, A), CDNA_NIC_FAULT_DOORBELL);
+	CHECK_EQ(cdna_nic_take_faults(nic), 1);
+	f = cdna_nic_ctx_fault_info(nic, A);
+	CHECK_EQ(f->queue, 0);
+	CHECK_EQ(f->dir, CDNA_DIR_TX);
+	CHECK_EQ(f->tail, 1 + RING + 1);
+	CHECK_EQ(f->head, 1);
+	CHECK_EQ(f->size, RING);
+	/* Its rings are read no more, even with a sane doorbell again. */
+	cdna_store_release(&pt_tx->tail, 1);
+	tx_frame(A, mac_ctx[B], 64, 2);
+	cdna_nic_poll(nic);
+	CHECK_NO_ST(&tq[A][0]->tx);
+	/* A flush of it returns at once, and B carries on. */
+	cdna_nic_queue_flush(nic, A, 0);
+	CHECK_NO_ST(&tq[A][0]->tx);
+	CHECK_NO_ST(&tq[A][0]->rx);
+	tx_frame(C, mac_ctx[B], 64, 3);
+	cdna_nic_poll(nic);
+	CHECK_ONE_ST(&tq[C][0]->tx, 3, 64, CDNA_ST_OK);
+	CHECK_EQ(reap(&tq[B][0]->rx, st, RING), 2);
+	CHECK_ST(st[0], 0x10, 64, CDNA_ST_OK);
+	CHECK_ST(st[1], 0x11, 64, CDNA_ST_OK);
+	CHECK_CTX(A, .tx_pkts = 1, .tx_bytes = 64, .doorbell_bad = 1);
+	nic_down();
+	pt_free();
+
+	case_begin("passthrough: an RX doorbell past the ring, at delivery");
+	nic_up(32, 1, 1);
+	pt_attach(A);
+	cdna_store_release(&pt_rx->tail, RING + 1);
+	tx_frame(B, mac_ctx[A], 64, 1);
+	cdna_nic_poll(nic);
+	CHECK_ONE_ST(&tq[B][0]->tx, 1, 64, CDNA_ST_OK);
+	CHECK_NO_ST(&tq[A][0]->rx);
+	CHECK_EQ(cdna_nic_ctx_faulted(nic, A), CDNA_NIC_FAULT_DOORBELL);
+	CHECK_EQ(cdna_nic_ctx_fault_info(nic, A)->dir, CDNA_DIR_RX);
+	CHECK_CTX(A, .rx_nobuf = 1, .doorbell_bad = 1);
+	nic_down();
+	pt_free();
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1778,6 +1968,7 @@ main(int argc, char **argv)
 	test_audit();
 	test_fairness();
 	test_mtu();
+	test_passthrough();
 
 	rte_eth_dev_stop(wire_port);
 	rte_eth_dev_close(wire_port);
