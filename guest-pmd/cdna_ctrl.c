@@ -364,14 +364,23 @@ cdna_ctrl_hello(struct cdna_priv *priv)
 	msg.u.hello.nb_queues = (uint16_t)priv->args.queues;
 	if (priv->args.mac_set)
 		memcpy(msg.u.hello.mac, priv->args.mac.addr_bytes, 6);
+	msg.u.hello.mode = priv->args.mode;
 
 	ret = cdna_xfer(priv, &msg, NULL, 0);
 	if (ret == -EIO)
 		return ret;
 	if (ret != 0) {
-		PMD_LOG(ERR, "%s: mediator refused HELLO (queues=%u): %s",
-			priv->name, priv->args.queues, strerror(-ret));
+		PMD_LOG(ERR, "%s: mediator refused HELLO (queues=%u mode=%s): %s%s",
+			priv->name, priv->args.queues,
+			cdna_mode_name(priv->args.mode), strerror(-ret),
+			ret == -EPERM && priv->args.mode == CDNA_MODE_PASSTHROUGH ?
+			" (passthrough needs cdna-vmm --allow-passthrough)" : "");
 		return ret;
+	}
+	if (r->mode != priv->args.mode) {
+		PMD_LOG(ERR, "%s: mediator granted mode %u, %s was asked for",
+			priv->name, r->mode, cdna_mode_name(priv->args.mode));
+		return -EPROTO;
 	}
 
 	memcpy(mac.addr_bytes, r->mac, 6);
@@ -415,9 +424,10 @@ cdna_ctrl_hello(struct cdna_priv *priv)
 	priv->max_frame_len = r->max_frame_len;
 	priv->nb_queues = (uint16_t)priv->args.queues;
 	rte_ether_addr_copy(&mac, &priv->dev->data->mac_addrs[0]);
-	PMD_LOG(INFO, "%s: guest %u on %s, MAC %s, %u queue(s), rings %u..%u",
+	PMD_LOG(INFO, "%s: guest %u on %s, MAC %s, %u queue(s), rings %u..%u, %s",
 		priv->name, priv->guest_id, priv->args.path, buf,
-		priv->nb_queues, priv->ring_min, priv->ring_max);
+		priv->nb_queues, priv->ring_min, priv->ring_max,
+		cdna_mode_name(priv->args.mode));
 	return 0;
 }
 

@@ -29,11 +29,13 @@
 #define CDNA_ARG_PATH	"path"
 #define CDNA_ARG_QUEUES	"queues"
 #define CDNA_ARG_MAC	"mac"
+#define CDNA_ARG_MODE	"mode"
 
 static const char * const cdna_valid_args[] = {
 	CDNA_ARG_PATH,
 	CDNA_ARG_QUEUES,
 	CDNA_ARG_MAC,
+	CDNA_ARG_MODE,
 	NULL
 };
 
@@ -107,6 +109,28 @@ cdna_arg_mac(const char *key, const char *value, void *opaque)
 	return 0;
 }
 
+/*
+ * mediated (the default): the mediator checks and posts every descriptor.
+ * passthrough: the descriptors go to the NIC as written, confined to this
+ * guest's memory by its address stage; the mediator must allow it.
+ */
+static int
+cdna_arg_mode(const char *key, const char *value, void *opaque)
+{
+	struct cdna_devargs *a = opaque;
+
+	if (value != NULL && strcmp(value, "mediated") == 0) {
+		a->mode = CDNA_MODE_MEDIATED;
+	} else if (value != NULL && strcmp(value, "passthrough") == 0) {
+		a->mode = CDNA_MODE_PASSTHROUGH;
+	} else {
+		PMD_LOG(ERR, "devarg %s=%s: must be mediated or passthrough",
+			key, value == NULL ? "" : value);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* Name the offending key: rte_kvargs_parse only says that one was bad. */
 static void
 cdna_report_bad_args(const char *name, const char *params)
@@ -125,9 +149,10 @@ cdna_report_bad_args(const char *name, const char *params)
 			if (strcmp(p->key, cdna_valid_args[j]) == 0)
 				break;
 		if (cdna_valid_args[j] == NULL)
-			PMD_LOG(ERR, "%s: unknown devarg %s=%s (valid: %s, %s, %s)",
+			PMD_LOG(ERR, "%s: unknown devarg %s=%s (valid: %s, %s, %s, %s)",
 				name, p->key, p->value == NULL ? "" : p->value,
-				CDNA_ARG_PATH, CDNA_ARG_QUEUES, CDNA_ARG_MAC);
+				CDNA_ARG_PATH, CDNA_ARG_QUEUES, CDNA_ARG_MAC,
+				CDNA_ARG_MODE);
 	}
 	rte_kvargs_free(all);
 }
@@ -142,6 +167,7 @@ cdna_parse_devargs(const char *name, const char *params, struct cdna_devargs *a)
 		{ CDNA_ARG_PATH, cdna_arg_path },
 		{ CDNA_ARG_QUEUES, cdna_arg_queues },
 		{ CDNA_ARG_MAC, cdna_arg_mac },
+		{ CDNA_ARG_MODE, cdna_arg_mode },
 	};
 	struct rte_kvargs *kv;
 	unsigned int i;

@@ -134,10 +134,17 @@ struct cdna_region {
 	uint64_t size;
 };
 
+static inline const char *
+cdna_mode_name(uint32_t mode)
+{
+	return mode == CDNA_MODE_PASSTHROUGH ? "passthrough" : "mediated";
+}
+
 struct cdna_devargs {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	unsigned int queues;
 	int mac_set;
+	uint32_t mode;		/* CDNA_MODE_*: devarg mode=mediated|passthrough */
 	struct rte_ether_addr mac;
 };
 

@@ -38,7 +38,11 @@
  *
  * The NIC descriptor and status rings (struct cdna_nic_desc/status) are
  * written by the mediator and the NIC only; in mediated mode the guest never
- * sees them.
+ * sees them. In passthrough mode (cdna_ctrl.h) there is no mediator between:
+ * the request ring is the NIC's descriptor ring, req.prod its doorbell, the
+ * completion ring its status ring and cmp.prod the NIC's status index, so a
+ * request and a descriptor, a completion and a status, are laid out alike
+ * (asserted below).
  */
 #ifndef CDNA_ABI_H
 #define CDNA_ABI_H
@@ -204,6 +208,17 @@ _Static_assert(sizeof(struct cdna_cmp) == 16, "completion entry");
 _Static_assert(__builtin_offsetof(struct cdna_cmp, status) == 8, "cmp.status");
 _Static_assert(sizeof(struct cdna_nic_desc) == 32, "NIC descriptor");
 _Static_assert(sizeof(struct cdna_nic_status) == 16, "NIC status");
+/* Passthrough: one ring, two names. */
+_Static_assert(sizeof(struct cdna_req) == sizeof(struct cdna_nic_desc), "req = desc");
+_Static_assert(__builtin_offsetof(struct cdna_req, addr) == __builtin_offsetof(struct cdna_nic_desc, addr), "req.addr");
+_Static_assert(__builtin_offsetof(struct cdna_req, len) == __builtin_offsetof(struct cdna_nic_desc, len), "req.len");
+_Static_assert(__builtin_offsetof(struct cdna_req, cookie) == __builtin_offsetof(struct cdna_nic_desc, tag), "req.cookie = desc.tag");
+_Static_assert(__builtin_offsetof(struct cdna_req, flags) == __builtin_offsetof(struct cdna_nic_desc, flags), "req.flags");
+_Static_assert(CDNA_REQ_F_MORE == CDNA_DESC_F_MORE, "MORE");
+_Static_assert(sizeof(struct cdna_cmp) == sizeof(struct cdna_nic_status), "cmp = status");
+_Static_assert(__builtin_offsetof(struct cdna_cmp, cookie) == __builtin_offsetof(struct cdna_nic_status, tag), "cmp.cookie = status.tag");
+_Static_assert(__builtin_offsetof(struct cdna_cmp, len) == __builtin_offsetof(struct cdna_nic_status, len), "cmp.len");
+_Static_assert(__builtin_offsetof(struct cdna_cmp, status) == __builtin_offsetof(struct cdna_nic_status, status), "cmp.status");
 _Static_assert((CDNA_RING_MIN & (CDNA_RING_MIN - 1)) == 0, "ring min pow2");
 _Static_assert((CDNA_RING_MAX & (CDNA_RING_MAX - 1)) == 0, "ring max pow2");
 

@@ -58,10 +58,24 @@ struct cdna_msg_hdr {
 	int32_t status;		/* replies: 0 or -errno; requests: must be zero */
 };
 
+/*
+ * How the guest's descriptors reach the NIC. Mediated: the mediator checks
+ * each request and posts the descriptor itself. Passthrough (the baseline a
+ * VFIO user would compare against): the request ring *is* the NIC's
+ * descriptor ring and the completion ring its status ring; the NIC
+ * translates guest addresses through a direct map of the guest's registered
+ * memory and aborts what falls outside it. Inter-guest isolation only; the
+ * mediator's policy decides who may have it.
+ */
+#define CDNA_MODE_MEDIATED	0u
+#define CDNA_MODE_PASSTHROUGH	1u
+#define CDNA_MODE_COUNT		2u
+
 struct cdna_msg_hello {
 	uint16_t nb_queues;	/* 1..CDNA_MAX_QUEUES */
 	uint8_t mac[6];		/* requested unicast MAC, or all-zero: mediator picks */
-	uint32_t reserved[2];	/* must be zero */
+	uint32_t mode;		/* CDNA_MODE_*; 0 (mediated) for older guests */
+	uint32_t reserved;	/* must be zero */
 };
 
 struct cdna_msg_hello_reply {
@@ -72,7 +86,7 @@ struct cdna_msg_hello_reply {
 	uint16_t max_queues;
 	uint8_t mac[6];		/* the MAC the guest was given */
 	uint32_t max_frame_len;
-	uint32_t reserved;	/* zero */
+	uint32_t mode;		/* the mode granted: always the one asked for */
 };
 
 struct cdna_msg_region {

@@ -6,8 +6,9 @@
  * posted and not yet completed. Every DMA the NIC performs must lie inside a
  * registered range of that context with the right permission, and inside a
  * buffer posted for that direction; an RX buffer may not overlap any other
- * posted buffer. Anything else is a violation: counted, and the first few
- * printed. Regions are found by binary search (a guest may hold thousands);
+ * posted buffer. A passthrough context posts nothing through the mediator,
+ * so its DMA is held to the first rule alone. Anything else is a violation:
+ * counted, and the first few printed. Regions are found by binary search (a guest may hold thousands);
  * posts by linear scans, kept simple on purpose: it is a test instrument.
  */
 #include <inttypes.h>
@@ -41,6 +42,8 @@ static struct {
 	size_t nr, capr;
 	struct audit_post *p;
 	size_t np, capp;
+	uint8_t *owned_only;	/* per context: passthrough */
+	uint32_t nb_ctx;
 	uint64_t dma;
 	uint64_t violations;
 } au;
@@ -95,6 +98,8 @@ audit_dma(void *arg, uint32_t ctx, uint16_t queue, const void *host,
 	int owned = 0, posted = 0;
 
 	(void)arg;
+	if (ctx < au.nb_ctx && au.owned_only[ctx])
+		posted = 1;
 	au.dma++;
 	i = range_at(a);
 	if (i < au.nr) {
@@ -104,7 +109,7 @@ audit_dma(void *arg, uint32_t ctx, uint16_t queue, const void *host,
 		owned = r->ctx == ctx && a >= r->base && a < r->end &&
 			len <= r->end - a && (r->perm & need);
 	}
-	for (i = 0; i < au.np; i++) {
+	for (i = 0; i < au.np && !posted; i++) {
 		const struct audit_post *p = &au.p[i];
 
 		if (p->ctx == ctx && p->dir == dir && a >= p->base &&
@@ -141,9 +146,20 @@ grow(void **arr, size_t *cap, size_t n, size_t elem)
 int
 audit_init(struct vmm *v)
 {
+	au.owned_only = calloc(v->opt.max_guests, 1);
+	if (au.owned_only == NULL)
+		return -1;
+	au.nb_ctx = v->opt.max_guests;
 	au.on = 1;
 	cdna_nic_set_audit(v->nic, audit_dma, NULL);
 	return 0;
+}
+
+void
+audit_ctx_mode(uint32_t ctx, uint32_t mode)
+{
+	if (au.on && ctx < au.nb_ctx)
+		au.owned_only[ctx] = mode == CDNA_MODE_PASSTHROUGH;
 }
 
 void

@@ -207,10 +207,14 @@ check_payload(const struct cdna_msg *msg, uint16_t type,
 			return fail(-EINVAL, why, whylen,
 				    "HELLO mac " MAC_FMT " is multicast",
 				    MAC_ARGS(h->mac));
-		if (h->reserved[0] != 0 || h->reserved[1] != 0)
+		if (h->mode >= CDNA_MODE_COUNT)
 			return fail(-EINVAL, why, whylen,
-				    "HELLO reserved 0x%" PRIx32 " 0x%" PRIx32
-				    " is not zero", h->reserved[0], h->reserved[1]);
+				    "HELLO mode %" PRIu32 " is not 0 (mediated) or 1 (passthrough)",
+				    h->mode);
+		if (h->reserved != 0)
+			return fail(-EINVAL, why, whylen,
+				    "HELLO reserved 0x%" PRIx32 " is not zero",
+				    h->reserved);
 		return 0;
 	case CDNA_MSG_REGION_ADD:
 		return check_region_add(&msg->u.region, why, whylen);

@@ -155,12 +155,28 @@ on_hello(struct vmm *v, struct guest *g, const struct cdna_msg_hello *h,
 		GREFUSE(g, "HELLO refused: MAC %s is used by another guest", ms);
 		return -EADDRINUSE;
 	}
-	ctx = cdna_nic_ctx_alloc(v->nic, g->mac, h->nb_queues, NULL, NULL);
+	/* No silent fallback: a guest gets the mode it asked for, or nothing. */
+	if (h->mode == CDNA_MODE_PASSTHROUGH && !v->opt.allow_passthrough) {
+		GREFUSE(g, "HELLO refused: mode passthrough is not allowed (cdna-vmm runs without --allow-passthrough)");
+		return -EPERM;
+	}
+	/*
+	 * Mediated descriptors carry host addresses the mediator checked;
+	 * passthrough ones carry guest addresses, translated by the NIC
+	 * through the direct map of the guest's registered memory.
+	 */
+	if (h->mode == CDNA_MODE_PASSTHROUGH)
+		ctx = cdna_nic_ctx_alloc(v->nic, g->mac, h->nb_queues,
+					 guest_mem_direct_map, g);
+	else
+		ctx = cdna_nic_ctx_alloc(v->nic, g->mac, h->nb_queues, NULL, NULL);
 	if (ctx < 0) {
 		GREFUSE(g, "HELLO refused: no free NIC context (%d)", ctx);
 		return ctx;
 	}
 	cdna_nic_ctx_set_spoof_check(v->nic, (uint32_t)ctx, v->opt.spoof_check);
+	audit_ctx_mode((uint32_t)ctx, h->mode);
+	g->mode = h->mode;
 	g->nic_ctx = ctx;
 	g->nb_queues = h->nb_queues;
 	g->mtu = RTE_ETHER_MTU;	/* the NIC context's default */
@@ -171,8 +187,10 @@ on_hello(struct vmm *v, struct guest *g, const struct cdna_msg_hello *h,
 	r->max_queues = CDNA_MAX_QUEUES;
 	memcpy(r->mac, g->mac, 6);
 	r->max_frame_len = CDNA_MAX_FRAME_LEN;
-	vlog_uid(g->uid, "guest %u connected pid=%d uid=%u mac=%s queues=%u",
-		 g->id, (int)g->pid, (unsigned int)g->uid, ms, g->nb_queues);
+	r->mode = g->mode;
+	vlog_uid(g->uid, "guest %u connected pid=%d uid=%u mac=%s queues=%u mode=%s",
+		 g->id, (int)g->pid, (unsigned int)g->uid, ms, g->nb_queues,
+		 g->mode == CDNA_MODE_PASSTHROUGH ? "passthrough" : "mediated");
 	return 0;
 }
 
@@ -235,6 +253,39 @@ mq_free(struct mqueue *mq)
 	memset(mq, 0, sizeof(*mq));
 }
 
+/*
+ * Passthrough: the NIC uses the queue's two areas in place. The request
+ * ring is its descriptor ring and the guest's producer index its doorbell
+ * (cdna_abi.h makes the two entry layouts one); the sealed completion ring
+ * is its status ring.
+ */
+static struct cdna_nic_queue *
+queue_attach_passthrough(struct vmm *v, struct guest *g, struct mqueue *mq,
+			 const struct cdna_msg_queue *m)
+{
+	struct cdna_req_area_idx *ri = mq->req_area;
+	struct cdna_cmp_area_idx *ci = mq->cmp_area;
+	struct cdna_nic_ext_ring tx = {
+		.desc = (struct cdna_nic_desc *)cdna_area_tx_req(mq->req_area),
+		.status = (struct cdna_nic_status *)cdna_area_tx_cmp(mq->cmp_area),
+		.tail = &ri->tx_req_prod,
+		.st_prod = &ci->tx_cmp_prod,
+		.size = m->tx_size,
+	};
+	struct cdna_nic_ext_ring rx = {
+		.desc = (struct cdna_nic_desc *)cdna_area_rx_req(mq->req_area,
+								 m->tx_size),
+		.status = (struct cdna_nic_status *)cdna_area_rx_cmp(mq->cmp_area,
+								     m->tx_size),
+		.tail = &ri->rx_req_prod,
+		.st_prod = &ci->rx_cmp_prod,
+		.size = m->rx_size,
+	};
+
+	return cdna_nic_queue_attach(v->nic, (uint32_t)g->nic_ctx, m->queue_id,
+				     &tx, &rx);
+}
+
 static int
 on_queue_create(struct vmm *v, struct guest *g, const struct cdna_msg_queue *m,
 		struct cdna_msg_queue_reply *r, int *fds, int *nfds)
@@ -295,17 +346,22 @@ on_queue_create(struct vmm *v, struct guest *g, const struct cdna_msg_queue *m,
 		     strerror(errno));
 		goto fail;
 	}
-	mq->tx.slots = calloc(m->tx_size, sizeof(struct mq_slot));
-	mq->rx.slots = calloc(m->rx_size, sizeof(struct mq_slot));
-	nq = cdna_nic_queue_create(v->nic, (uint32_t)g->nic_ctx, m->queue_id,
-				   m->tx_size, m->rx_size);
-	if (mq->tx.slots == NULL || mq->rx.slots == NULL || nq == NULL) {
+	if (g->mode == CDNA_MODE_PASSTHROUGH) {
+		nq = queue_attach_passthrough(v, g, mq, m);
+	} else {
+		mq->tx.slots = calloc(m->tx_size, sizeof(struct mq_slot));
+		mq->rx.slots = calloc(m->rx_size, sizeof(struct mq_slot));
+		nq = cdna_nic_queue_create(v->nic, (uint32_t)g->nic_ctx,
+					   m->queue_id, m->tx_size, m->rx_size);
+		if (mq->tx.slots == NULL || mq->rx.slots == NULL)
+			nq = NULL;	/* destroyed below if it was made */
+	}
+	if (nq == NULL) {
 		rc = -ENOMEM;
 		GREFUSE(g, "QUEUE_CREATE %u: out of memory for %u/%u entries",
 		     m->queue_id, m->tx_size, m->rx_size);
-		if (nq != NULL)
-			cdna_nic_queue_destroy(v->nic, (uint32_t)g->nic_ctx,
-					       m->queue_id);
+		cdna_nic_queue_destroy(v->nic, (uint32_t)g->nic_ctx,
+				       m->queue_id);
 		goto fail;
 	}
 	mq->g = g;
@@ -418,6 +474,12 @@ guest_counters_sum(const struct vmm *v, const struct guest *g,
 	out->rx_bytes = s->rx_bytes;
 	out->rx_nobuf = s->rx_nobuf;
 	out->rx_oversize = s->rx_oversize;
+	/* Passthrough: the NIC refuses, not the mediator; same counters. */
+	if (g->mode == CDNA_MODE_PASSTHROUGH) {
+		out->reject[CDNA_ST_DMA_FAULT] += s->dma_fault;
+		out->reject[CDNA_ST_BAD_CHAIN] += s->tx_bad_chain;
+		out->ring_corrupt += s->doorbell_bad;
+	}
 }
 
 int
@@ -477,10 +539,12 @@ guest_footprint(const struct guest *g)
 
 		if (!mq->created)
 			continue;
-		/* Its two shared areas, its slot records, the NIC's rings. */
-		n += mq->req_len + mq->cmp_len + entries * sizeof(struct mq_slot) +
-			entries * (sizeof(struct cdna_nic_desc) +
-				   sizeof(struct cdna_nic_status));
+		/* Its two shared areas; mediated, its slot records and the NIC's rings. */
+		n += mq->req_len + mq->cmp_len;
+		if (g->mode == CDNA_MODE_MEDIATED)
+			n += entries * (sizeof(struct mq_slot) +
+					sizeof(struct cdna_nic_desc) +
+					sizeof(struct cdna_nic_status));
 	}
 	return n;
 }
@@ -559,8 +623,10 @@ guest_teardown(struct vmm *v, struct guest *g, const char *why)
 		     " descriptors in flight: memory left mapped", claims,
 		     g->inflight);
 	}
-	if (g->nic_ctx >= 0)
+	if (g->nic_ctx >= 0) {
+		audit_ctx_mode((uint32_t)g->nic_ctx, CDNA_MODE_MEDIATED);
 		cdna_nic_ctx_free(v->nic, (uint32_t)g->nic_ctx);
+	}
 	gone_record(v, g, why, &s, rejects, flushed, claims, unmapped);
 	vlog_uid(g->uid, "guest %u disconnected: %s; tx_pkts=%" PRIu64
 		 " rx_pkts=%" PRIu64 " rx_nobuf=%" PRIu64 " rejects=%" PRIu64

@@ -23,6 +23,7 @@
 
 #include <linux/magic.h>
 
+#include <rte_branch_prediction.h>
 #include <rte_debug.h>
 
 #include "claims.h"
@@ -472,3 +473,29 @@ guest_mem_del(struct vmm *v, struct guest *g, const struct cdna_msg_region *m)
 	return 0;
 }
 
+
+/*
+ * The direct-map address stage of a passthrough guest's NIC context: what
+ * an IOMMU does for a VFIO guest whose whole memory is mapped. A guest
+ * address translates when [addr, addr + len) lies inside one live region
+ * that grants the direction; anything else aborts the DMA. A region leaves
+ * the table at REGION_DEL, before it is unmapped, and the NIC translates at
+ * each DMA on this same lcore: no DMA reaches memory after its removal.
+ */
+void *
+guest_mem_direct_map(void *arg, uint64_t addr, uint32_t len, int dir)
+{
+	const struct guest *g = arg;
+	const struct cdna_region *r = cdna_rt_find(&g->rt, addr);
+	uint32_t need = dir == CDNA_DIR_RX ? CDNA_PERM_DEV_WRITE :
+		CDNA_PERM_DEV_READ;
+	uint64_t off;
+
+	if (unlikely(r == NULL || !(r->perm & need)))
+		return NULL;
+	off = addr - r->gaddr;
+	/* off < size (found), so size - off cannot wrap. */
+	if (unlikely(len > r->size - off))
+		return NULL;
+	return r->host + off;
+}

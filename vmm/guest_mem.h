@@ -47,6 +47,12 @@ uint32_t guest_mem_retire_all(struct guest *g);
  * a running count, safe to read from the telemetry thread. */
 uint64_t guest_mem_footprint(const struct guest *g);
 
+/*
+ * Passthrough: the NIC context's address stage (a cdna_nic_xlate_fn; arg is
+ * the guest): a guest address inside a live region granting dir, or NULL.
+ */
+void *guest_mem_direct_map(void *arg, uint64_t addr, uint32_t len, int dir);
+
 /* Unmaps retired regions, at most units of work. Returns the work done. */
 unsigned int guest_mem_reap(unsigned int units);
 /* At exit: everything. */

@@ -125,13 +125,38 @@ summary(struct vmm *v)
 	     s->switched, dma, viol, v->guests_seen);
 }
 
+/* Disconnects every guest whose NIC context faulted, saying why. */
+static void
+teardown_faulted(struct vmm *v)
+{
+	char why[128];
+	uint32_t i;
+
+	for (i = 0; i < v->opt.max_guests; i++) {
+		struct guest *g = v->guests[i];
+		const struct cdna_nic_fault *f;
+
+		if (g == NULL || g->nic_ctx < 0 ||
+		    !cdna_nic_ctx_faulted(v->nic, (uint32_t)g->nic_ctx))
+			continue;
+		f = cdna_nic_ctx_fault_info(v->nic, (uint32_t)g->nic_ctx);
+		if (f->why == CDNA_NIC_FAULT_DOORBELL)
+			snprintf(why, sizeof(why),
+				 "ring_corrupt: passthrough queue %u %s doorbell %u is %u past the NIC's head %u; ring holds %u",
+				 f->queue, f->dir == CDNA_DIR_RX ? "rx" : "tx",
+				 f->tail, f->tail - f->head, f->head, f->size);
+		else
+			snprintf(why, sizeof(why),
+				 "its memory vanished under DMA (file truncated: SIGBUS)");
+		guest_teardown(v, g, why);
+	}
+}
+
 static void
 run(struct vmm *v)
 {
 	uint64_t hz = rte_get_timer_hz(), next_tick = rte_get_timer_cycles() + hz;
 	unsigned int iter = 0, idle = 0;
-	uint32_t i;
-
 	uint64_t t_loop = rte_rdtsc(), now;
 
 	while (!v->quit) {
@@ -144,16 +169,8 @@ run(struct vmm *v)
 		/* Unmapping is slow: a bounded slice per poll, never all at once. */
 		work += guest_mem_reap(GUEST_MEM_REAP_PER_POLL);
 
-		if (cdna_nic_take_faults(v->nic) != 0) {
-			for (i = 0; i < v->opt.max_guests; i++) {
-				struct guest *g = v->guests[i];
-
-				if (g != NULL && g->nic_ctx >= 0 &&
-				    cdna_nic_ctx_faulted(v->nic, (uint32_t)g->nic_ctx))
-					guest_teardown(v, g,
-						       "its memory vanished under DMA (file truncated: SIGBUS)");
-			}
-		}
+		if (cdna_nic_take_faults(v->nic) != 0)
+			teardown_faulted(v);
 		idle = work ? 0 : idle + 1;
 		/* Sleep in epoll only when nothing moves; otherwise peek now and then. */
 		if (idle > 1024)

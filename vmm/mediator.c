@@ -341,7 +341,8 @@ mediator_queue_drain(struct vmm *v, struct mqueue *mq)
 	if (!mq->created)
 		return;
 	cdna_nic_queue_flush(v->nic, (uint32_t)g->nic_ctx, mq->qid);
-	mediator_reclaim(v, mq);
+	if (mq_mediated(mq))
+		mediator_reclaim(v, mq);
 }
 
 /*
@@ -363,7 +364,8 @@ mediator_poll(struct vmm *v)
 	for (i = 0; i < v->opt.max_guests; i++) {
 		struct guest *g = v->guests[i];
 
-		if (g == NULL || !g->started)
+		if (g == NULL || !g->started ||
+		    g->mode != CDNA_MODE_MEDIATED)
 			continue;
 		for (q = 0; q < g->nb_queues; q++) {
 			struct mqueue *mq = &g->q[q];
@@ -386,7 +388,8 @@ mediator_poll(struct vmm *v)
 	for (i = 0; i < v->opt.max_guests; i++) {
 		struct guest *g = v->guests[i];
 
-		if (g == NULL || !g->started)
+		if (g == NULL || !g->started ||
+		    g->mode != CDNA_MODE_MEDIATED)
 			continue;
 		for (q = 0; q < g->nb_queues; q++)
 			if (g->q[q].created && !g->q[q].quarantined)

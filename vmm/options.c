@@ -38,6 +38,8 @@ usage(FILE *f)
 "  --allow-uid LIST     comma-separated uids allowed to connect (default: this process's uid)\n"
 "  --audit              check every DMA against an independent model; exit 3 on a violation\n"
 "  --spoof-check        drop guest frames whose source MAC is not the guest's own\n"
+"  --allow-passthrough  let guests ask for mode=passthrough: their descriptors go\n"
+"                       to the NIC unchecked, confined to their own memory only\n"
 "  --help               this text\n");
 }
 
@@ -137,7 +139,7 @@ vmm_parse_options(int argc, char **argv, struct vmm_opts *o)
 {
 	enum { O_SOCKET = 256, O_WIRE, O_PCAP, O_MAX_GUESTS, O_MAX_REGIONS, O_MAX_MEM,
 	       O_RING_MIN, O_RING_MAX, O_BURST, O_ALLOW_UID, O_AUDIT, O_SPOOF,
-	       O_HELP };
+	       O_PASSTHROUGH, O_HELP };
 	static const struct option longopts[] = {
 		{ "socket", required_argument, NULL, O_SOCKET },
 		{ "wire", required_argument, NULL, O_WIRE },
@@ -151,6 +153,7 @@ vmm_parse_options(int argc, char **argv, struct vmm_opts *o)
 		{ "allow-uid", required_argument, NULL, O_ALLOW_UID },
 		{ "audit", no_argument, NULL, O_AUDIT },
 		{ "spoof-check", no_argument, NULL, O_SPOOF },
+		{ "allow-passthrough", no_argument, NULL, O_PASSTHROUGH },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -191,6 +194,7 @@ vmm_parse_options(int argc, char **argv, struct vmm_opts *o)
 		case O_ALLOW_UID: rc = parse_uids(optarg, o); break;
 		case O_AUDIT: o->audit = 1; break;
 		case O_SPOOF: o->spoof_check = 1; break;
+		case O_PASSTHROUGH: o->allow_passthrough = 1; break;
 		case O_HELP: usage(stdout); return 1;
 		case ':':
 			fprintf(stderr, "cdna-vmm: option '%s' needs a value\n",

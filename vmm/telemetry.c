@@ -85,6 +85,8 @@ tm_guest(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_string(d, "state", quarantined ? "quarantined" :
 				     g->started ? "started" : "connected");
 	rte_tel_data_add_dict_string(d, "mac", mac);
+	rte_tel_data_add_dict_string(d, "mode", g->mode == CDNA_MODE_PASSTHROUGH ?
+				     "passthrough" : "mediated");
 	rte_tel_data_add_dict_int(d, "promisc", !!(g->rxmode & CDNA_RXMODE_PROMISC));
 	rte_tel_data_add_dict_int(d, "allmulti", !!(g->rxmode & CDNA_RXMODE_ALLMULTI));
 	rte_tel_data_add_dict_u64(d, "mtu", g->mtu);

@@ -36,6 +36,7 @@ struct vmm_opts {
 	unsigned int nb_allow_uid;
 	int audit;
 	int spoof_check;		/* drop TX frames with a foreign source MAC */
+	int allow_passthrough;		/* guests may ask for CDNA_MODE_PASSTHROUGH */
 };
 
 /* The mediator's own record of one descriptor it posted. */
@@ -90,6 +91,7 @@ struct guest {
 	pid_t pid;
 	uid_t uid;
 	uint16_t nb_queues;		/* 0 until HELLO */
+	uint32_t mode;			/* CDNA_MODE_*, from HELLO */
 	int started;
 	uint8_t mac[6];
 	uint32_t rxmode;		/* CDNA_RXMODE_* last set */
@@ -199,6 +201,16 @@ void guest_expire(struct vmm *v);
 /* Bytes of the vmm's own memory guest g takes (telemetry vmm_bytes). */
 uint64_t guest_footprint(const struct guest *g);
 
+/*
+ * Whether mq is the mediator's to serve: a passthrough guest's queues are
+ * the NIC's alone, with no request to validate and nothing to reclaim.
+ */
+static inline int
+mq_mediated(const struct mqueue *mq)
+{
+	return mq->g->mode == CDNA_MODE_MEDIATED;
+}
+
 /* mediator.c: the data path. */
 unsigned int mediator_poll(struct vmm *v);
 void mediator_queue_drain(struct vmm *v, struct mqueue *mq);
@@ -208,6 +220,11 @@ unsigned int mediator_reclaim(struct vmm *v, struct mqueue *mq);
 int audit_init(struct vmm *v);
 void audit_region_add(uint32_t ctx, const void *host, uint64_t size, uint32_t perm);
 void audit_region_del(uint32_t ctx, const void *host);
+/*
+ * A passthrough context posts nothing the oracle can see: its DMA is
+ * checked against its registered memory only (the direct-map guarantee).
+ */
+void audit_ctx_mode(uint32_t ctx, uint32_t mode);
 void audit_post(uint32_t ctx, const void *host, uint32_t len, int dir);
 void audit_complete(uint32_t ctx, const void *host, int dir);
 void audit_stats(uint64_t *dma, uint64_t *violations);

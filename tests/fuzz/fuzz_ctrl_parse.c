@@ -71,8 +71,8 @@ payload_ok(const struct cdna_msg *m, uint16_t nbq, uint32_t maxq,
 			m->u.hello.nb_queues <= maxq &&
 			(mac_zero(m->u.hello.mac) ||
 			 (m->u.hello.mac[0] & 1) == 0) &&
-			m->u.hello.reserved[0] == 0 &&
-			m->u.hello.reserved[1] == 0;
+			m->u.hello.mode < CDNA_MODE_COUNT &&
+			m->u.hello.reserved == 0;
 	case CDNA_MSG_REGION_ADD:
 		return rg->size != 0 && rg->size % 4096 == 0 &&
 			rg->guest_addr % 4096 == 0 &&

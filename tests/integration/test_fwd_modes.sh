@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 #
-# test_fwd_modes.sh MODE: one stock testpmd forwarding mode through net_cdna,
-# with a net_pcap wire. Each mode is checked on what it writes to the wire:
+# test_fwd_modes.sh MODE [passthrough]: one stock testpmd forwarding mode
+# through net_cdna, with a net_pcap wire, mediated or (second argument) with
+# the guest in passthrough mode, its DMA held by the audit to its own memory.
+# Each mode is checked on what it writes to the wire:
 #   io        the output capture equals the input
 #   mac       the input with src = guest MAC and dst = --eth-peer
 #   macswap   the input with src and dst exchanged
@@ -16,11 +18,17 @@ MODE=${1:-}
 case "$MODE" in
 io | mac | macswap | rxonly | txonly | flowgen | icmpecho) ;;
 *)
-	echo "usage: $0 io|mac|macswap|rxonly|txonly|flowgen|icmpecho" >&2
+	echo "usage: $0 io|mac|macswap|rxonly|txonly|flowgen|icmpecho [passthrough]" >&2
 	exit 2
 	;;
 esac
-IT_NAME="fwd_modes-$MODE"
+PT=${2:-}
+case "$PT" in
+'') PT_VMM=() PT_ARG= GMODE=mediated ;;
+passthrough) PT_VMM=(--allow-passthrough) PT_ARG=,mode=passthrough GMODE=passthrough ;;
+*) echo "$0: second argument '$PT' is not 'passthrough'" >&2; exit 2 ;;
+esac
+IT_NAME="fwd_modes-$MODE${PT:+-$PT}"
 it_init 150
 
 N=2000
@@ -36,10 +44,11 @@ icmpecho) "$CDNA_PCAPGEN" icmp "$N" "$in" --dst-mac "$MAC_G" --src-mac "$MAC_H" 
 *) "$CDNA_PCAPGEN" mixed "$N" "$in" ;;
 esac || fail "pcapgen failed"
 
-vmm_start v --vdev "net_pcap0,rx_pcap=$in,tx_pcap=$out" -- --wire net_pcap0 --audit
-guest_start g v "mac=$MAC_G" "--forward-mode=$MODE" "--eth-peer=0,$MAC_P" \
+vmm_start v --vdev "net_pcap0,rx_pcap=$in,tx_pcap=$out" -- --wire net_pcap0 --audit "${PT_VMM[@]}"
+guest_start g v "mac=$MAC_G$PT_ARG" "--forward-mode=$MODE" "--eth-peer=0,$MAC_P" \
 	--disable-device-start --no-flush-rx
 id=$(guest_id v g)
+expect_eq "the guest's mode in telemetry" "$(tele_guest v "$id" mode)" "$GMODE"
 guest_port_start g
 case $MODE in
 io | mac | macswap | icmpecho) guest_tx_retry g "$MODE" ;;
@@ -115,4 +124,4 @@ icmpecho)
 	expect_eq "replies to $MAC_H" "$(pcap_field "$out" dst_match --dst "$MAC_H")" "$N"
 	;;
 esac
-pass "$MODE"
+pass "$MODE${PT:+ $PT}"

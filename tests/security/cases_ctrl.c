@@ -105,7 +105,8 @@ nm(struct cctx *c, struct cdna_msg *m) \
 
 HELLO_FILL(p_hello_q0, m->u.hello.nb_queues = 0)
 HELLO_FILL(p_hello_q17, m->u.hello.nb_queues = CDNA_MAX_QUEUES + 1)
-HELLO_FILL(p_hello_res, m->u.hello.reserved[1] = 1)
+HELLO_FILL(p_hello_res, m->u.hello.reserved = 1)
+HELLO_FILL(p_hello_mode, m->u.hello.mode = 7)
 HELLO_FILL(p_hello_mcast, memcpy(m->u.hello.mac, "\x03\x00\x5e\x00\x00\x01", 6))
 HELLO_FILL(p_hello_bcast, memset(m->u.hello.mac, 0xff, 6))
 HELLO_FILL(p_hello_taken, memcpy(m->u.hello.mac, c->e->L->mac, 6))
@@ -667,6 +668,7 @@ static const struct ccase ctrl_cases[] = {
 	{ "hello-queues-0", "HELLO with nb_queues 0", 0, CDNA_MSG_HELLO, -1, H_OK, p_hello_q0, FD_NONE, X_NEG, NULL },
 	{ "hello-queues-17", "HELLO with nb_queues CDNA_MAX_QUEUES+1", 0, CDNA_MSG_HELLO, -1, H_OK, p_hello_q17, FD_NONE, X_NEG, NULL },
 	{ "hello-reserved", "HELLO with a reserved word set", 0, CDNA_MSG_HELLO, -1, H_OK, p_hello_res, FD_NONE, X_NEG, NULL },
+	{ "hello-mode-unknown", "HELLO asking for mode 7", 0, CDNA_MSG_HELLO, -1, H_OK, p_hello_mode, FD_NONE, X_NEG, NULL },
 	{ "hello-multicast-mac", "HELLO asking for a multicast MAC", 0, CDNA_MSG_HELLO, -1, H_OK, p_hello_mcast, FD_NONE, X_NEG, NULL },
 	{ "hello-broadcast-mac", "HELLO asking for ff:ff:ff:ff:ff:ff", 0, CDNA_MSG_HELLO, -1, H_OK, p_hello_bcast, FD_NONE, X_NEG, NULL },
 	{ "hello-mac-of-other-guest", "HELLO asking for the sink guest's MAC (to steal its frames)", 0, CDNA_MSG_HELLO, -1, H_OK, p_hello_taken, FD_NONE, X_NEG, NULL },
