@@ -170,6 +170,7 @@ struct rg_guest {
 	int disc;		/* connection gone */
 	uint32_t id;
 	uint8_t mac[6];
+	uint32_t mode;		/* CDNA_MODE_* asked for in HELLO */
 	struct cdna_msg_hello_reply hello;
 	/* queue 0 */
 	int qok;
@@ -232,7 +233,11 @@ uint32_t rg_post_raw(struct rg_guest *g, int dir, const struct cdna_req *r,
 uint32_t rg_post(struct rg_guest *g, int dir, uint64_t addr, uint32_t len,
 		 uint16_t flags, uint16_t expect);
 void rg_publish(struct rg_guest *g, int dir);
-/* Waits until the mediator's informational request cons reaches prod. */
+/*
+ * Waits until the mediator's informational request cons reaches prod. A
+ * passthrough guest's ring is the NIC's own: nothing consumes it ahead of
+ * the device, so there is nothing to wait for.
+ */
 int rg_wait_consumed(struct rg_guest *g, int dir, int ms);
 
 /* Polls completions of every live guest; returns completions processed. */

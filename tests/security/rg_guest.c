@@ -353,6 +353,7 @@ rg_hello(struct rg_guest *g, uint16_t nb_queues, const uint8_t mac[6])
 
 	memset(&h, 0, sizeof(h));
 	h.nb_queues = nb_queues;
+	h.mode = g->mode;
 	if (mac != NULL)
 		memcpy(h.mac, mac, 6);
 	r = rg_xfer(g, CDNA_MSG_HELLO, &h, sizeof(h), NULL, 0, &rep, NULL, NULL);
@@ -621,6 +622,8 @@ rg_wait_consumed(struct rg_guest *g, int dir, int ms)
 {
 	uint64_t end = rg_now_ms() + (uint64_t)ms;
 
+	if (g->mode == CDNA_MODE_PASSTHROUGH)
+		return g->qok ? 0 : -ENOTCONN;
 	while (g->qok) {
 		/* Informational copy of the mediator's request cons. */
 		if (cdna_load_acquire(rg_cmp_idx(g, 2 + dir)) == g->prod[dir])

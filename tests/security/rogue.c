@@ -9,8 +9,8 @@
  * that should not have, that no rejected frame left, and that the vmm's own
  * DMA audit counted no violation.
  *
- *   rogue GROUP     GROUP: addr use req ring ctrl ro trunc policy hard huge
- *                          mapcount
+ *   rogue GROUP     GROUP: addr use req ring ctrl ro trunc policy pt hard
+ *                          huge mapcount
  *
  * Environment: CDNA_VMM = path of cdna-vmm. Exit 0 pass, 1 fail, 77 skip.
  */
@@ -341,6 +341,7 @@ static const struct {
 	{ "ro", group_ro },
 	{ "trunc", group_trunc },
 	{ "policy", group_policy },
+	{ "pt", group_pt },
 	{ "hard", group_hard },
 	{ "huge", group_huge },
 	{ "mapcount", group_mapcount },
