@@ -6,8 +6,8 @@
               --seconds S --passes N
 
 The table gives, per workload and frame size, each configuration's median
-Mpps over the passes, and cdna's ratio to vhost-user and to memif: the
-median of the per-pass ratios, so that both sides of a ratio come from the
+Mpps over the passes, and cdna's ratio to passthrough, vhost-user and
+memif: the median of the per-pass ratios, so that both sides of a ratio come from the
 same pass (the machine is shared and drifts), with their range.
 """
 import argparse
@@ -80,22 +80,26 @@ def main():
         f"- {a.passes} pass(es) of {a.seconds} s per cell, configurations interleaved; "
         "Mpps from the guest's own port statistics; medians over passes",
         "- ratios: cdna / peer per pass, median (range); above 1.00 cdna is faster",
-        "- passthrough (DESIGN.md section 5): not built yet, so not measured",
+        "- passthrough (DESIGN.md section 5): net_cdna mode=passthrough, the same "
+        "NIC model and wire with no mediator on the data path (the cost of "
+        "mediation is cdna / passthrough)",
         "",
     ]
+    peers = [p for p in ("passthrough", "vhost-user", "memif") if p in cfgs]
     for wl in wls:
         lines.append(f"## {WORKLOADS[wl]} (Mpps)")
         lines.append("")
-        hdr = "| frame | " + " | ".join(cfgs) + " | cdna / vhost-user | cdna / memif |"
+        hdr = ("| frame | " + " | ".join(cfgs) + " | " +
+               " | ".join(f"cdna / {p}" for p in peers) + " |")
         lines.append(hdr)
-        lines.append("|" + "---|" * (len(cfgs) + 3))
+        lines.append("|" + "---|" * (len(cfgs) + len(peers) + 1))
         for s in sizes:
             row = [f"{s} B"]
             for c in cfgs:
                 m = med(wl, s, c)
                 row.append("-" if m is None else f"{m:.2f}")
-            row.append(ratio(wl, s, "vhost-user"))
-            row.append(ratio(wl, s, "memif"))
+            for p in peers:
+                row.append(ratio(wl, s, p))
             lines.append("| " + " | ".join(row) + " |")
         lines.append("")
     lines += cost_table(a.costs)

@@ -10,16 +10,17 @@
 # on CPU 0 runs against each configuration, its host side on CPU 1:
 #   null         testpmd straight on net_null: no guest boundary at all
 #   cdna         net_cdna, mediated by cdna-vmm (net_null wire)
+#   passthrough  net_cdna mode=passthrough: the same NIC model and wire, the
+#                guest's descriptors straight to its address stage
 #   vhost-user   net_virtio_user guest, host testpmd with net_vhost + net_null
 #   memif        net_memif client guest, host testpmd with a memif server + net_null
 # Same pinning, mbuf count, ring sizes and burst everywhere; configurations
 # interleaved within a pass, passes repeated so that drift shows. The rate is
 # the guest's own port statistics (testpmd --stats-period), averaged over the
 # steady seconds. Results in bench/results/<date>/: results.csv (every pass),
-# table.md (medians, ratios to vhost-user and memif in the same run), and
-# mpps.png, gbps.png (gnuplot). Hugepages when enough are free, else --no-huge
-# (the table says which). Passthrough (DESIGN.md section 5) is not built yet:
-# the table says so.
+# table.md (medians, ratios to passthrough, vhost-user and memif in the same
+# run), and mpps.png, gbps.png (gnuplot). Hugepages when enough are free,
+# else --no-huge (the table says which).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,7 +30,7 @@ passes=2
 secs=4
 sizes="64 128 256 512 1024 1518"
 workloads="txonly rxonly io"
-configs="null cdna vhost-user memif"
+configs="null cdna passthrough vhost-user memif"
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) passes=1; secs=3; sizes="64 1518" ;;
@@ -38,7 +39,7 @@ while [ $# -gt 0 ]; do
 	--sizes) sizes=$2; shift ;;
 	--workloads) workloads=$2; shift ;;
 	--configs) configs=$2; shift ;;
-	-h | --help) sed -n '3,24p' "$0"; exit 0 ;;
+	-h | --help) sed -n '3,23p' "$0"; exit 0 ;;
 	*) echo "bench: unknown option '$1' (see --help)" >&2; exit 2 ;;
 	esac
 	shift
@@ -92,12 +93,14 @@ run_cell() {
 	null)
 		gvdev=(--vdev "net_null0,size=$hsize,no-rx=$((1 - nrx))")
 		;;
-	cdna)
+	cdna | passthrough)
+		local pt_vmm=() pt_dev=
+		[ "$cfg" = passthrough ] && pt_vmm=(--allow-passthrough) pt_dev=,mode=passthrough
 		"$build/vmm/cdna-vmm" --file-prefix "$tag-h" --lcores 0@1 "${mem_host[@]}" --no-pci \
 			--vdev "net_null0,size=$hsize,no-rx=$((1 - nrx))" -- --wire net_null0 \
-			--socket "$run/vmm.sock" >"$hlog" 2>&1 &
+			--socket "$run/vmm.sock" "${pt_vmm[@]}" >"$hlog" 2>&1 &
 		host_pid=$!
-		gvdev=(-d "$run/librte_net_cdna.so" --vdev "net_cdna0,path=$run/vmm.sock")
+		gvdev=(-d "$run/librte_net_cdna.so" --vdev "net_cdna0,path=$run/vmm.sock$pt_dev")
 		;;
 	vhost-user)
 		host_testpmd "net_vhost0,iface=$run/vhost.sock,queues=1"
