@@ -154,19 +154,48 @@ nic_dma_to(uint8_t *dst, const struct rte_mbuf *m)
 	return 0;
 }
 
+/*
+ * A status entry, published later by nic_status_publish: the index is
+ * polled by the driver, in passthrough by the guest's CPU, and a store per
+ * entry would bounce its line between the CPUs once per descriptor.
+ */
 static inline void
 nic_status(struct cdna_nic_ring *r, uint32_t tag, uint32_t len, uint16_t st)
 {
-	uint32_t p = r->st_prod->val;
-	struct cdna_nic_status *s = &r->status[p & r->mask];
+	struct cdna_nic_status *s = &r->status[r->st_prod_v & r->mask];
 
 	s->tag = tag;
 	s->len = len;
 	s->status = st;
 	s->flags = 0;
 	s->reserved = 0;
-	/* Orders the status entry before the index the driver polls. */
-	cdna_store_release(r->st_prod, p + 1);
+	r->st_prod_v++;
+}
+
+static inline void
+nic_status_publish(struct cdna_nic_ring *r)
+{
+	if (r->st_prod_v == r->st_pub)
+		return;
+	/* Orders the status entries before the index the driver polls. */
+	cdna_store_release(r->st_prod, r->st_prod_v);
+	r->st_pub = r->st_prod_v;
+}
+
+/* Every RX status of every context out: frames land anywhere in a poll. */
+static void
+nic_rx_publish_all(struct cdna_nic *nic)
+{
+	uint32_t k;
+	uint16_t q;
+
+	for (k = 0; k < nic->nb_live; k++) {
+		struct nic_ctx *c = &nic->ctx[nic->live[k]];
+
+		for (q = 0; q < c->nb_queues; q++)
+			if (c->q[q] != NULL)
+				nic_status_publish(&c->q[q]->rx);
+	}
 }
 
 struct cdna_nic *
@@ -363,6 +392,7 @@ nic_ring_attach(struct cdna_nic_ring *r, const struct cdna_nic_ext_ring *e)
 	r->guest_written = 1;
 	/* Whatever the guest left there: the NIC starts where the ring does. */
 	r->head.val = cdna_load_acquire(e->st_prod);
+	r->st_prod_v = r->st_pub = r->head.val;
 	return 0;
 }
 
@@ -718,20 +748,36 @@ nic_tx_one(struct cdna_nic *nic, uint32_t ci, uint16_t q,
  * The frames about to be copied were just written by the guest on another
  * CPU: their first lines miss in this cache. Asking for all of them before
  * the first copy lets the misses overlap instead of coming one frame at a
- * time. Only with the "host" stage, whose addresses the driver checked; a
- * prefetch never faults.
+ * time. With the "host" stage the addresses are the driver's, checked; with
+ * an address stage they are first translated, as hints (a failed one
+ * prefetches nothing), and a guest-written ring's own lines miss too. A
+ * prefetch never faults, and nothing read here is used for the DMA itself:
+ * nic_tx_one reads each descriptor again, once.
  */
 static inline void
-nic_tx_prefetch(const struct nic_ctx *c, const struct cdna_nic_ring *r,
+nic_tx_prefetch(struct nic_ctx *c, const struct cdna_nic_ring *r,
 		uint32_t head, uint32_t tail, unsigned int budget)
 {
 	uint32_t n = RTE_MIN(tail - head, budget), i;
 
-	if (c->xlate != NULL)
+	if (c->xlate == NULL) {
+		for (i = 0; i < n; i++)
+			rte_prefetch0((const void *)(uintptr_t)
+				      r->desc[(head + i) & r->mask].addr);
 		return;
-	for (i = 0; i < n; i++)
-		rte_prefetch0((const void *)(uintptr_t)
-			      r->desc[(head + i) & r->mask].addr);
+	}
+	if (r->guest_written)
+		for (i = 0; i < n; i += RTE_CACHE_LINE_SIZE / sizeof(*r->desc))
+			rte_prefetch0(&r->desc[(head + i) & r->mask]);
+	for (i = 0; i < n; i++) {
+		const volatile struct cdna_nic_desc *d =
+			&r->desc[(head + i) & r->mask];
+		const void *p = c->xlate(c->xlate_arg, d->addr, 1,
+					 CDNA_DIR_TX | CDNA_NIC_XLATE_PREFETCH);
+
+		if (p != NULL)
+			rte_prefetch0(p);
+	}
 }
 
 /*
@@ -776,6 +822,7 @@ nic_tx_ctx(struct cdna_nic *nic, uint32_t ci)
 			if (nic->nb_wire_out >= NIC_BURST_MAX)
 				nic_wire_flush(nic);
 		}
+		nic_status_publish(r);
 	}
 	c->next_tx_queue = (uint16_t)((c->next_tx_queue + 1) % c->nb_queues);
 	return moved;
@@ -839,6 +886,7 @@ cdna_nic_poll(struct cdna_nic *nic)
 	nic->next_ctx = n != 0 ? (nic->next_ctx + 1) % n : 0;
 	nic_wire_flush(nic);
 	moved += nic_wire_rx(nic);
+	nic_rx_publish_all(nic);
 	return moved;
 }
 
@@ -878,7 +926,10 @@ cdna_nic_queue_flush(struct cdna_nic *nic, uint32_t ctx, uint16_t q)
 			nic_wire_flush(nic);
 	}
 	r->head.val = head;
+	nic_status_publish(r);
 	nic_wire_flush(nic);
+	/* Every RX status so far, the frames just switched included. */
+	nic_rx_publish_all(nic);
 	/* Abort every RX buffer that no frame has used. */
 	r = &nq->rx;
 	head = r->head.val;
@@ -887,5 +938,6 @@ cdna_nic_queue_flush(struct cdna_nic *nic, uint32_t ctx, uint16_t q)
 	for (; head != tail; head++)
 		nic_status(r, r->desc[head & r->mask].tag, 0, CDNA_ST_ABORTED);
 	r->head.val = head;
+	nic_status_publish(r);
 	nq->active = 0;
 }

@@ -27,7 +27,13 @@ struct cdna_nic;
 /*
  * Address stage: turns a descriptor address into a pointer the DMA engine
  * may use for len bytes, or NULL to abort the DMA (counted as dma_fault).
+ * dir is CDNA_DIR_TX or CDNA_DIR_RX, possibly with CDNA_NIC_XLATE_PREFETCH
+ * set: then the NIC only wants to prefetch what it will read soon, no DMA
+ * follows from this call, and a stage that keeps statistics (or an IOTLB)
+ * should not count it.
  */
+#define CDNA_NIC_XLATE_PREFETCH	0x100
+#define CDNA_NIC_XLATE_DIR(d)	((d) & 1)
 typedef void *(*cdna_nic_xlate_fn)(void *arg, uint64_t addr, uint32_t len,
 				   int dir);
 
@@ -51,6 +57,8 @@ struct cdna_nic_ring {
 	uint32_t mask;
 	int guest_written;		/* desc and tail belong to the guest */
 	struct cdna_index head;		/* (n) descriptors consumed */
+	uint32_t st_prod_v;		/* (n) status entries written ... */
+	uint32_t st_pub;		/* ... and published: once per service */
 	struct cdna_index st_cons;	/* (m) status entries read (mediated) */
 	struct cdna_index own_tail;	/* where tail and st_prod point when */
 	struct cdna_index own_st_prod;	/* the NIC owns the rings */

@@ -3,7 +3,8 @@
 #
 # cdna demo: builds what is missing (scripts/setup.sh), then runs cdna-vmm
 # with stock dpdk-testpmd guests and prints a throughput table:
-#   1. guest 1 txonly -> wire (net_null)
+#   1. guest 1 txonly -> wire (net_null), then the same in passthrough mode
+#      (no mediator on the data path): the cost of mediation, same run
 #   2. guest 1 txonly -> guest 2 rxonly, through the NIC's embedded switch
 #   3. a capture replayed from a net_pcap wire through an io guest and back
 # Every DMA is checked by the audit oracle (--audit). About a minute.
@@ -95,7 +96,7 @@ rows+=("$(awk -v p="$base_pps" 'BEGIN { printf "%-40s | %10s | %6.3f | %6.3f | %
 	"baseline: testpmd txonly on net_null", "-", p / 1e6, p * 64 * 8 / 1e9, "-", "-" } ') | 1.00")
 
 log "vmm with a net_null wire; guest 1 txonly"
-vmm_start v --vdev net_null0,no-rx=1 -- --wire net_null0
+vmm_start v --vdev net_null0,no-rx=1 -- --wire net_null0 --allow-passthrough
 guest_start g1 v "mac=02:cd:00:00:00:01" --forward-mode=txonly
 id1=$(guest_id v g1)
 
@@ -109,6 +110,24 @@ read -r t1 p1 b1 <<<"$(sample v "$id1" tx_pkts tx_bytes)"
 guest_fwd_stop g1 >/dev/null
 row "guest1 txonly -> wire (net_null)" $((p1 - p0)) $((t1 - t0)) $((b1 - b0)) \
 	"$(tele_rejects v "$id1")" "off"
+med_pps=$(awk -v p=$((p1 - p0)) -v ns=$((t1 - t0)) 'BEGIN { printf "%d", p / (ns / 1e9) }')
+
+# 1b. The same guest application in passthrough mode: the same NIC and wire,
+#     its descriptors straight to the NIC's address stage.
+log "a passthrough guest, txonly"
+guest_start gp v "mac=02:cd:00:00:00:0a,mode=passthrough" --forward-mode=txonly
+idp=$(guest_id v gp)
+[ "$(tele_guest v "$idp" mode)" = passthrough ] || fail "guest gp is not in passthrough mode"
+guest_exec gp start >/dev/null
+sleep 0.5
+read -r t0 p0 b0 <<<"$(sample v "$idp" tx_pkts tx_bytes)"
+sleep "$secs"
+read -r t1 p1 b1 <<<"$(sample v "$idp" tx_pkts tx_bytes)"
+guest_fwd_stop gp >/dev/null
+row "passthrough txonly -> wire (net_null)" $((p1 - p0)) $((t1 - t0)) $((b1 - b0)) \
+	"$(tele_rejects v "$idp")" "off"
+pt_pps=$(awk -v p=$((p1 - p0)) -v ns=$((t1 - t0)) 'BEGIN { printf "%d", p / (ns / 1e9) }')
+guest_quit gp || true
 
 # 2. guest 1 -> guest 2 through the switch.
 log "guest 2 rxonly; guest 1 now sends to $MAC2"
@@ -183,6 +202,8 @@ printf 'vmm exit status: %s (net_null run), %s (net_pcap run)\n' \
 printf 'guest2 rx_nobuf (frames dropped for lack of a posted buffer): %s\n' "$nobuf"
 printf '  (guest 2 shares CPU 0 with guest 1: while it is descheduled its posted ring fills and the rest is dropped)\n'
 printf 'replay output on the wire: %s; rate over: %s\n' "$same" "$replay_clock"
+printf 'mediated / passthrough, txonly -> wire: %s\n' \
+	"$(awk -v m="$med_pps" -v p="$pt_pps" 'BEGIN { if (p > 0) printf "%.2f", m / p; else print "-" }')"
 printf '\n'
 printf 'cdna demo, %s\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
 printf 'machine: %s CPUs, %s; kernel %s; DPDK %s\n' "$(nproc)" "${cpu:-unknown CPU}" \

@@ -487,8 +487,8 @@ guest_mem_direct_map(void *arg, uint64_t addr, uint32_t len, int dir)
 {
 	const struct guest *g = arg;
 	const struct cdna_region *r = cdna_rt_find(&g->rt, addr);
-	uint32_t need = dir == CDNA_DIR_RX ? CDNA_PERM_DEV_WRITE :
-		CDNA_PERM_DEV_READ;
+	uint32_t need = CDNA_NIC_XLATE_DIR(dir) == CDNA_DIR_RX ?
+		CDNA_PERM_DEV_WRITE : CDNA_PERM_DEV_READ;
 	uint64_t off;
 
 	if (unlikely(r == NULL || !(r->perm & need)))

@@ -444,10 +444,24 @@ static struct cdna_nic_desc *rewrite_on_xlate;
 
 /* Table stage: IOVA -> host buffer, bounds-checked like an IOMMU would. */
 static void *
-stage_xlate(void *arg, uint64_t addr, uint32_t len, int dir)
+stage_lookup(uint64_t addr, uint32_t len)
 {
 	uint64_t idx = addr >> 32, off = addr & 0xffffffffu;
 
+	if (idx == 0 || idx > nb_hb)
+		return NULL;
+	if (off > hb[idx - 1].cap || len > hb[idx - 1].cap - off)
+		return NULL;
+	return hb_data((unsigned int)idx - 1) + off;
+}
+
+static void *
+stage_xlate(void *arg, uint64_t addr, uint32_t len, int dir)
+{
+	(void)arg;
+	/* A prefetch hint: answered, not a DMA, so neither recorded nor hooked. */
+	if (dir & CDNA_NIC_XLATE_PREFETCH)
+		return stage_lookup(addr, len);
 	if (nb_xlates < XLATE_CAP) {
 		xlates[nb_xlates].addr = addr;
 		xlates[nb_xlates].len = len;
@@ -460,11 +474,7 @@ stage_xlate(void *arg, uint64_t addr, uint32_t len, int dir)
 		rewrite_on_xlate->tag = 0xbad;
 		rewrite_on_xlate = NULL;
 	}
-	if (idx == 0 || idx > nb_hb)
-		return NULL;
-	if (off > hb[idx - 1].cap || len > hb[idx - 1].cap - off)
-		return NULL;
-	return hb_data((unsigned int)idx - 1) + off;
+	return stage_lookup(addr, len);
 }
 
 /* ---- the NIC under test ---- */
