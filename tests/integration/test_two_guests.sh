@@ -1,21 +1,34 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 #
-# Guest A (txonly) sends to guest B (rxonly) through the embedded switch.
-# Every counter must agree: A's testpmd TX-packets with the vmm's tx_pkts(A),
-# B's RX-packets with rx_pkts(B), and every frame A sent must have reached B
-# or been counted as dropped (rx_nobuf, rx_oversize). No audit violation.
+# test_two_guests.sh [MODE_A MODE_B]: guest A (txonly) sends to guest B
+# (rxonly) through the embedded switch, each mediated or in passthrough
+# mode (default: both mediated). Every counter must agree: A's testpmd
+# TX-packets with the vmm's tx_pkts(A), B's RX-packets with rx_pkts(B), and
+# every frame A sent must have reached B or been counted as dropped
+# (rx_nobuf, rx_oversize). No audit violation.
 . "$(dirname "$0")/lib.sh"
+MODE_A=${1:-mediated}
+MODE_B=${2:-mediated}
+for m in "$MODE_A" "$MODE_B"; do
+	case "$m" in
+	mediated | passthrough) ;;
+	*) echo "usage: $0 [mediated|passthrough mediated|passthrough]" >&2; exit 2 ;;
+	esac
+done
+IT_NAME="two_guests-$MODE_A-$MODE_B"
 it_init 150
 
 MAC_B=02:cd:00:00:00:0b
 
-vmm_start v --vdev net_null0,no-rx=1 -- --wire net_null0 --audit
-guest_start B v "mac=$MAC_B" --forward-mode=rxonly
-guest_start A v "" --forward-mode=txonly "--eth-peer=0,$MAC_B"
+vmm_start v --vdev net_null0,no-rx=1 -- --wire net_null0 --audit --allow-passthrough
+guest_start B v "mac=$MAC_B,mode=$MODE_B" --forward-mode=rxonly
+guest_start A v "mode=$MODE_A" --forward-mode=txonly "--eth-peer=0,$MAC_B"
 a=$(guest_id v A)
 b=$(guest_id v B)
 expect_eq "guest B's mac" "$(tele_guest v "$b" mac)" "$MAC_B"
+expect_eq "guest A's mode" "$(tele_guest v "$a" mode)" "$MODE_A"
+expect_eq "guest B's mode" "$(tele_guest v "$b" mode)" "$MODE_B"
 
 guest_exec B start >/dev/null
 guest_exec A start >/dev/null
