@@ -23,7 +23,8 @@ WORKLOADS = {
     "rxonly": "source -> guest rxonly",
     "io": "io forwarding",
 }
-CONFIGS = ["null", "cdna", "passthrough", "vhost-user", "memif"]
+CONFIGS = ["null", "cdna", "passthrough", "vhost-user", "memif", "nic",
+           "nic-cdna"]
 
 
 def num(s):
@@ -44,6 +45,7 @@ def main():
     ap.add_argument("--seconds", default="?")
     ap.add_argument("--passes", default="?")
     ap.add_argument("--costs", default=None)
+    ap.add_argument("--nic", default="no NIC compared")
     a = ap.parse_args()
 
     cells = defaultdict(dict)  # (wl, size, cfg) -> {pass: mpps}
@@ -60,8 +62,8 @@ def main():
         v = cells.get((wl, size, cfg), {})
         return statistics.median(v.values()) if v else None
 
-    def ratio(wl, size, peer):
-        mine = cells.get((wl, size, "cdna"), {})
+    def ratio(wl, size, peer, me="cdna"):
+        mine = cells.get((wl, size, me), {})
         theirs = cells.get((wl, size, peer), {})
         rs = [mine[p] / theirs[p] for p in mine if p in theirs and theirs[p] > 0]
         if not rs:
@@ -83,23 +85,30 @@ def main():
         "- passthrough (DESIGN.md section 5): net_cdna mode=passthrough, the same "
         "NIC model and wire with no mediator on the data path (the cost of "
         "mediation is cdna / passthrough)",
+        f"- real NIC: {a.nic}",
         "",
     ]
     peers = [p for p in ("passthrough", "vhost-user", "memif") if p in cfgs]
     for wl in wls:
         lines.append(f"## {WORKLOADS[wl]} (Mpps)")
         lines.append("")
-        hdr = ("| frame | " + " | ".join(cfgs) + " | " +
-               " | ".join(f"cdna / {p}" for p in peers) + " |")
+        # The NIC configurations run txonly only.
+        wcfgs = [c for c in cfgs if any((wl, s, c) in cells for s in sizes)]
+        nic = "nic" in wcfgs and "nic-cdna" in wcfgs
+        hdr = ("| frame | " + " | ".join(wcfgs) + " | " +
+               " | ".join(f"cdna / {p}" for p in peers) +
+               (" | nic-cdna / nic" if nic else "") + " |")
         lines.append(hdr)
-        lines.append("|" + "---|" * (len(cfgs) + len(peers) + 1))
+        lines.append("|" + "---|" * (len(wcfgs) + len(peers) + 1 + nic))
         for s in sizes:
             row = [f"{s} B"]
-            for c in cfgs:
+            for c in wcfgs:
                 m = med(wl, s, c)
                 row.append("-" if m is None else f"{m:.2f}")
             for p in peers:
                 row.append(ratio(wl, s, p))
+            if nic:
+                row.append(ratio(wl, s, "nic", "nic-cdna"))
             lines.append("| " + " | ".join(row) + " |")
         lines.append("")
     lines += cost_table(a.costs)

@@ -4,6 +4,7 @@
 # The throughput comparison, one command:
 #
 #   bash bench/run.sh [--quick] [--passes N] [--seconds S] [--sizes "64 1518"]
+#                     [--pci ADDR]
 #
 # For each workload (guest txonly -> sink, source -> guest rxonly, io
 # forwarding) and frame size (64 .. 1518 bytes), a stock dpdk-testpmd guest
@@ -14,6 +15,11 @@
 #                guest's descriptors straight to its address stage
 #   vhost-user   net_virtio_user guest, host testpmd with net_vhost + net_null
 #   memif        net_memif client guest, host testpmd with a memif server + net_null
+# and, when a NIC is bound to vfio-pci (--pci ADDR, else the first one found),
+# guest txonly onto its real wire:
+#   nic          the NIC's own DPDK driver in the guest testpmd
+#   nic-cdna     the same NIC owned by cdna-vmm as its wire, the guest on net_cdna
+# Without such a NIC the run says so and carries on.
 # Same pinning, mbuf count, ring sizes and burst everywhere; configurations
 # interleaved within a pass, passes repeated so that drift shows. The rate is
 # the guest's own port statistics (testpmd --stats-period), averaged over the
@@ -31,6 +37,7 @@ secs=4
 sizes="64 128 256 512 1024 1518"
 workloads="txonly rxonly io"
 configs="null cdna passthrough vhost-user memif"
+pci=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) passes=1; secs=3; sizes="64 1518" ;;
@@ -39,7 +46,8 @@ while [ $# -gt 0 ]; do
 	--sizes) sizes=$2; shift ;;
 	--workloads) workloads=$2; shift ;;
 	--configs) configs=$2; shift ;;
-	-h | --help) sed -n '3,23p' "$0"; exit 0 ;;
+	--pci) pci=$2; shift ;;
+	-h | --help) sed -n '3,29p' "$0"; exit 0 ;;
 	*) echo "bench: unknown option '$1' (see --help)" >&2; exit 2 ;;
 	esac
 	shift
@@ -53,6 +61,26 @@ if ! command -v gnuplot >/dev/null; then
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gnuplot-nox >/dev/null ||
 		die "apt-get install gnuplot-nox failed"
 fi
+# A NIC for the guest's own driver and for cdna-vmm's wire: one bound to
+# vfio-pci, named or found.
+if [ -z "$pci" ]; then
+	for d in /sys/bus/pci/drivers/vfio-pci/0000:*; do
+		[ -e "$d" ] || continue
+		case "$(cat "$d/class" 2>/dev/null)" in
+		0x02*) pci=${d##*/}; break ;;
+		esac
+	done
+fi
+if [ -n "$pci" ]; then
+	[ -e "/sys/bus/pci/drivers/vfio-pci/$pci" ] ||
+		die "--pci $pci: no such device bound to vfio-pci (dpdk-devbind.py --status)"
+	configs="$configs nic nic-cdna"
+	nic_note="NIC $pci on vfio-pci: its own driver in the guest (nic) and owned by cdna-vmm (nic-cdna), txonly onto its wire only"
+else
+	nic_note="no NIC bound to vfio-pci on this machine: the NIC's own driver was not compared"
+fi
+say "$nic_note"
+
 out=$top/bench/results/$(date -u +%Y%m%d-%H%M%S)
 mkdir -p "$out"
 
@@ -66,6 +94,7 @@ else
 	mem_guest=(--no-huge -m 512)
 	memory="no hugepages (--no-huge)"
 fi
+
 # The same for every configuration.
 common=(--total-num-mbufs=16384 --rxd=1024 --txd=1024 --burst=32 --stats-period 1)
 
@@ -84,7 +113,7 @@ host_testpmd() {
 run_cell() {
 	local cfg=$1 wl=$2 size=$3 tag=cdna-bench-$$-$RANDOM host_pid=
 	local glog=$run/guest.log hlog=$run/host.log nrx=1 gvdev=() gmode=$wl
-	local hsize=$size tx_opts=()
+	local hsize=$size tx_opts=() gpci=(--no-pci)
 	# The host side's frames come from net_null (size= sets their length);
 	# for txonly it sends nothing.
 	[ "$wl" = txonly ] && nrx=0
@@ -101,6 +130,15 @@ run_cell() {
 			--socket "$run/vmm.sock" "${pt_vmm[@]}" >"$hlog" 2>&1 &
 		host_pid=$!
 		gvdev=(-d "$run/librte_net_cdna.so" --vdev "net_cdna0,path=$run/vmm.sock$pt_dev")
+		;;
+	nic)
+		gpci=(-a "$pci")
+		;;
+	nic-cdna)
+		"$build/vmm/cdna-vmm" --file-prefix "$tag-h" --lcores 0@1 "${mem_host[@]}" -a "$pci" \
+			-- --wire "$pci" --socket "$run/vmm.sock" >"$hlog" 2>&1 &
+		host_pid=$!
+		gvdev=(-d "$run/librte_net_cdna.so" --vdev "net_cdna0,path=$run/vmm.sock")
 		;;
 	vhost-user)
 		host_testpmd "net_vhost0,iface=$run/vhost.sock,queues=1"
@@ -123,7 +161,7 @@ run_cell() {
 		[ -S "$sock" ] || { say "$cfg: host side did not come up ($(tail -n 2 "$hlog" | tr '\n' ' '))"; kill -KILL "$host_pid"; echo nan; return; }
 	fi
 	timeout --signal=INT $((secs + 6)) dpdk-testpmd --file-prefix "$tag-g" --lcores 0@0,1@0 \
-		"${mem_guest[@]}" --no-pci "${gvdev[@]}" -- --forward-mode="$gmode" \
+		"${mem_guest[@]}" "${gpci[@]}" "${gvdev[@]}" -- --forward-mode="$gmode" \
 		"${tx_opts[@]}" "${common[@]}" </dev/null >"$glog" 2>&1 || true
 	# The mediator's own accounting, read before it stops (cdna only).
 	rm -f "$run/cost"
@@ -152,7 +190,16 @@ csv=$out/results.csv
 echo "pass,workload,size,config,mpps,gbps" >"$csv"
 costs=$out/costs.csv
 echo "pass,workload,size,tsc_hz,cyc_mediate,cyc_nic,cyc_reclaim,cyc_loop,requests,batches,frames,completions" >"$costs"
-total=$((passes * $(wc -w <<<"$workloads") * $(wc -w <<<"$sizes") * $(wc -w <<<"$configs")))
+# A real wire has no source here: the NIC configurations run txonly only.
+nic_only_tx() {
+	case "$1" in nic | nic-cdna) [ "$2" = txonly ] ;; *) true ;; esac
+}
+total=0
+for wl in $workloads; do
+	for cfg in $configs; do
+		nic_only_tx "$cfg" "$wl" && total=$((total + passes * $(wc -w <<<"$sizes")))
+	done
+done
 n=0
 say "$total cells of ${secs} s; results in $out"
 for pass in $(seq "$passes"); do
@@ -162,6 +209,7 @@ for pass in $(seq "$passes"); do
 			order=$configs
 			[ $((pass % 2)) = 0 ] && order=$(tr ' ' '\n' <<<"$configs" | tac | tr '\n' ' ')
 			for cfg in $order; do
+				nic_only_tx "$cfg" "$wl" || continue
 				n=$((n + 1))
 				mpps=$(run_cell "$cfg" "$wl" "$size")
 				# Gb/s of Ethernet frames as sent (no FCS, preamble or gap).
@@ -179,5 +227,6 @@ done
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 python3 "$top/bench/report.py" "$csv" "$out" --costs "$costs" \
 	--machine "$(nproc) CPUs, ${cpu:-unknown CPU}, kernel $(uname -r), DPDK $(dpkg-query -W -f='${Version}' libdpdk-dev)" \
-	--command "bash bench/run.sh${args:+ $args}" --memory "$memory" --seconds "$secs" --passes "$passes"
+	--command "bash bench/run.sh${args:+ $args}" --memory "$memory" --seconds "$secs" --passes "$passes" \
+	--nic "$nic_note"
 cat "$out/table.md"
