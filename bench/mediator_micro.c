@@ -122,6 +122,10 @@ main(int argc, char **argv)
 	unsigned long i, k, descs = 0;
 	double ns;
 
+	/* The mediator serves only guests whose strategy is mediated. */
+	static const struct strategy mediated = { .name = "mediated", .mediated = 1 };
+
+	g->strat = &mediated;
 	vmm.opt.burst = BURST;
 	vmm.opt.max_guests = 1;
 	vmm.guests = &g;
@@ -156,12 +160,17 @@ main(int argc, char **argv)
 	stub_ring->status = zalloc(RING * sizeof(*stub_ring->status));
 	stub_ring->size = RING;
 	stub_ring->mask = RING - 1;
+	/* The NIC owns this ring: its indices are its own, as nic.c sets up. */
+	stub_ring->tail = &stub_ring->own_tail;
+	stub_ring->st_prod = &stub_ring->own_st_prod;
 	d->nic = stub_ring;
 	/* RX: an empty ring the mediator looks at every round, as it does. */
 	g->q[0].rx = *d;
 	g->q[0].rx.req_prod = zalloc(sizeof(struct cdna_index));
 	g->q[0].rx.cmp_cons = zalloc(sizeof(struct cdna_index));
 	g->q[0].rx.nic = zalloc(sizeof(*stub_ring));
+	g->q[0].rx.nic->tail = &g->q[0].rx.nic->own_tail;
+	g->q[0].rx.nic->st_prod = &g->q[0].rx.nic->own_st_prod;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (i = 0; i < rounds; i++) {

@@ -373,8 +373,8 @@ cdna_ctrl_hello(struct cdna_priv *priv)
 		PMD_LOG(ERR, "%s: mediator refused HELLO (queues=%u mode=%s): %s%s",
 			priv->name, priv->args.queues,
 			cdna_mode_name(priv->args.mode), strerror(-ret),
-			ret == -EPERM && priv->args.mode == CDNA_MODE_PASSTHROUGH ?
-			" (passthrough needs cdna-vmm --allow-passthrough)" : "");
+			ret == -EPERM && priv->args.mode != CDNA_MODE_MEDIATED ?
+			" (it needs cdna-vmm --allow-passthrough)" : "");
 		return ret;
 	}
 	if (r->mode != priv->args.mode) {

@@ -30,12 +30,14 @@
 #define CDNA_ARG_QUEUES	"queues"
 #define CDNA_ARG_MAC	"mac"
 #define CDNA_ARG_MODE	"mode"
+#define CDNA_ARG_STRATEGY "strategy"
 
 static const char * const cdna_valid_args[] = {
 	CDNA_ARG_PATH,
 	CDNA_ARG_QUEUES,
 	CDNA_ARG_MAC,
 	CDNA_ARG_MODE,
+	CDNA_ARG_STRATEGY,
 	NULL
 };
 
@@ -131,6 +133,28 @@ cdna_arg_mode(const char *key, const char *value, void *opaque)
 	return 0;
 }
 
+/*
+ * The ATC'08 protection strategy: software (the mediated mode, the
+ * default) or direct-map (guest-written descriptors through the emulated
+ * IOMMU; the mediator must allow it).
+ */
+static int
+cdna_arg_strategy(const char *key, const char *value, void *opaque)
+{
+	struct cdna_devargs *a = opaque;
+
+	if (value != NULL && strcmp(value, "software") == 0) {
+		a->mode = CDNA_MODE_MEDIATED;
+	} else if (value != NULL && strcmp(value, "direct-map") == 0) {
+		a->mode = CDNA_MODE_DIRECT_MAP;
+	} else {
+		PMD_LOG(ERR, "devarg %s=%s: must be software or direct-map",
+			key, value == NULL ? "" : value);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* Name the offending key: rte_kvargs_parse only says that one was bad. */
 static void
 cdna_report_bad_args(const char *name, const char *params)
@@ -149,10 +173,10 @@ cdna_report_bad_args(const char *name, const char *params)
 			if (strcmp(p->key, cdna_valid_args[j]) == 0)
 				break;
 		if (cdna_valid_args[j] == NULL)
-			PMD_LOG(ERR, "%s: unknown devarg %s=%s (valid: %s, %s, %s, %s)",
+			PMD_LOG(ERR, "%s: unknown devarg %s=%s (valid: %s, %s, %s, %s, %s)",
 				name, p->key, p->value == NULL ? "" : p->value,
 				CDNA_ARG_PATH, CDNA_ARG_QUEUES, CDNA_ARG_MAC,
-				CDNA_ARG_MODE);
+				CDNA_ARG_MODE, CDNA_ARG_STRATEGY);
 	}
 	rte_kvargs_free(all);
 }
@@ -168,6 +192,7 @@ cdna_parse_devargs(const char *name, const char *params, struct cdna_devargs *a)
 		{ CDNA_ARG_QUEUES, cdna_arg_queues },
 		{ CDNA_ARG_MAC, cdna_arg_mac },
 		{ CDNA_ARG_MODE, cdna_arg_mode },
+		{ CDNA_ARG_STRATEGY, cdna_arg_strategy },
 	};
 	struct rte_kvargs *kv;
 	unsigned int i;
@@ -196,6 +221,13 @@ cdna_parse_devargs(const char *name, const char *params, struct cdna_devargs *a)
 				handlers[i].fn, a) != 0) {
 			ret = -EINVAL;
 		}
+	}
+	/* Both name one field: one of them, or the question is ambiguous. */
+	if (ret == 0 && rte_kvargs_count(kv, CDNA_ARG_MODE) != 0 &&
+	    rte_kvargs_count(kv, CDNA_ARG_STRATEGY) != 0) {
+		PMD_LOG(ERR, "%s: devargs %s and %s both given: give one",
+			name, CDNA_ARG_MODE, CDNA_ARG_STRATEGY);
+		ret = -EINVAL;
 	}
 	rte_kvargs_free(kv);
 	if (ret == 0 && a->path[0] == '\0') {

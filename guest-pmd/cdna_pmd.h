@@ -137,14 +137,15 @@ struct cdna_region {
 static inline const char *
 cdna_mode_name(uint32_t mode)
 {
-	return mode == CDNA_MODE_PASSTHROUGH ? "passthrough" : "mediated";
+	return mode == CDNA_MODE_PASSTHROUGH ? "passthrough" :
+		mode == CDNA_MODE_DIRECT_MAP ? "direct-map" : "mediated";
 }
 
 struct cdna_devargs {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	unsigned int queues;
 	int mac_set;
-	uint32_t mode;		/* CDNA_MODE_*: devarg mode=mediated|passthrough */
+	uint32_t mode;		/* CDNA_MODE_*: devarg mode= or strategy= */
 	struct rte_ether_addr mac;
 };
 

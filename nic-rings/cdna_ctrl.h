@@ -59,17 +59,21 @@ struct cdna_msg_hdr {
 };
 
 /*
- * How the guest's descriptors reach the NIC. Mediated: the mediator checks
- * each request and posts the descriptor itself. Passthrough (the baseline a
- * VFIO user would compare against): the request ring *is* the NIC's
- * descriptor ring and the completion ring its status ring; the NIC
- * translates guest addresses through a direct map of the guest's registered
- * memory and aborts what falls outside it. Inter-guest isolation only; the
- * mediator's policy decides who may have it.
+ * How the guest's descriptors reach the NIC, and what keeps its DMA in its
+ * own memory. Mediated (the ATC'08 "software" strategy): the mediator
+ * checks each request and posts the descriptor itself. Passthrough (the
+ * baseline a VFIO user would compare against): the request ring *is* the
+ * NIC's descriptor ring and the completion ring its status ring; the NIC
+ * translates guest addresses through a direct map of the guest's
+ * registered memory and aborts what falls outside it. Direct-map: the
+ * same, the translation done by an emulated IOMMU (I/O page tables, an
+ * IOTLB). The last two isolate guests from each other only; the
+ * mediator's policy decides who may have them.
  */
 #define CDNA_MODE_MEDIATED	0u
 #define CDNA_MODE_PASSTHROUGH	1u
-#define CDNA_MODE_COUNT		2u
+#define CDNA_MODE_DIRECT_MAP	2u
+#define CDNA_MODE_COUNT		3u
 
 struct cdna_msg_hello {
 	uint16_t nb_queues;	/* 1..CDNA_MAX_QUEUES */

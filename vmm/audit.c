@@ -156,10 +156,10 @@ audit_init(struct vmm *v)
 }
 
 void
-audit_ctx_mode(uint32_t ctx, uint32_t mode)
+audit_ctx_owned_only(uint32_t ctx, int on)
 {
 	if (au.on && ctx < au.nb_ctx)
-		au.owned_only[ctx] = mode == CDNA_MODE_PASSTHROUGH;
+		au.owned_only[ctx] = on != 0;
 }
 
 void

@@ -120,6 +120,7 @@ guest_new(struct vmm *v, int fd, pid_t pid, uid_t uid)
 	g->pid = pid;
 	g->uid = uid;
 	g->nic_ctx = -1;
+	g->strat = strategy_of(CDNA_MODE_MEDIATED);
 	g->hello_deadline = rte_get_timer_cycles() +
 		GUEST_HELLO_SECONDS * rte_get_timer_hz();
 	pthread_mutex_lock(&v->lock);
@@ -134,8 +135,11 @@ on_hello(struct vmm *v, struct guest *g, const struct cdna_msg_hello *h,
 	 struct cdna_msg_hello_reply *r)
 {
 	static const uint8_t zero[6];
+	const struct strategy *st = strategy_of(h->mode);
+	cdna_nic_xlate_fn xlate;
+	void *xlate_arg;
 	char ms[20];
-	int ctx;
+	int ctx, rc;
 
 	if (memcmp(h->mac, zero, 6) == 0) {
 		mac_assign(v, g);
@@ -156,26 +160,28 @@ on_hello(struct vmm *v, struct guest *g, const struct cdna_msg_hello *h,
 		return -EADDRINUSE;
 	}
 	/* No silent fallback: a guest gets the mode it asked for, or nothing. */
-	if (h->mode == CDNA_MODE_PASSTHROUGH && !v->opt.allow_passthrough) {
-		GREFUSE(g, "HELLO refused: mode passthrough is not allowed (cdna-vmm runs without --allow-passthrough)");
+	if (!st->mediated && !v->opt.allow_passthrough) {
+		GREFUSE(g, "HELLO refused: mode %s is not allowed (cdna-vmm runs without --allow-passthrough)",
+			st->name);
 		return -EPERM;
 	}
-	/*
-	 * Mediated descriptors carry host addresses the mediator checked;
-	 * passthrough ones carry guest addresses, translated by the NIC
-	 * through the direct map of the guest's registered memory.
-	 */
-	if (h->mode == CDNA_MODE_PASSTHROUGH)
-		ctx = cdna_nic_ctx_alloc(v->nic, g->mac, h->nb_queues,
-					 guest_mem_direct_map, g);
-	else
-		ctx = cdna_nic_ctx_alloc(v->nic, g->mac, h->nb_queues, NULL, NULL);
+	/* The strategy gives the NIC context its address stage. */
+	g->strat = st;
+	rc = st->attach(v, g, &xlate, &xlate_arg);
+	if (rc != 0) {
+		g->strat = strategy_of(CDNA_MODE_MEDIATED);
+		return rc;
+	}
+	ctx = cdna_nic_ctx_alloc(v->nic, g->mac, h->nb_queues, xlate, xlate_arg);
 	if (ctx < 0) {
 		GREFUSE(g, "HELLO refused: no free NIC context (%d)", ctx);
+		st->detach(v, g);
+		g->strat = strategy_of(CDNA_MODE_MEDIATED);
 		return ctx;
 	}
 	cdna_nic_ctx_set_spoof_check(v->nic, (uint32_t)ctx, v->opt.spoof_check);
-	audit_ctx_mode((uint32_t)ctx, h->mode);
+	/* Guest-written descriptors: the audit can only hold them to its memory. */
+	audit_ctx_owned_only((uint32_t)ctx, !st->mediated);
 	g->mode = h->mode;
 	g->nic_ctx = ctx;
 	g->nb_queues = h->nb_queues;
@@ -190,7 +196,7 @@ on_hello(struct vmm *v, struct guest *g, const struct cdna_msg_hello *h,
 	r->mode = g->mode;
 	vlog_uid(g->uid, "guest %u connected pid=%d uid=%u mac=%s queues=%u mode=%s",
 		 g->id, (int)g->pid, (unsigned int)g->uid, ms, g->nb_queues,
-		 g->mode == CDNA_MODE_PASSTHROUGH ? "passthrough" : "mediated");
+		 g->strat->name);
 	return 0;
 }
 
@@ -346,7 +352,7 @@ on_queue_create(struct vmm *v, struct guest *g, const struct cdna_msg_queue *m,
 		     strerror(errno));
 		goto fail;
 	}
-	if (g->mode == CDNA_MODE_PASSTHROUGH) {
+	if (!g->strat->mediated) {
 		nq = queue_attach_passthrough(v, g, mq, m);
 	} else {
 		mq->tx.slots = calloc(m->tx_size, sizeof(struct mq_slot));
@@ -474,8 +480,8 @@ guest_counters_sum(const struct vmm *v, const struct guest *g,
 	out->rx_bytes = s->rx_bytes;
 	out->rx_nobuf = s->rx_nobuf;
 	out->rx_oversize = s->rx_oversize;
-	/* Passthrough: the NIC refuses, not the mediator; same counters. */
-	if (g->mode == CDNA_MODE_PASSTHROUGH) {
+	/* Guest-written descriptors: the NIC refuses, not the mediator; same counters. */
+	if (!g->strat->mediated) {
 		out->reject[CDNA_ST_DMA_FAULT] += s->dma_fault;
 		out->reject[CDNA_ST_BAD_CHAIN] += s->tx_bad_chain;
 		out->ring_corrupt += s->doorbell_bad;
@@ -541,7 +547,7 @@ guest_footprint(const struct guest *g)
 			continue;
 		/* Its two shared areas; mediated, its slot records and the NIC's rings. */
 		n += mq->req_len + mq->cmp_len;
-		if (g->mode == CDNA_MODE_MEDIATED)
+		if (g->strat->mediated)
 			n += entries * (sizeof(struct mq_slot) +
 					sizeof(struct cdna_nic_desc) +
 					sizeof(struct cdna_nic_status));
@@ -624,8 +630,9 @@ guest_teardown(struct vmm *v, struct guest *g, const char *why)
 		     g->inflight);
 	}
 	if (g->nic_ctx >= 0) {
-		audit_ctx_mode((uint32_t)g->nic_ctx, CDNA_MODE_MEDIATED);
+		audit_ctx_owned_only((uint32_t)g->nic_ctx, 0);
 		cdna_nic_ctx_free(v->nic, (uint32_t)g->nic_ctx);
+		g->strat->detach(v, g);
 	}
 	gone_record(v, g, why, &s, rejects, flushed, claims, unmapped);
 	vlog_uid(g->uid, "guest %u disconnected: %s; tx_pkts=%" PRIu64

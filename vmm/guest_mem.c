@@ -123,6 +123,7 @@ reap_grow(void)
 static void
 region_retire(struct guest *g, struct cdna_region *r)
 {
+	g->strat->region_retire(g, r);
 	audit_region_del((uint32_t)g->nic_ctx, r->host);
 	/* Relaxed atomics: the telemetry thread reads these without the lock. */
 	__atomic_store_n(&g->mem_bytes, g->mem_bytes - r->map_len,
@@ -417,6 +418,18 @@ guest_mem_add(struct vmm *v, struct guest *g, const struct cdna_msg_region *m,
 		     m->guest_addr, m->size,
 		     rc == -EEXIST ? "overlaps a registered region" :
 		     rc == -ENOSPC ? "exceeds --max-regions" : "is invalid");
+		free(r->claims);
+		free(r);
+		munmap(p, map_len);
+		goto out;
+	}
+	/* The strategy's own mapping of it (direct-map: the I/O page table). */
+	rc = g->strat->region_add(g, r);
+	if (rc != 0) {
+		pthread_mutex_lock(&v->lock);
+		cdna_rt_remove(&g->rt, r);
+		pthread_mutex_unlock(&v->lock);
+		g->strat->region_retire(g, r);
 		free(r->claims);
 		free(r);
 		munmap(p, map_len);

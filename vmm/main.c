@@ -232,7 +232,8 @@ main(int argc, char **argv)
 			nc.max_contexts);
 		return 2;
 	}
-	if ((vmm.opt.audit && audit_init(&vmm) != 0) ||
+	if (strategy_init(&vmm) != 0 ||
+	    (vmm.opt.audit && audit_init(&vmm) != 0) ||
 	    (vmm.opt.pcap != NULL && wire_pcap_open(vmm.wire_port, vmm.opt.pcap) != 0) ||
 	    telemetry_init(&vmm) != 0 || cdna_dma_guard_init() != 0 ||
 	    control_init(&vmm) != 0) {
@@ -262,6 +263,7 @@ main(int argc, char **argv)
 	rte_eth_dev_close(vmm.wire_port);
 	summary(&vmm);
 	cdna_nic_destroy(vmm.nic);
+	strategy_fini(&vmm);
 	free(vmm.guests);
 	rte_eal_cleanup();
 	audit_stats(&dma, &viol);

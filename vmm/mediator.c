@@ -364,8 +364,7 @@ mediator_poll(struct vmm *v)
 	for (i = 0; i < v->opt.max_guests; i++) {
 		struct guest *g = v->guests[i];
 
-		if (g == NULL || !g->started ||
-		    g->mode != CDNA_MODE_MEDIATED)
+		if (g == NULL || !g->started || !g->strat->mediated)
 			continue;
 		for (q = 0; q < g->nb_queues; q++) {
 			struct mqueue *mq = &g->q[q];
@@ -388,8 +387,7 @@ mediator_poll(struct vmm *v)
 	for (i = 0; i < v->opt.max_guests; i++) {
 		struct guest *g = v->guests[i];
 
-		if (g == NULL || !g->started ||
-		    g->mode != CDNA_MODE_MEDIATED)
+		if (g == NULL || !g->started || !g->strat->mediated)
 			continue;
 		for (q = 0; q < g->nb_queues; q++)
 			if (g->q[q].created && !g->q[q].quarantined)

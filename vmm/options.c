@@ -11,6 +11,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "iommu.h"
 #include "vmm.h"
 
 /*
@@ -38,8 +39,13 @@ usage(FILE *f)
 "  --allow-uid LIST     comma-separated uids allowed to connect (default: this process's uid)\n"
 "  --audit              check every DMA against an independent model; exit 3 on a violation\n"
 "  --spoof-check        drop guest frames whose source MAC is not the guest's own\n"
-"  --allow-passthrough  let guests ask for mode=passthrough: their descriptors go\n"
-"                       to the NIC unchecked, confined to their own memory only\n"
+"  --allow-passthrough  let guests write the NIC's descriptors themselves\n"
+"                       (mode=passthrough, strategy=direct-map): confined to\n"
+"                       their own memory, with no protection within it\n"
+"  --iommu-cost MODEL   cycles the emulated IOMMU charges per update and flush,\n"
+"                       from ATC'08 Table 2: none, calgary, vt-d, gart (default none)\n"
+"  --iotlb N            entries of the emulated IOMMU's IOTLB, power of two in\n"
+"                       1..4096 (default 64)\n"
 "  --help               this text\n");
 }
 
@@ -139,7 +145,7 @@ vmm_parse_options(int argc, char **argv, struct vmm_opts *o)
 {
 	enum { O_SOCKET = 256, O_WIRE, O_PCAP, O_MAX_GUESTS, O_MAX_REGIONS, O_MAX_MEM,
 	       O_RING_MIN, O_RING_MAX, O_BURST, O_ALLOW_UID, O_AUDIT, O_SPOOF,
-	       O_PASSTHROUGH, O_HELP };
+	       O_PASSTHROUGH, O_IOMMU_COST, O_IOTLB, O_HELP };
 	static const struct option longopts[] = {
 		{ "socket", required_argument, NULL, O_SOCKET },
 		{ "wire", required_argument, NULL, O_WIRE },
@@ -154,6 +160,8 @@ vmm_parse_options(int argc, char **argv, struct vmm_opts *o)
 		{ "audit", no_argument, NULL, O_AUDIT },
 		{ "spoof-check", no_argument, NULL, O_SPOOF },
 		{ "allow-passthrough", no_argument, NULL, O_PASSTHROUGH },
+		{ "iommu-cost", required_argument, NULL, O_IOMMU_COST },
+		{ "iotlb", required_argument, NULL, O_IOTLB },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -167,6 +175,8 @@ vmm_parse_options(int argc, char **argv, struct vmm_opts *o)
 	o->ring_min = CDNA_RING_MIN;
 	o->ring_max = CDNA_RING_MAX;
 	o->burst = 32;
+	o->iommu_cost = "none";
+	o->iotlb = 64;
 	o->allow_uid[0] = getuid();
 	o->nb_allow_uid = 1;
 
@@ -195,6 +205,23 @@ vmm_parse_options(int argc, char **argv, struct vmm_opts *o)
 		case O_AUDIT: o->audit = 1; break;
 		case O_SPOOF: o->spoof_check = 1; break;
 		case O_PASSTHROUGH: o->allow_passthrough = 1; break;
+		case O_IOMMU_COST:
+			if (cdna_iommu_cost_model(optarg) == NULL) {
+				fprintf(stderr, "cdna-vmm: --iommu-cost: '%s' is not one of none, calgary, vt-d, gart\n",
+					optarg);
+				rc = -1;
+			}
+			o->iommu_cost = optarg;
+			break;
+		case O_IOTLB:
+			rc = parse_u32("iotlb", optarg, 1, CDNA_IOMMU_IOTLB_MAX,
+				       &o->iotlb);
+			if (rc == 0 && (o->iotlb & (o->iotlb - 1)) != 0) {
+				fprintf(stderr, "cdna-vmm: --iotlb: '%s' is not a power of two\n",
+					optarg);
+				rc = -1;
+			}
+			break;
 		case O_HELP: usage(stdout); return 1;
 		case ':':
 			fprintf(stderr, "cdna-vmm: option '%s' needs a value\n",

@@ -19,6 +19,7 @@
 
 #include "dma_guard.h"
 #include "guest_mem.h"
+#include "iommu.h"
 #include "vmm.h"
 
 static const char *const reject_names[CDNA_ST_COUNT] = {
@@ -85,8 +86,7 @@ tm_guest(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_string(d, "state", quarantined ? "quarantined" :
 				     g->started ? "started" : "connected");
 	rte_tel_data_add_dict_string(d, "mac", mac);
-	rte_tel_data_add_dict_string(d, "mode", g->mode == CDNA_MODE_PASSTHROUGH ?
-				     "passthrough" : "mediated");
+	rte_tel_data_add_dict_string(d, "mode", g->strat->name);
 	rte_tel_data_add_dict_int(d, "promisc", !!(g->rxmode & CDNA_RXMODE_PROMISC));
 	rte_tel_data_add_dict_int(d, "allmulti", !!(g->rxmode & CDNA_RXMODE_ALLMULTI));
 	rte_tel_data_add_dict_u64(d, "mtu", g->mtu);
@@ -194,10 +194,23 @@ static int
 tm_vmm(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	struct guest_mem_stats m;
+	struct cdna_iommu_stats io;
 
 	guest_mem_stats(&m);
+	/* Counters of the lcore's, read as they are: 64-bit loads, no lock. */
+	cdna_iommu_stats(vmm.iommu, &io);
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_u64(d, "guests_seen", vmm.guests_seen);
+	rte_tel_data_add_dict_string(d, "iommu_cost", vmm.opt.iommu_cost);
+	rte_tel_data_add_dict_u64(d, "iotlb_entries", vmm.opt.iotlb);
+	rte_tel_data_add_dict_u64(d, "iommu_translations", io.translations);
+	rte_tel_data_add_dict_u64(d, "iotlb_hits", io.iotlb_hits);
+	rte_tel_data_add_dict_u64(d, "iotlb_misses", io.iotlb_misses);
+	rte_tel_data_add_dict_u64(d, "iommu_faults", io.faults);
+	rte_tel_data_add_dict_u64(d, "iommu_pt_updates", io.pt_updates);
+	rte_tel_data_add_dict_u64(d, "iommu_invalidations", io.invalidations);
+	rte_tel_data_add_dict_u64(d, "iommu_cycles_charged", io.cycles_charged);
+	rte_tel_data_add_dict_u64(d, "iommu_table_pages", io.table_pages);
 	rte_tel_data_add_dict_u64(d, "regions_unmapped", m.regions_unmapped);
 	rte_tel_data_add_dict_u64(d, "regions_leaked", m.regions_leaked);
 	rte_tel_data_add_dict_u64(d, "reap_backlog", m.reap_backlog);

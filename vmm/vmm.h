@@ -18,6 +18,7 @@
 #include "ctrl_parse.h"
 #include "nic.h"
 #include "regions.h"
+#include "strategy.h"
 #include "vlog.h"
 
 #define VMM_MAX_UIDS	16
@@ -36,7 +37,9 @@ struct vmm_opts {
 	unsigned int nb_allow_uid;
 	int audit;
 	int spoof_check;		/* drop TX frames with a foreign source MAC */
-	int allow_passthrough;		/* guests may ask for CDNA_MODE_PASSTHROUGH */
+	int allow_passthrough;		/* guests may write NIC descriptors (passthrough, direct-map) */
+	const char *iommu_cost;		/* cost model of the emulated IOMMU (iommu.h) */
+	uint32_t iotlb;			/* its IOTLB entries */
 };
 
 /* The mediator's own record of one descriptor it posted. */
@@ -92,6 +95,8 @@ struct guest {
 	uid_t uid;
 	uint16_t nb_queues;		/* 0 until HELLO */
 	uint32_t mode;			/* CDNA_MODE_*, from HELLO */
+	const struct strategy *strat;	/* of mode (strategy.h); mediated before HELLO */
+	struct cdna_iommu_domain *iodom; /* direct-map: its I/O page table */
 	int started;
 	uint8_t mac[6];
 	uint32_t rxmode;		/* CDNA_RXMODE_* last set */
@@ -154,6 +159,7 @@ struct vmm {
 	struct vmm_opts opt;
 	struct cdna_ctrl_limits lim;
 	struct cdna_nic *nic;
+	struct cdna_iommu *iommu;	/* the emulated IOMMU (direct-map guests) */
 	uint16_t wire_port;
 	int socket_id;
 	int listen_fd;
@@ -208,7 +214,7 @@ uint64_t guest_footprint(const struct guest *g);
 static inline int
 mq_mediated(const struct mqueue *mq)
 {
-	return mq->g->mode == CDNA_MODE_MEDIATED;
+	return mq->g->strat->mediated;
 }
 
 /* mediator.c: the data path. */
@@ -224,7 +230,7 @@ void audit_region_del(uint32_t ctx, const void *host);
  * A passthrough context posts nothing the oracle can see: its DMA is
  * checked against its registered memory only (the direct-map guarantee).
  */
-void audit_ctx_mode(uint32_t ctx, uint32_t mode);
+void audit_ctx_owned_only(uint32_t ctx, int on);
 void audit_post(uint32_t ctx, const void *host, uint32_t len, int dir);
 void audit_complete(uint32_t ctx, const void *host, int dir);
 void audit_stats(uint64_t *dma, uint64_t *violations);

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 #
-# test_fwd_modes.sh MODE [passthrough]: one stock testpmd forwarding mode
-# through net_cdna, with a net_pcap wire, mediated or (second argument) with
-# the guest in passthrough mode, its DMA held by the audit to its own memory.
+# test_fwd_modes.sh MODE [passthrough|direct-map]: one stock testpmd
+# forwarding mode through net_cdna, with a net_pcap wire, mediated or (second
+# argument) with the guest writing the NIC's descriptors itself, translated
+# by its region table or by the emulated IOMMU, its DMA held by the audit to
+# its own memory.
 # Each mode is checked on what it writes to the wire:
 #   io        the output capture equals the input
 #   mac       the input with src = guest MAC and dst = --eth-peer
@@ -18,7 +20,7 @@ MODE=${1:-}
 case "$MODE" in
 io | mac | macswap | rxonly | txonly | flowgen | icmpecho) ;;
 *)
-	echo "usage: $0 io|mac|macswap|rxonly|txonly|flowgen|icmpecho [passthrough]" >&2
+	echo "usage: $0 io|mac|macswap|rxonly|txonly|flowgen|icmpecho [passthrough|direct-map]" >&2
 	exit 2
 	;;
 esac
@@ -26,7 +28,8 @@ PT=${2:-}
 case "$PT" in
 '') PT_VMM=() PT_ARG= GMODE=mediated ;;
 passthrough) PT_VMM=(--allow-passthrough) PT_ARG=,mode=passthrough GMODE=passthrough ;;
-*) echo "$0: second argument '$PT' is not 'passthrough'" >&2; exit 2 ;;
+direct-map) PT_VMM=(--allow-passthrough) PT_ARG=,strategy=direct-map GMODE=direct-map ;;
+*) echo "$0: second argument '$PT' is not 'passthrough' or 'direct-map'" >&2; exit 2 ;;
 esac
 IT_NAME="fwd_modes-$MODE${PT:+-$PT}"
 it_init 150
@@ -79,6 +82,13 @@ expect_eq "rejects" "$(tele_rejects v "$id")" 0
 check_eq "testpmd RX-packets vs vmm rx_pkts" "$frx" "$rx"
 check_eq "testpmd TX-packets vs vmm tx_pkts" "$ftx" "$tx"
 audit_clean v
+if [ "$GMODE" = direct-map ]; then
+	# Every DMA went through the emulated IOMMU, and it refused none.
+	tr=$(tele v /cdna/vmm iommu_translations) || fail "telemetry /cdna/vmm failed"
+	expect_gt "iommu_translations" "$tr" 0
+	expect_eq "iommu_faults" "$(tele v /cdna/vmm iommu_faults)" 0
+	expect_eq "iommu_translations vs audit_dma" "$tr" "$(nic_field v audit_dma)"
+fi
 guest_quit g || fail "guest did not quit cleanly"
 vmm_stop_clean v
 

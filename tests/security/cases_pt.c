@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Passthrough attacks (group pt). A passthrough guest writes the NIC's
- * descriptors itself: nothing checks them before the device does, so the
- * device's address stage (a direct map of the guest's registered memory)
- * is all that stands between it and every other byte. The guest names
+ * Guest-written descriptors under attack: group pt (passthrough, the NIC
+ * translating through the guest's region table) and group dm (the
+ * direct-map strategy, through the emulated IOMMU's page tables and IOTLB).
+ * Such a guest writes the NIC's descriptors itself: nothing checks them
+ * before the device does, so the device's address stage is all that stands
+ * between it and every other byte. The guest names
  * memory it never registered, another guest's memory (holding a frame that
  * must never be sent), a region lacking the direction, a region it just
  * removed; it rewrites descriptors while the device reads them, and rings a
@@ -28,8 +30,10 @@
 #define PT_RING	256u
 #define K	1024u
 
-/* The passthrough guest P: regions A, RO, WO and DL of the rogue layout. */
+/* The guest P: regions A, RO, WO and DL of the rogue layout. */
 static struct {
+	uint32_t mode;		/* CDNA_MODE_PASSTHROUGH or _DIRECT_MAP */
+	const char *name;	/* as telemetry says it */
 	struct rg_guest *P;
 	struct rg_mem *mem;
 	uint64_t base;
@@ -64,7 +68,7 @@ pt_setup(struct env *e)
 	pt.mem = rg_mem_new("P-mem", LAY_TOTAL, MFD_CLOEXEC);
 	if (pt.P == NULL || pt.mem == NULL)
 		return -1;
-	pt.P->mode = CDNA_MODE_PASSTHROUGH;
+	pt.P->mode = pt.mode;
 	pt.P->mem = pt.mem;
 	pt.base = (uintptr_t)pt.mem->va;
 	r = rg_connect(pt.P, e->v.sock);
@@ -82,7 +86,7 @@ pt_setup(struct env *e)
 			env_outcome(r, o, sizeof(o)), pt.P->err);
 		return -1;
 	}
-	if (pt.P->hello.mode != CDNA_MODE_PASSTHROUGH) {
+	if (pt.P->hello.mode != pt.mode) {
 		rg_note("passthrough guest P: granted mode %u", pt.P->hello.mode);
 		return -1;
 	}
@@ -151,9 +155,9 @@ pt_traffic(struct env *e, const struct dcase *c, char *why, size_t len)
 	snprintf(cmd, sizeof(cmd), "/cdna/guest,%u", pt.P->id);
 	if (rg_tel(&e->v, cmd, out, sizeof(out)) != 0 ||
 	    rg_json_str(out, "mode", mode, sizeof(mode)) != 0 ||
-	    strcmp(mode, "passthrough") != 0) {
-		rg_append(why, len, "telemetry mode: expected passthrough got '%s'",
-			  mode);
+	    strcmp(mode, pt.name) != 0) {
+		rg_append(why, len, "telemetry mode: expected %s got '%s'",
+			  pt.name, mode);
 		return -1;
 	}
 	for (k = 0; k < 8; k++) {
@@ -425,7 +429,7 @@ pt_doorbell(struct env *e, const struct dcase *c, char *why, size_t len)
 	(void)c;
 	if (g == NULL)
 		return -1;
-	g->mode = CDNA_MODE_PASSTHROUGH;
+	g->mode = pt.mode;
 	r = rg_honest(g, e->v.sock, 256u << 10, mac, PT_RING);
 	if (r != 0) {
 		rg_append(why, len, "P2 set-up: %s", env_outcome(r, o, sizeof(o)));
@@ -465,6 +469,28 @@ static const struct dcase pt_cases[] = {
 	  "disconnected with ring_corrupt naming the doorbell", NULL, pt_doorbell, 0, { { 0 } } },
 };
 
+/*
+ * The direct-map guests' DMA went through the emulated IOMMU: it
+ * translated, missed its IOTLB and walked, and refused the attacks.
+ */
+static int
+dm_iommu_used(struct env *e)
+{
+	char out[8192];
+	uint64_t tr = 0, miss = 0, faults = 0, upd = 0;
+
+	if (rg_tel(&e->v, "/cdna/vmm", out, sizeof(out)) != 0 ||
+	    rg_json_u64(out, "iommu_translations", &tr) != 0 ||
+	    rg_json_u64(out, "iotlb_misses", &miss) != 0 ||
+	    rg_json_u64(out, "iommu_faults", &faults) != 0 ||
+	    rg_json_u64(out, "iommu_pt_updates", &upd) != 0)
+		return -1;
+	rg_note("iommu: %llu translations, %llu IOTLB misses, %llu faults, %llu page-table updates",
+		(unsigned long long)tr, (unsigned long long)miss,
+		(unsigned long long)faults, (unsigned long long)upd);
+	return tr > 0 && miss > 0 && faults > 0 && upd > 0 ? 0 : -1;
+}
+
 /* Without --allow-passthrough, HELLO asking for it is refused: no fallback. */
 static int
 pt_refused(struct env *e)
@@ -476,7 +502,7 @@ pt_refused(struct env *e)
 
 	if (g == NULL || rg_connect(g, e->v.sock) != 0)
 		return -1;
-	g->mode = CDNA_MODE_PASSTHROUGH;
+	g->mode = pt.mode;
 	r = rg_hello(g, 1, mac);
 	if (r != -EPERM) {
 		env_fail(e, "pt-not-allowed", "expected HELLO refused with EPERM got %s",
@@ -504,9 +530,12 @@ pt_refused(struct env *e)
 	return fail;
 }
 
-int
-group_pt(struct env *e)
+static int
+group_guest_written(struct env *e, uint32_t mode, const char *name)
 {
+	memset(&pt, 0, sizeof(pt));
+	pt.mode = mode;
+	pt.name = name;
 	if (env_up(e, 1) != 0) {
 		env_fail(e, "setup", "expected vmm and guests up got failure");
 		env_down(e);
@@ -523,6 +552,22 @@ group_pt(struct env *e)
 		return -1;
 	}
 	run_dcases(e, pt_cases, sizeof(pt_cases) / sizeof(pt_cases[0]));
+	if (mode == CDNA_MODE_DIRECT_MAP && dm_iommu_used(e) != 0)
+		env_fail(e, "dm-through-the-iommu", "expected the emulated IOMMU to translate every DMA");
+	else if (mode == CDNA_MODE_DIRECT_MAP)
+		env_pass(e, "dm-through-the-iommu");
 	env_down(e);
 	return 0;
+}
+
+int
+group_pt(struct env *e)
+{
+	return group_guest_written(e, CDNA_MODE_PASSTHROUGH, "passthrough");
+}
+
+int
+group_dm(struct env *e)
+{
+	return group_guest_written(e, CDNA_MODE_DIRECT_MAP, "direct-map");
 }

@@ -9,8 +9,8 @@
  * that should not have, that no rejected frame left, and that the vmm's own
  * DMA audit counted no violation.
  *
- *   rogue GROUP     GROUP: addr use req ring ctrl ro trunc policy pt hard
- *                          huge mapcount
+ *   rogue GROUP     GROUP: addr use req ring ctrl ro trunc policy pt dm
+ *                          hard huge mapcount
  *
  * Environment: CDNA_VMM = path of cdna-vmm. Exit 0 pass, 1 fail, 77 skip.
  */
@@ -342,6 +342,7 @@ static const struct {
 	{ "trunc", group_trunc },
 	{ "policy", group_policy },
 	{ "pt", group_pt },
+	{ "dm", group_dm },
 	{ "hard", group_hard },
 	{ "huge", group_huge },
 	{ "mapcount", group_mapcount },
