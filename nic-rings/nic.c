@@ -30,6 +30,8 @@ struct nic_ctx {
 	uint16_t nb_queues;
 	uint16_t next_rx_queue;	/* spreads RX over queues, round-robin */
 	uint16_t next_tx_queue;	/* the queue served first, rotating */
+	uint32_t bad_dma_left;	/* fault injection: DMAs still to send astray */
+	uint64_t bad_dma_addr;	/* ... to this address */
 	cdna_nic_xlate_fn xlate;
 	void *xlate_arg;
 	struct cdna_nic_queue *q[CDNA_MAX_QUEUES];
@@ -73,6 +75,12 @@ mac_key(const void *mac)
 static inline void *
 nic_xlate(struct nic_ctx *c, uint64_t addr, uint32_t len, int dir)
 {
+	if (unlikely(c->bad_dma_left != 0)) {
+		/* A bad device: this DMA goes where the injector says. */
+		c->bad_dma_left--;
+		c->st.bad_dma++;
+		addr = c->bad_dma_addr;
+	}
 	if (c->xlate == NULL)
 		return (void *)(uintptr_t)addr;	/* "host" stage: already translated */
 	return c->xlate(c->xlate_arg, addr, len, dir);
@@ -343,6 +351,14 @@ int
 cdna_nic_ctx_faulted(const struct cdna_nic *nic, uint32_t ctx)
 {
 	return nic->ctx[ctx].fault.why;
+}
+
+void
+cdna_nic_inject_bad_dma(struct cdna_nic *nic, uint32_t ctx, uint64_t addr,
+			uint32_t count)
+{
+	nic->ctx[ctx].bad_dma_addr = addr;
+	nic->ctx[ctx].bad_dma_left = count;
 }
 
 void

@@ -81,6 +81,7 @@ struct cdna_nic_ctx_stats {
 	uint64_t tx_bad_chain;	/* TX chain longer than CDNA_MAX_FRAME_LEN */
 	uint64_t tx_spoofed;	/* TX frame dropped: source MAC not the context's */
 	uint64_t doorbell_bad;	/* passthrough: a doorbell past the ring's end */
+	uint64_t bad_dma;	/* DMAs the fault injector sent astray */
 };
 
 struct cdna_nic_stats {
@@ -179,6 +180,17 @@ const struct cdna_nic_fault *cdna_nic_ctx_fault_info(const struct cdna_nic *nic,
 uint32_t cdna_nic_take_faults(struct cdna_nic *nic);
 
 void cdna_nic_set_audit(struct cdna_nic *nic, cdna_nic_audit_fn fn, void *arg);
+
+/*
+ * Bad-device fault injection (the ATC'08 paper's third fault class; tests
+ * and cdna-vmm --fault-injection only): the next count DMAs of ctx go to
+ * addr, in the context's own address space and through its address stage,
+ * instead of where their descriptors say, for the descriptor's length. A
+ * DMA the stage refuses ends in CDNA_ST_DMA_FAULT; one it lets through is
+ * performed. Counted as bad_dma either way.
+ */
+void cdna_nic_inject_bad_dma(struct cdna_nic *nic, uint32_t ctx, uint64_t addr,
+			     uint32_t count);
 
 /* One round of device work. Returns the number of frames moved. */
 unsigned int cdna_nic_poll(struct cdna_nic *nic);

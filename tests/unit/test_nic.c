@@ -674,6 +674,7 @@ static const struct {
 	{ "tx_bad_chain", offsetof(struct cdna_nic_ctx_stats, tx_bad_chain) },
 	{ "tx_spoofed", offsetof(struct cdna_nic_ctx_stats, tx_spoofed) },
 	{ "doorbell_bad", offsetof(struct cdna_nic_ctx_stats, doorbell_bad) },
+	{ "bad_dma", offsetof(struct cdna_nic_ctx_stats, bad_dma) },
 }, nic_fields[] = {
 	{ "wire_rx", offsetof(struct cdna_nic_stats, wire_rx) },
 	{ "wire_tx", offsetof(struct cdna_nic_stats, wire_tx) },
@@ -1925,6 +1926,69 @@ test_passthrough(void)
 	pt_free();
 }
 
+/* ---- bad device: the fault injector ---- */
+
+static void
+test_bad_device(void)
+{
+	struct cdna_nic_status st[RING];
+	unsigned int rxb, other, tx;
+	uint8_t fr[200];
+
+	case_begin("bad device: host stage, an RX DMA lands where injected");
+	nic_up(32, 1, 0);
+	rxb = hb_new(2048);
+	other = hb_new(2048);	/* memory the descriptor never named */
+	rx_post(B, 0, rxb, 0x10);
+	cdna_nic_inject_bad_dma(nic, B, hb_addr(other), 1);
+	tx = tx_frame(A, mac_ctx[B], 200, 1);
+	cdna_nic_poll(nic);
+	CHECK_ONE_ST(&tq[B][0]->rx, 0x10, 200, CDNA_ST_OK);
+	CHECK_EQ(hb_diff(rxb, NULL, 0), -1);		/* the posted buffer: untouched */
+	CHECK_EQ(hb_diff(other, hb[tx].ref, 200), -1);	/* the frame went astray */
+	CHECK_CTX(B, .rx_pkts = 1, .rx_bytes = 200, .bad_dma = 1);
+	/* Only the next DMA: the one after lands where posted. */
+	rx_post(B, 0, rxb, 0x11);
+	tx = tx_frame(A, mac_ctx[B], 100, 2);
+	cdna_nic_poll(nic);
+	CHECK_ONE_ST(&tq[B][0]->rx, 0x11, 100, CDNA_ST_OK);
+	CHECK_EQ(hb_diff(rxb, hb[tx].ref, 100), -1);
+	nic_down();
+
+	case_begin("bad device: host stage, a TX DMA reads where injected");
+	nic_up(32, 1, 0);
+	frame_fill(fr, sizeof(fr), mac_bcast, mac_ctx[A], 3);
+	other = hb_bytes(fr, sizeof(fr));
+	tx = hb_new(200);
+	memset(hb_data(tx), 0x5a, 200);
+	cdna_nic_inject_bad_dma(nic, A, hb_addr(other), 1);
+	tx_post(A, tx, 3);
+	cdna_nic_poll(nic);
+	CHECK_ONE_ST(&tq[A][0]->tx, 3, 200, CDNA_ST_OK);
+	CHECK_WIRE(1);
+	CHECK_WIRE_FRAME(0, fr, 200);
+	CHECK_CTX(A, .tx_pkts = 1, .tx_bytes = 200, .bad_dma = 1);
+	nic_down();
+
+	case_begin("bad device: an address stage refuses what it does not map");
+	nic_up(32, 1, 1);
+	rxb = hb_new(2048);
+	rx_post(B, 0, rxb, 0x20);
+	rx_post(B, 0, rxb, 0x21);
+	cdna_nic_inject_bad_dma(nic, B, UNMAPPED_IOVA, 1);
+	tx = tx_frame(A, mac_ctx[B], 120, 4);
+	tx_frame(A, mac_ctx[B], 120, 5);
+	cdna_nic_poll(nic);
+	CHECK_EQ(reap(&tq[B][0]->rx, st, RING), 2);
+	CHECK_ST(st[0], 0x20, 0, CDNA_ST_DMA_FAULT);	/* refused, never performed */
+	CHECK_ST(st[1], 0x21, 120, CDNA_ST_OK);
+	CHECK_CTX(B, .rx_pkts = 1, .rx_bytes = 120, .dma_fault = 1, .bad_dma = 1);
+	/* A's TX, then B's RX: the stage was asked for the injected address. */
+	CHECK(nb_xlates >= 2 && xlates[1].addr == UNMAPPED_IOVA &&
+	      xlates[1].dir == CDNA_DIR_RX);
+	nic_down();
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1979,6 +2043,7 @@ main(int argc, char **argv)
 	test_fairness();
 	test_mtu();
 	test_passthrough();
+	test_bad_device();
 
 	rte_eth_dev_stop(wire_port);
 	rte_eth_dev_close(wire_port);
