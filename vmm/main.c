@@ -19,6 +19,7 @@
 #include <rte_pdump.h>
 
 #include "dma_guard.h"
+#include "fault_inject.h"
 #include "guest_mem.h"
 #include "vmm.h"
 
@@ -179,6 +180,7 @@ run(struct vmm *v)
 			control_poll(v, 0);
 		if (iter % (CTRL_EVERY * 64) == 0 || idle > 1024) {
 			guest_expire(v);
+			fault_inject_poll(v);
 			if (rte_get_timer_cycles() > next_tick) {
 				vlog_tick();
 				next_tick = rte_get_timer_cycles() + hz;
@@ -235,7 +237,8 @@ main(int argc, char **argv)
 	if (strategy_init(&vmm) != 0 ||
 	    (vmm.opt.audit && audit_init(&vmm) != 0) ||
 	    (vmm.opt.pcap != NULL && wire_pcap_open(vmm.wire_port, vmm.opt.pcap) != 0) ||
-	    telemetry_init(&vmm) != 0 || cdna_dma_guard_init() != 0 ||
+	    telemetry_init(&vmm) != 0 || fault_inject_init(&vmm) != 0 ||
+	    cdna_dma_guard_init() != 0 ||
 	    control_init(&vmm) != 0) {
 		fprintf(stderr, "cdna-vmm: start-up failed (see above)\n");
 		return 2;

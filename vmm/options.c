@@ -46,6 +46,8 @@ usage(FILE *f)
 "                       from ATC'08 Table 2: none, calgary, vt-d, gart (default none)\n"
 "  --iotlb N            entries of the emulated IOMMU's IOTLB, power of two in\n"
 "                       1..4096 (default 64)\n"
+"  --fault-injection    tests only: the telemetry command /cdna/inject_bad_dma\n"
+"                       sends a guest's next DMAs astray, like a faulty device\n"
 "  --help               this text\n");
 }
 
@@ -145,7 +147,7 @@ vmm_parse_options(int argc, char **argv, struct vmm_opts *o)
 {
 	enum { O_SOCKET = 256, O_WIRE, O_PCAP, O_MAX_GUESTS, O_MAX_REGIONS, O_MAX_MEM,
 	       O_RING_MIN, O_RING_MAX, O_BURST, O_ALLOW_UID, O_AUDIT, O_SPOOF,
-	       O_PASSTHROUGH, O_IOMMU_COST, O_IOTLB, O_HELP };
+	       O_PASSTHROUGH, O_IOMMU_COST, O_IOTLB, O_FAULT_INJECTION, O_HELP };
 	static const struct option longopts[] = {
 		{ "socket", required_argument, NULL, O_SOCKET },
 		{ "wire", required_argument, NULL, O_WIRE },
@@ -162,6 +164,7 @@ vmm_parse_options(int argc, char **argv, struct vmm_opts *o)
 		{ "allow-passthrough", no_argument, NULL, O_PASSTHROUGH },
 		{ "iommu-cost", required_argument, NULL, O_IOMMU_COST },
 		{ "iotlb", required_argument, NULL, O_IOTLB },
+		{ "fault-injection", no_argument, NULL, O_FAULT_INJECTION },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -205,6 +208,7 @@ vmm_parse_options(int argc, char **argv, struct vmm_opts *o)
 		case O_AUDIT: o->audit = 1; break;
 		case O_SPOOF: o->spoof_check = 1; break;
 		case O_PASSTHROUGH: o->allow_passthrough = 1; break;
+		case O_FAULT_INJECTION: o->fault_injection = 1; break;
 		case O_IOMMU_COST:
 			if (cdna_iommu_cost_model(optarg) == NULL) {
 				fprintf(stderr, "cdna-vmm: --iommu-cost: '%s' is not one of none, calgary, vt-d, gart\n",

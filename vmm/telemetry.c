@@ -108,6 +108,9 @@ tm_guest(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "ring_corrupt", s.ring_corrupt);
 	rte_tel_data_add_dict_u64(d, "tx_spoofed", g->nic_ctx < 0 ? 0 :
 		cdna_nic_ctx_stats(vmm.nic, (uint32_t)g->nic_ctx)->tx_spoofed);
+	/* DMAs the fault injector sent astray (--fault-injection). */
+	rte_tel_data_add_dict_u64(d, "bad_dma", g->nic_ctx < 0 ? 0 :
+		cdna_nic_ctx_stats(vmm.nic, (uint32_t)g->nic_ctx)->bad_dma);
 	/* The maintained count: the maps belong to the main lcore. */
 	rte_tel_data_add_dict_u64(d, "claims", g->claimed_lines);
 	rte_tel_data_add_dict_u64(d, "inflight", g->inflight);

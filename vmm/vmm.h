@@ -40,6 +40,7 @@ struct vmm_opts {
 	int allow_passthrough;		/* guests may write NIC descriptors (passthrough, direct-map) */
 	const char *iommu_cost;		/* cost model of the emulated IOMMU (iommu.h) */
 	uint32_t iotlb;			/* its IOTLB entries */
+	int fault_injection;		/* /cdna/inject_bad_dma (fault_inject.c) */
 };
 
 /* The mediator's own record of one descriptor it posted. */
