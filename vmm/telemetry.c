@@ -19,6 +19,7 @@
 
 #include "dma_guard.h"
 #include "guest_mem.h"
+#include "fault_inject.h"
 #include "iommu.h"
 #include "vmm.h"
 
@@ -198,6 +199,8 @@ tm_vmm(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	struct guest_mem_stats m;
 	struct cdna_iommu_stats io;
+	char last_injection[RTE_TEL_MAX_STRING_LEN];
+	uint64_t injections;
 
 	guest_mem_stats(&m);
 	/* Counters of the lcore's, read as they are: 64-bit loads, no lock. */
@@ -214,6 +217,9 @@ tm_vmm(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "iommu_invalidations", io.invalidations);
 	rte_tel_data_add_dict_u64(d, "iommu_cycles_charged", io.cycles_charged);
 	rte_tel_data_add_dict_u64(d, "iommu_table_pages", io.table_pages);
+	fault_inject_stats(&injections, last_injection, sizeof(last_injection));
+	rte_tel_data_add_dict_u64(d, "fault_injections", injections);
+	rte_tel_data_add_dict_string(d, "last_fault_injection", last_injection);
 	rte_tel_data_add_dict_u64(d, "regions_unmapped", m.regions_unmapped);
 	rte_tel_data_add_dict_u64(d, "regions_leaked", m.regions_leaked);
 	rte_tel_data_add_dict_u64(d, "reap_backlog", m.reap_backlog);

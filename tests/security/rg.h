@@ -46,6 +46,8 @@ struct rg_vmm {
 	int wstatus;		/* wait status once exited */
 	int exited;
 	int failed;		/* a summary/exit check failed */
+	/* Audit violations the group caused on purpose (an unprevented fault). */
+	uint64_t expect_violations;
 };
 
 /* Creates the work directory and an empty wire input capture. */

@@ -10,7 +10,7 @@
  * DMA audit counted no violation.
  *
  *   rogue GROUP     GROUP: addr use req ring ctrl ro trunc policy pt dm
- *                          hard huge mapcount
+ *                          table1 hard huge mapcount
  *
  * Environment: CDNA_VMM = path of cdna-vmm. Exit 0 pass, 1 fail, 77 skip.
  */
@@ -343,6 +343,7 @@ static const struct {
 	{ "policy", group_policy },
 	{ "pt", group_pt },
 	{ "dm", group_dm },
+	{ "table1", group_table1 },
 	{ "hard", group_hard },
 	{ "huge", group_huge },
 	{ "mapcount", group_mapcount },
