@@ -23,8 +23,8 @@ WORKLOADS = {
     "rxonly": "source -> guest rxonly",
     "io": "io forwarding",
 }
-CONFIGS = ["null", "cdna", "passthrough", "vhost-user", "memif", "nic",
-           "nic-cdna"]
+CONFIGS = ["null", "cdna", "passthrough", "direct-map", "vhost-user", "memif",
+           "nic", "nic-cdna"]
 
 
 def num(s):
@@ -46,6 +46,7 @@ def main():
     ap.add_argument("--passes", default="?")
     ap.add_argument("--costs", default=None)
     ap.add_argument("--nic", default="no NIC compared")
+    ap.add_argument("--iommu-cost", default="none")
     a = ap.parse_args()
 
     cells = defaultdict(dict)  # (wl, size, cfg) -> {pass: mpps}
@@ -85,10 +86,15 @@ def main():
         "- passthrough (DESIGN.md section 5): net_cdna mode=passthrough, the same "
         "NIC model and wire with no mediator on the data path (the cost of "
         "mediation is cdna / passthrough)",
+        ("- direct-map: net_cdna strategy=direct-map, guest-written descriptors "
+         "translated by the emulated IOMMU (page tables and IOTLB); Table 2 cost "
+         f"model in force: {a.iommu_cost}" if "direct-map" in cfgs else
+         "- direct-map: not in this run"),
         f"- real NIC: {a.nic}",
         "",
     ]
-    peers = [p for p in ("passthrough", "vhost-user", "memif") if p in cfgs]
+    peers = [p for p in ("passthrough", "direct-map", "vhost-user", "memif")
+             if p in cfgs]
     for wl in wls:
         lines.append(f"## {WORKLOADS[wl]} (Mpps)")
         lines.append("")

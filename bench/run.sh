@@ -4,7 +4,7 @@
 # The throughput comparison, one command:
 #
 #   bash bench/run.sh [--quick] [--passes N] [--seconds S] [--sizes "64 1518"]
-#                     [--pci ADDR]
+#                     [--pci ADDR] [--iommu-cost MODEL]
 #
 # For each workload (guest txonly -> sink, source -> guest rxonly, io
 # forwarding) and frame size (64 .. 1518 bytes), a stock dpdk-testpmd guest
@@ -13,6 +13,9 @@
 #   cdna         net_cdna, mediated by cdna-vmm (net_null wire)
 #   passthrough  net_cdna mode=passthrough: the same NIC model and wire, the
 #                guest's descriptors straight to its address stage
+#   direct-map   net_cdna strategy=direct-map: the same, translated by the
+#                emulated IOMMU (--iommu-cost MODEL charges ATC'08 Table 2
+#                cycles per update and flush; default none)
 #   vhost-user   net_virtio_user guest, host testpmd with net_vhost + net_null
 #   memif        net_memif client guest, host testpmd with a memif server + net_null
 # and, when a NIC is bound to vfio-pci (--pci ADDR, else the first one found),
@@ -36,8 +39,9 @@ passes=2
 secs=4
 sizes="64 128 256 512 1024 1518"
 workloads="txonly rxonly io"
-configs="null cdna passthrough vhost-user memif"
+configs="null cdna passthrough direct-map vhost-user memif"
 pci=
+iommu_cost=none
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) passes=1; secs=3; sizes="64 1518" ;;
@@ -47,7 +51,8 @@ while [ $# -gt 0 ]; do
 	--workloads) workloads=$2; shift ;;
 	--configs) configs=$2; shift ;;
 	--pci) pci=$2; shift ;;
-	-h | --help) sed -n '3,29p' "$0"; exit 0 ;;
+	--iommu-cost) iommu_cost=$2; shift ;;
+	-h | --help) sed -n '3,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
 	*) echo "bench: unknown option '$1' (see --help)" >&2; exit 2 ;;
 	esac
 	shift
@@ -122,9 +127,11 @@ run_cell() {
 	null)
 		gvdev=(--vdev "net_null0,size=$hsize,no-rx=$((1 - nrx))")
 		;;
-	cdna | passthrough)
+	cdna | passthrough | direct-map)
 		local pt_vmm=() pt_dev=
 		[ "$cfg" = passthrough ] && pt_vmm=(--allow-passthrough) pt_dev=,mode=passthrough
+		[ "$cfg" = direct-map ] && pt_vmm=(--allow-passthrough --iommu-cost "$iommu_cost") \
+			pt_dev=,strategy=direct-map
 		"$build/vmm/cdna-vmm" --file-prefix "$tag-h" --lcores 0@1 "${mem_host[@]}" --no-pci \
 			--vdev "net_null0,size=$hsize,no-rx=$((1 - nrx))" -- --wire net_null0 \
 			--socket "$run/vmm.sock" "${pt_vmm[@]}" >"$hlog" 2>&1 &
@@ -228,5 +235,5 @@ cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 python3 "$top/bench/report.py" "$csv" "$out" --costs "$costs" \
 	--machine "$(nproc) CPUs, ${cpu:-unknown CPU}, kernel $(uname -r), DPDK $(dpkg-query -W -f='${Version}' libdpdk-dev)" \
 	--command "bash bench/run.sh${args:+ $args}" --memory "$memory" --seconds "$secs" --passes "$passes" \
-	--nic "$nic_note"
+	--nic "$nic_note" --iommu-cost "$iommu_cost"
 cat "$out/table.md"

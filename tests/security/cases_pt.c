@@ -497,6 +497,7 @@ pt_refused(struct env *e)
 {
 	static const uint8_t mac[6] = PT_MAC;
 	struct rg_guest *g = rg_guest_new("P0");
+	uint64_t end;
 	char o[64];
 	int r, fail = 0;
 
@@ -518,6 +519,11 @@ pt_refused(struct env *e)
 		fail = -1;
 	}
 	rg_guest_close(g);
+	/* Its departure is recorded once the vmm sees the socket close. */
+	for (end = rg_now_ms() + RG_WAIT_MS;
+	     rg_gone_said(&e->v, "last_refusal", "--allow-passthrough") == 0 &&
+	     rg_now_ms() < end;)
+		rg_drain(10);
 	if (fail == 0 &&
 	    rg_gone_said(&e->v, "last_refusal", "--allow-passthrough") == 0) {
 		env_fail(e, "pt-not-allowed", "expected the refusal to name --allow-passthrough in /cdna/gone");
