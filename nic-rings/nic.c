@@ -655,6 +655,30 @@ nic_wire_flush(struct cdna_nic *nic)
 /* ---- TX: descriptors -> frames ----------------------------------------- */
 
 /*
+ * The rest of an overlong chain, up to and including its last segment,
+ * wherever the doorbells cut it: refused descriptor by descriptor, at most
+ * CDNA_MAX_SEGS + 1 a call, never sent as a frame of its own.
+ */
+static uint32_t
+nic_tx_skip(struct cdna_nic_ring *r, uint32_t head, uint32_t tail)
+{
+	uint32_t n = 0;
+
+	while (head + n != tail && n <= CDNA_MAX_SEGS) {
+		struct cdna_nic_desc d = r->desc[(head + n) & r->mask];
+
+		rte_compiler_barrier();	/* only the copy is read */
+		nic_status(r, d.tag, 0, CDNA_ST_BAD_CHAIN);
+		n++;
+		if (!(d.flags & CDNA_DESC_F_MORE)) {
+			r->skip_chain = 0;
+			break;
+		}
+	}
+	return n;
+}
+
+/*
  * Gathers one chain starting at head into a fresh mbuf; writes one status
  * per descriptor. Returns descriptors consumed (0: chain not complete yet).
  */
@@ -664,18 +688,22 @@ nic_tx_one(struct cdna_nic *nic, uint32_t ci, uint16_t q,
 	   struct rte_mbuf **out)
 {
 	struct nic_ctx *c = &nic->ctx[ci];
-	struct cdna_nic_desc snap[CDNA_MAX_SEGS];
+	struct cdna_nic_desc snap[CDNA_MAX_SEGS + 1];
 	uint32_t n = 0, total = 0, i;
 	uint16_t st = CDNA_ST_OK;
 	struct rte_mbuf *m;
 
+	if (unlikely(r->skip_chain))
+		return nic_tx_skip(r, head, tail);
 	/*
-	 * Find the chain's end; the mediator posts chains whole. A chain that
-	 * is too long or too large is consumed to its end and refused as one:
-	 * cutting it would send its tail as a frame of its own. Each
+	 * Find the chain's end; the mediator posts chains whole. Each
 	 * descriptor is read once, into snap: in passthrough the guest may
 	 * rewrite it meanwhile, and a length checked here must be the length
-	 * copied below.
+	 * copied below. A chain too large is consumed to its end and refused
+	 * as one: cutting it would send its tail as a frame of its own. One
+	 * too long is refused at its CDNA_MAX_SEGS + 1st segment, and the
+	 * rest as it comes (nic_tx_skip): a guest-written ring of nothing but
+	 * MORE costs no more per call than a chain at the limit.
 	 */
 	for (;;) {
 		struct cdna_nic_desc d;
@@ -684,17 +712,18 @@ nic_tx_one(struct cdna_nic *nic, uint32_t ci, uint16_t q,
 			return 0;
 		d = r->desc[(head + n) & r->mask];
 		rte_compiler_barrier();	/* only the copy is read */
-		if (n < CDNA_MAX_SEGS)
-			snap[n] = d;
+		snap[n] = d;
 		if (d.len > CDNA_MAX_FRAME_LEN - total)
 			st = CDNA_ST_BAD_CHAIN;	/* overflow-safe sum bound */
 		else
 			total += d.len;
 		n++;
-		if (n > CDNA_MAX_SEGS)
+		if (n > CDNA_MAX_SEGS) {
 			st = CDNA_ST_BAD_CHAIN;
-		/* A ring of nothing but MORE would never end: refuse it whole. */
-		if (!(d.flags & CDNA_DESC_F_MORE) || n == r->size)
+			r->skip_chain = (d.flags & CDNA_DESC_F_MORE) != 0;
+			break;
+		}
+		if (!(d.flags & CDNA_DESC_F_MORE))
 			break;
 	}
 	m = NULL;
@@ -710,9 +739,7 @@ nic_tx_one(struct cdna_nic *nic, uint32_t ci, uint16_t q,
 		c->st.tx_bad_chain++;
 	}
 	for (i = 0; i < n; i++) {
-		/* Past CDNA_MAX_SEGS (a refused chain) only the tag is read. */
-		const struct cdna_nic_desc *d = i < CDNA_MAX_SEGS ? &snap[i] :
-			&r->desc[(head + i) & r->mask];
+		const struct cdna_nic_desc *d = &snap[i];
 		uint16_t dst_st = st;
 		const void *src;
 

@@ -56,6 +56,7 @@ struct cdna_nic_ring {
 	uint32_t size;
 	uint32_t mask;
 	int guest_written;		/* desc and tail belong to the guest */
+	int skip_chain;			/* (n) refusing the rest of an overlong chain */
 	struct cdna_index head;		/* (n) descriptors consumed */
 	uint32_t st_prod_v;		/* (n) status entries written ... */
 	uint32_t st_pub;		/* ... and published: once per service */

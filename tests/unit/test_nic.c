@@ -1762,6 +1762,10 @@ struct pt_ring {
 
 static struct pt_ring *pt_tx, *pt_rx;
 
+/* A chain of MORE longer than CDNA_MAX_SEGS + 1, its end and a frame fit the ring. */
+#define LONG_CHAIN	(RING - 8)
+_Static_assert(LONG_CHAIN > CDNA_MAX_SEGS + 1, "a chain past the limit");
+
 /* Context c's queue 0 becomes a passthrough queue over pt_tx and pt_rx. */
 static void
 pt_attach(unsigned int c)
@@ -1908,6 +1912,38 @@ test_passthrough(void)
 	CHECK_ST(st[0], 0x10, 64, CDNA_ST_OK);
 	CHECK_ST(st[1], 0x11, 64, CDNA_ST_OK);
 	CHECK_CTX(A, .tx_pkts = 1, .tx_bytes = 64, .doorbell_bad = 1);
+	nic_down();
+	pt_free();
+
+	case_begin("passthrough: a chain that never ends costs a chain a call");
+	nic_up(32, 1, 1);
+	pt_attach(A);
+	tx = hb_new(64);
+	memset(d, 0, sizeof(d));
+	for (i = 0; i < LONG_CHAIN; i++) {
+		d[0].addr = hb_iova(tx);
+		d[0].len = 1;
+		d[0].tag = i;
+		d[0].flags = CDNA_DESC_F_MORE;
+		ring_post(&tq[A][0]->tx, d, 1);
+	}
+	cdna_nic_poll(nic);
+	/* Refused at its CDNA_MAX_SEGS + 1st segment, not scanned to its end. */
+	CHECK_EQ(reap(&tq[A][0]->tx, st, RING), CDNA_MAX_SEGS + 1);
+	CHECK_ST(st[0], 0, 0, CDNA_ST_BAD_CHAIN);
+	CHECK_ST(st[CDNA_MAX_SEGS], CDNA_MAX_SEGS, 0, CDNA_ST_BAD_CHAIN);
+	/* Its end, then a frame of its own: the end is refused, the frame goes. */
+	d[0].tag = LONG_CHAIN;
+	d[0].flags = 0;
+	ring_post(&tq[A][0]->tx, d, 1);
+	tx_frame(A, mac_bcast, 80, LONG_CHAIN + 1);
+	for (i = 0; i < 8; i++)
+		cdna_nic_poll(nic);
+	CHECK_EQ(reap(&tq[A][0]->tx, st, RING), LONG_CHAIN - CDNA_MAX_SEGS - 1 + 2);
+	CHECK_ST(st[LONG_CHAIN - CDNA_MAX_SEGS - 1], LONG_CHAIN, 0, CDNA_ST_BAD_CHAIN);
+	CHECK_ST(st[LONG_CHAIN - CDNA_MAX_SEGS], LONG_CHAIN + 1, 80, CDNA_ST_OK);
+	CHECK_WIRE(1);
+	CHECK_CTX(A, .tx_pkts = 1, .tx_bytes = 80, .tx_bad_chain = 1);
 	nic_down();
 	pt_free();
 
