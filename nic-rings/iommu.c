@@ -39,6 +39,7 @@ struct cdna_iommu {
 struct cdna_iommu_domain {
 	struct cdna_iommu *mmu;
 	uint64_t *root;
+	uint64_t pages;		/* page-table pages it holds */
 	uint32_t id;
 };
 
@@ -138,6 +139,7 @@ walk(struct cdna_iommu_domain *d, uint64_t vpn, int create)
 			n = table_new(d->mmu);
 			if (n == NULL)
 				return NULL;
+			d->pages++;
 			*e = (uint64_t)(uintptr_t)n | PTE_TABLE;
 		}
 		t = (uint64_t *)(uintptr_t)(*e & PTE_ADDR);
@@ -195,8 +197,16 @@ cdna_iommu_domain_new(struct cdna_iommu *mmu)
 		return NULL;
 	}
 	d->mmu = mmu;
+	d->pages = 1;
 	d->id = mmu->next_dom++;
 	return d;
+}
+
+uint64_t
+cdna_iommu_domain_bytes(const struct cdna_iommu_domain *d)
+{
+	return d != NULL ? __atomic_load_n(&d->pages, __ATOMIC_RELAXED) *
+		CDNA_IOMMU_PAGE : 0;
 }
 
 void

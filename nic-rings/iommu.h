@@ -62,6 +62,8 @@ void cdna_iommu_destroy(struct cdna_iommu *mmu);
 void cdna_iommu_stats(const struct cdna_iommu *mmu, struct cdna_iommu_stats *out);
 
 struct cdna_iommu_domain *cdna_iommu_domain_new(struct cdna_iommu *mmu);
+/* Bytes of page tables the domain holds (any thread may ask). */
+uint64_t cdna_iommu_domain_bytes(const struct cdna_iommu_domain *d);
 /* Frees the domain's tables and invalidates all of its IOTLB entries. */
 void cdna_iommu_domain_free(struct cdna_iommu_domain *d);
 

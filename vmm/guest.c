@@ -18,6 +18,7 @@
 #include <rte_ether.h>
 
 #include "guest_mem.h"
+#include "iommu.h"
 #include "queues.h"
 #include "vmm.h"
 
@@ -316,7 +317,9 @@ guest_handle(struct vmm *v, struct guest *g, const struct cdna_msg *m, int fd,
 uint64_t
 guest_footprint(const struct guest *g)
 {
-	uint64_t n = sizeof(*g) + guest_mem_footprint(g);
+	/* Its I/O page table too: it grows with what the guest registers. */
+	uint64_t n = sizeof(*g) + guest_mem_footprint(g) +
+		cdna_iommu_domain_bytes(g->iodom);
 	uint16_t q;
 
 	for (q = 0; q < CDNA_MAX_QUEUES; q++)

@@ -121,7 +121,9 @@ test_iotlb(void)
 	struct cdna_iommu_stats s0, s1;
 	uint8_t *h = host_pages(2);
 
+	CHECK_EQ(cdna_iommu_domain_bytes(a), PG);	/* the root alone */
 	CHECK_EQ(cdna_iommu_map(a, 0x40000, h, 2 * PG, RW), 0);
+	CHECK_EQ(cdna_iommu_domain_bytes(a), 4 * PG);	/* and one table a level */
 	cdna_iommu_stats(m, &s0);
 	CHECK(cdna_iommu_xlate(a, 0x40000, 64, TX) == h);
 	CHECK(cdna_iommu_xlate(a, 0x40010, 64, TX) == h + 0x10);
