@@ -53,6 +53,17 @@ struct cdna_nic {
 	 */
 	uint32_t *live;
 	uint32_t nb_live;
+	/*
+	 * MAC -> context, open addressing over 2 x max_contexts slots (key
+	 * mac64 + 1, 0 empty), rebuilt whenever a context comes, goes or
+	 * changes its MAC: a frame finds its context in one probe or two, not
+	 * by a pass over every guest. When two contexts share a MAC (the
+	 * vmm never lets them), mac_dups is set and the switch scans instead.
+	 */
+	uint64_t *mac_key_tab;
+	uint32_t *mac_ctx_tab;
+	uint32_t mac_mask;
+	uint32_t mac_dups;
 	struct nic_ctx ctx[];
 };
 
@@ -222,7 +233,71 @@ cdna_nic_create(const struct cdna_nic_config *cfg)
 		return NULL;
 	nic->cfg = *cfg;
 	nic->live = (uint32_t *)&nic->ctx[cfg->max_contexts];
+	nic->mac_mask = rte_align32pow2(2 * cfg->max_contexts) - 1;
+	nic->mac_key_tab = rte_zmalloc_socket("cdna_nic_macs",
+			(nic->mac_mask + 1) * sizeof(uint64_t), 0, cfg->socket_id);
+	nic->mac_ctx_tab = rte_zmalloc_socket("cdna_nic_macs",
+			(nic->mac_mask + 1) * sizeof(uint32_t), 0, cfg->socket_id);
+	if (nic->mac_key_tab == NULL || nic->mac_ctx_tab == NULL) {
+		rte_free(nic->mac_key_tab);
+		rte_free(nic->mac_ctx_tab);
+		rte_free(nic);
+		return NULL;
+	}
 	return nic;
+}
+
+static inline uint32_t
+mac_slot(const struct cdna_nic *nic, uint64_t mac64)
+{
+	return (uint32_t)((mac64 * 0x9e3779b97f4a7c15ull) >> 40) & nic->mac_mask;
+}
+
+/* The MAC table anew from the live contexts (control path: rare, small). */
+static void
+nic_mac_rebuild(struct cdna_nic *nic)
+{
+	uint32_t k, h;
+
+	memset(nic->mac_key_tab, 0, (nic->mac_mask + 1) * sizeof(uint64_t));
+	nic->mac_dups = 0;
+	for (k = 0; k < nic->nb_live; k++) {
+		uint32_t ci = nic->live[k];
+		uint64_t key = nic->ctx[ci].mac64 + 1;
+
+		for (h = mac_slot(nic, nic->ctx[ci].mac64);
+		     nic->mac_key_tab[h] != 0 && nic->mac_key_tab[h] != key;
+		     h = (h + 1) & nic->mac_mask)
+			;
+		if (nic->mac_key_tab[h] == key) {
+			nic->mac_dups++;
+			continue;
+		}
+		nic->mac_key_tab[h] = key;
+		nic->mac_ctx_tab[h] = ci;
+	}
+}
+
+/* The context holding MAC dst, other than src_ctx; -1 if none. */
+static inline int64_t
+nic_mac_find(const struct cdna_nic *nic, uint64_t dst, int64_t src_ctx)
+{
+	uint32_t h, k;
+
+	if (unlikely(nic->mac_dups != 0)) {
+		for (k = 0; k < nic->nb_live; k++)
+			if (nic->ctx[nic->live[k]].mac64 == dst &&
+			    (int64_t)nic->live[k] != src_ctx)
+				return nic->live[k];
+		return -1;
+	}
+	/* At most half full: a probe ends at an empty slot. */
+	for (h = mac_slot(nic, dst); nic->mac_key_tab[h] != 0;
+	     h = (h + 1) & nic->mac_mask)
+		if (nic->mac_key_tab[h] == dst + 1)
+			return (int64_t)nic->mac_ctx_tab[h] != src_ctx ?
+				(int64_t)nic->mac_ctx_tab[h] : -1;
+	return -1;
 }
 
 void
@@ -238,6 +313,8 @@ cdna_nic_destroy(struct cdna_nic *nic)
 			if (nic->ctx[c].q[q] != NULL)
 				cdna_nic_queue_destroy(nic, c, q);
 	rte_pktmbuf_free_bulk(nic->wire_out, nic->nb_wire_out);
+	rte_free(nic->mac_key_tab);
+	rte_free(nic->mac_ctx_tab);
 	rte_free(nic);
 }
 
@@ -259,6 +336,7 @@ cdna_nic_ctx_alloc(struct cdna_nic *nic, const uint8_t mac[6],
 		memcpy(c->mac, mac, 6);
 		c->mac64 = mac_key(mac);
 		nic->live[nic->nb_live++] = i;
+		nic_mac_rebuild(nic);
 		c->nb_queues = nb_queues;
 		c->mtu = RTE_ETHER_MTU;
 		c->xlate = xlate;
@@ -285,6 +363,7 @@ cdna_nic_ctx_free(struct cdna_nic *nic, uint32_t ctx)
 			break;
 		}
 	}
+	nic_mac_rebuild(nic);
 }
 
 void
@@ -292,6 +371,7 @@ cdna_nic_ctx_set_mac(struct cdna_nic *nic, uint32_t ctx, const uint8_t mac[6])
 {
 	memcpy(nic->ctx[ctx].mac, mac, 6);
 	nic->ctx[ctx].mac64 = mac_key(mac);
+	nic_mac_rebuild(nic);
 }
 
 void
@@ -593,17 +673,14 @@ nic_switch(struct cdna_nic *nic, struct rte_mbuf *m, int64_t src_ctx)
 	eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 	unicast = rte_is_unicast_ether_addr(&eh->dst_addr);
 	if (unicast) {
-		uint64_t dst = mac_key(&eh->dst_addr);
+		int64_t to = nic_mac_find(nic, mac_key(&eh->dst_addr), src_ctx);
 
-		for (k = 0; k < nic->nb_live; k++) {
-			i = nic->live[k];
-			if (nic->ctx[i].mac64 == dst && (int64_t)i != src_ctx) {
-				nic_deliver(nic, i, m);
-				if (src_ctx >= 0)
-					nic->st.switched++;
-				rte_pktmbuf_free(m);
-				return;
-			}
+		if (to >= 0) {
+			nic_deliver(nic, (uint32_t)to, m);
+			if (src_ctx >= 0)
+				nic->st.switched++;
+			rte_pktmbuf_free(m);
+			return;
 		}
 	}
 	/*

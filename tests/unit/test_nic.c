@@ -2025,6 +2025,49 @@ test_bad_device(void)
 	nic_down();
 }
 
+/*
+ * The switch's MAC table follows every change: a new MAC, a context
+ * leaving, and two contexts sharing one (the switch then scans, and the
+ * first in its list gets the frame, as before there was a table).
+ */
+static void
+test_switch_table(void)
+{
+	static const uint8_t mac_new[6] = { 0x02, 0xcd, 0x4e, 0x00, 0x00, 0x77 };
+	unsigned int c, rxb[NB_CTX];
+	uint64_t before;
+
+	case_begin("switch: the MAC table follows set_mac, free and shared MACs");
+	nic_up(32, 1, 0);
+	for (c = 0; c < NB_CTX; c++) {
+		rxb[c] = hb_new(2048);
+		rx_post(c, 0, rxb[c], 0x100 + c);
+	}
+	cdna_nic_ctx_set_mac(nic, B, mac_new);
+	tx_frame(A, mac_ctx[B], 100, 1);	/* B's old MAC: nobody's now */
+	tx_frame(A, mac_new, 110, 2);
+	cdna_nic_poll(nic);
+	CHECK_WIRE(1);
+	CHECK_ONE_ST(&tq[B][0]->rx, 0x100 + B, 110, CDNA_ST_OK);
+	/* C and D share a MAC: one of them gets each frame, never both. */
+	cdna_nic_ctx_set_mac(nic, C, mac_ctx[D]);
+	tx_frame(A, mac_ctx[D], 120, 3);
+	cdna_nic_poll(nic);
+	CHECK_EQ(cdna_nic_ctx_stats(nic, C)->rx_pkts +
+		 cdna_nic_ctx_stats(nic, D)->rx_pkts, 1);
+	CHECK_WIRE(1);
+	/* D leaves: its MAC is C's alone, and the table says so. */
+	cdna_nic_queue_destroy(nic, D, 0);
+	cdna_nic_ctx_free(nic, D);
+	rx_post(C, 0, hb_new(2048), 0x300);
+	before = cdna_nic_ctx_stats(nic, C)->rx_bytes;
+	tx_frame(A, mac_ctx[D], 130, 4);
+	cdna_nic_poll(nic);
+	CHECK_EQ(cdna_nic_ctx_stats(nic, C)->rx_bytes - before, 130);
+	CHECK_WIRE(1);
+	nic_down();
+}
+
 int
 main(int argc, char **argv)
 {
@@ -2068,6 +2111,7 @@ main(int argc, char **argv)
 	if (cdna_dma_guard_init() != 0)
 		fatal("cdna_dma_guard_init: %s", strerror(errno));
 	test_switch();
+	test_switch_table();
 	test_nobuf();
 	test_oversize();
 	test_chain();
