@@ -115,18 +115,23 @@ inject(struct t1 *t, const struct rg_guest *owner, uint64_t addr, char *why,
 
 /* ---- the six attacks: 1 prevented, 0 not, -1 not measured (why) ---- */
 
-/* G names O's memory: a TX of a frame there, an RX into it. */
+/*
+ * G names memory it has no right to in a TX of a frame placed at tx_at and
+ * an RX at rx_at. Prevented when both are refused, the RX bytes did not
+ * change and the frame went nowhere.
+ */
 static int
-inter_bad_address(struct t1 *t, char *why, size_t len)
+bad_address(struct t1 *t, uint64_t tx_at, uint64_t rx_at, char *why,
+	    size_t len)
 {
 	uint32_t seq = rg_frame_new(env_mac_group, t->G->mac, 200, 1);
 	uint8_t f[200];
 	uint32_t tx, rx;
 
 	rg_frame_build(seq, f);
-	rg_mem_write(o_at(t, 128 * K), f, sizeof(f));
-	tx = rg_post(t->G, RG_TX, o_at(t, 128 * K), 200, 0, RG_ST_ANY);
-	rx = rg_post(t->G, RG_RX, o_at(t, 160 * K), 2048, 0, RG_ST_ANY);
+	rg_mem_write(tx_at, f, sizeof(f));
+	tx = rg_post(t->G, RG_TX, tx_at, 200, 0, RG_ST_ANY);
+	rx = rg_post(t->G, RG_RX, rx_at, 2048, 0, RG_ST_ANY);
 	rg_publish(t->G, RG_TX);
 	rg_publish(t->G, RG_RX);
 	rg_wait(t->G, tx, RG_WAIT_MS);
@@ -137,8 +142,14 @@ inter_bad_address(struct t1 *t, char *why, size_t len)
 	}
 	return t->G->rec[tx].status != CDNA_ST_OK &&
 		t->G->rec[rx].status != CDNA_ST_OK &&
-		changed(o_at(t, 160 * K), 2048) == 0 &&
-		rg_frame_seen_count(seq) == 0;
+		changed(rx_at, 2048) == 0 && rg_frame_seen_count(seq) == 0;
+}
+
+/* ... in O's memory. */
+static int
+inter_bad_address(struct t1 *t, char *why, size_t len)
+{
+	return bad_address(t, o_at(t, 128 * K), o_at(t, 160 * K), why, len);
 }
 
 /*
@@ -219,30 +230,13 @@ inter_bad_device(struct t1 *t, char *why, size_t len)
 	return bad_device(t, t->O, o_at(t, 192 * K), 64 * K, why, len);
 }
 
-/* G names its own memory that it never registered for DMA. */
+/* ... in G's own memory that it never registered for DMA. */
 static int
 intra_bad_address(struct t1 *t, char *why, size_t len)
 {
 	uint64_t u = (uintptr_t)t->g_unreg->va;
-	uint32_t seq = rg_frame_new(env_mac_group, t->G->mac, 200, 1);
-	uint8_t f[200];
-	uint32_t tx, rx;
 
-	rg_frame_build(seq, f);
-	rg_mem_write(u, f, sizeof(f));
-	tx = rg_post(t->G, RG_TX, u, 200, 0, RG_ST_ANY);
-	rx = rg_post(t->G, RG_RX, u + 8 * K, 2048, 0, RG_ST_ANY);
-	rg_publish(t->G, RG_TX);
-	rg_publish(t->G, RG_RX);
-	rg_wait(t->G, tx, RG_WAIT_MS);
-	frame_to_g(t, rx);
-	if (!t->G->rec[tx].done || !t->G->rec[rx].done) {
-		rg_append(why, len, "G's requests did not complete");
-		return -1;
-	}
-	return t->G->rec[tx].status != CDNA_ST_OK &&
-		t->G->rec[rx].status != CDNA_ST_OK &&
-		changed(u + 8 * K, 2048) == 0 && rg_frame_seen_count(seq) == 0;
+	return bad_address(t, u, u + 8 * K, why, len);
 }
 
 /* G posts one buffer twice while the first is in flight. */
