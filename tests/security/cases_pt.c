@@ -143,6 +143,13 @@ pt_expect(struct rg_guest *g, uint32_t c, uint16_t st, const char *what,
 
 /* ---- cases ---- */
 
+/* Where a descriptor points that its guest has no right to. */
+struct pt_target {
+	const char *what;
+	uint64_t addr;
+	uint32_t len;
+};
+
 static int
 pt_traffic(struct env *e, const struct dcase *c, char *why, size_t len)
 {
@@ -180,11 +187,7 @@ pt_traffic(struct env *e, const struct dcase *c, char *why, size_t len)
 static int
 pt_tx_outside(struct env *e, const struct dcase *c, char *why, size_t len)
 {
-	const struct {
-		const char *what;
-		uint64_t addr;
-		uint32_t len;
-	} bad[] = {
+	const struct pt_target bad[] = {
 		{ "the unregistered page after A", pt_at(LAY_GAP), 100 },
 		{ "straddling the end of A", pt_at(LAY_GAP - 50), 100 },
 		{ "address 0", 0, 60 },
@@ -224,11 +227,7 @@ pt_tx_outside(struct env *e, const struct dcase *c, char *why, size_t len)
 static int
 pt_rx_outside(struct env *e, const struct dcase *c, char *why, size_t len)
 {
-	const struct {
-		const char *what;
-		uint64_t addr;
-		uint32_t len;
-	} bad[] = {
+	const struct pt_target bad[] = {
 		{ "RX into the sink guest's memory", pt.foreign + 4096, 2048 },
 		{ "RX into the unregistered page after A", pt_at(LAY_GAP), 2048 },
 		{ "RX into the read-only region (no DEV_WRITE)", pt_at(LAY_RO), 2048 },
