@@ -170,13 +170,16 @@ run_cell() {
 	timeout --signal=INT $((secs + 6)) dpdk-testpmd --file-prefix "$tag-g" --lcores 0@0,1@0 \
 		"${mem_guest[@]}" "${gpci[@]}" "${gvdev[@]}" -- --forward-mode="$gmode" \
 		"${tx_opts[@]}" "${common[@]}" </dev/null >"$glog" 2>&1 || true
-	# The mediator's own accounting, read before it stops (cdna only).
+	# cdna-vmm's own accounting, read before it stops, whatever the strategy.
 	rm -f "$run/cost"
-	if [ "$cfg" = cdna ]; then
+	case "$cfg" in
+	cdna | passthrough | direct-map)
 		tele "$tag-h" /cdna/vmm tsc_hz \
 			cyc_mediate cyc_nic cyc_reclaim cyc_loop requests batches \
-			frames completions >"$run/cost" 2>/dev/null || rm -f "$run/cost"
-	fi
+			frames completions iommu_translations iotlb_hits iotlb_misses \
+			>"$run/cost" 2>/dev/null || rm -f "$run/cost"
+		;;
+	esac
 	if [ -n "$host_pid" ]; then
 		kill -INT "$host_pid" 2>/dev/null || true
 		for i in $(seq 50); do kill -0 "$host_pid" 2>/dev/null || break; sleep 0.1; done
@@ -196,7 +199,7 @@ run_cell() {
 csv=$out/results.csv
 echo "pass,workload,size,config,mpps,gbps" >"$csv"
 costs=$out/costs.csv
-echo "pass,workload,size,tsc_hz,cyc_mediate,cyc_nic,cyc_reclaim,cyc_loop,requests,batches,frames,completions" >"$costs"
+echo "pass,workload,size,config,tsc_hz,cyc_mediate,cyc_nic,cyc_reclaim,cyc_loop,requests,batches,frames,completions,iommu_translations,iotlb_hits,iotlb_misses" >"$costs"
 # A real wire has no source here: the NIC configurations run txonly only.
 nic_only_tx() {
 	case "$1" in nic | nic-cdna) [ "$2" = txonly ] ;; *) true ;; esac
@@ -224,7 +227,7 @@ for pass in $(seq "$passes"); do
 				say "[$n/$total] pass $pass $wl ${size}B $cfg: $mpps Mpps"
 				echo "$pass,$wl,$size,$cfg,$mpps,$gbps" >>"$csv"
 				if [ -s "$run/cost" ]; then
-					echo "$pass,$wl,$size,$(tr ' ' ',' <"$run/cost")" >>"$costs"
+					echo "$pass,$wl,$size,$cfg,$(tr ' ' ',' <"$run/cost")" >>"$costs"
 				fi
 			done
 		done
