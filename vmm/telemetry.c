@@ -52,6 +52,7 @@ tm_guests(const char *cmd, const char *params, struct rte_tel_data *d)
 static int
 tm_guest(const char *cmd, const char *params, struct rte_tel_data *d)
 {
+	const struct cdna_nic_ctx_stats *ns;
 	struct cdna_msg_stats s;
 	const struct guest *g = NULL;
 	unsigned long id;
@@ -76,6 +77,7 @@ tm_guest(const char *cmd, const char *params, struct rte_tel_data *d)
 		return -ENOENT;
 	}
 	guest_counters_sum(&vmm, g, &s);
+	ns = g->nic_ctx >= 0 ? cdna_nic_ctx_stats(vmm.nic, (uint32_t)g->nic_ctx) : NULL;
 	for (q = 0; q < CDNA_MAX_QUEUES; q++) {
 		nq += g->q[q].created;
 		quarantined |= g->q[q].quarantined;
@@ -107,11 +109,9 @@ tm_guest(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "rx_nobuf", s.rx_nobuf);
 	rte_tel_data_add_dict_u64(d, "rx_oversize", s.rx_oversize);
 	rte_tel_data_add_dict_u64(d, "ring_corrupt", s.ring_corrupt);
-	rte_tel_data_add_dict_u64(d, "tx_spoofed", g->nic_ctx < 0 ? 0 :
-		cdna_nic_ctx_stats(vmm.nic, (uint32_t)g->nic_ctx)->tx_spoofed);
+	rte_tel_data_add_dict_u64(d, "tx_spoofed", ns != NULL ? ns->tx_spoofed : 0);
 	/* DMAs the fault injector sent astray (--fault-injection). */
-	rte_tel_data_add_dict_u64(d, "bad_dma", g->nic_ctx < 0 ? 0 :
-		cdna_nic_ctx_stats(vmm.nic, (uint32_t)g->nic_ctx)->bad_dma);
+	rte_tel_data_add_dict_u64(d, "bad_dma", ns != NULL ? ns->bad_dma : 0);
 	/* The maintained count: the maps belong to the main lcore. */
 	rte_tel_data_add_dict_u64(d, "claims", g->claimed_lines);
 	rte_tel_data_add_dict_u64(d, "inflight", g->inflight);

@@ -185,8 +185,12 @@ inter_invalid_use(struct t1 *t, char *why, size_t len)
 	if (added)
 		rg_region_del(t->O, a, t->g_r2->size);
 	rg_mem_accept(a, 2048);	/* G's own frame, if it landed while G's */
-	return !(added && t->G->rec[rx].done &&
-		 t->G->rec[rx].status == CDNA_ST_OK);
+	/* No verdict without the DMA's outcome: a lost frame proves nothing. */
+	if (!t->G->rec[rx].done) {
+		rg_append(why, len, "G's RX buffer in R2 did not complete");
+		return -1;
+	}
+	return !(added && t->G->rec[rx].status == CDNA_ST_OK);
 }
 
 /*
@@ -202,14 +206,25 @@ bad_device(struct t1 *t, const struct rg_guest *owner, uint64_t addr,
 {
 	uint64_t v0 = tel_u64(t, "/cdna/nic", "audit_violations"), v1;
 	uint32_t rx = rg_post(t->G, RG_RX, g_at(t, rx_off), 2048, 0, RG_ST_ANY);
+	char gcmd[64];
+	uint64_t bad0, bad1;
 	int seen;
 	size_t n;
 
+	snprintf(gcmd, sizeof(gcmd), "/cdna/guest,%u", t->G->id);
+	bad0 = tel_u64(t, gcmd, "bad_dma");
 	rg_publish(t->G, RG_RX);
 	rg_wait_consumed(t->G, RG_RX, RG_WAIT_MS);
 	if (inject(t, owner, addr, why, len) != 0)
 		return -1;
 	frame_to_g(t, rx);
+	/* The device did misbehave: else an untouched target proves nothing. */
+	bad1 = tel_u64(t, gcmd, "bad_dma");
+	if (bad1 != bad0 + 1) {
+		rg_append(why, len, "bad_dma %llu -> %llu: the faulty DMA did not happen",
+			  (unsigned long long)bad0, (unsigned long long)bad1);
+		return -1;
+	}
 	n = changed(addr, 2048);
 	rg_mem_accept(g_at(t, rx_off), 2048);
 	v1 = tel_u64(t, "/cdna/nic", "audit_violations");
