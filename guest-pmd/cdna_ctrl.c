@@ -775,12 +775,16 @@ cdna_check_area_hdr(struct cdna_priv *priv, const void *area, const char *what,
 
 	if (h->magic != CDNA_ABI_MAGIC || h->version != CDNA_ABI_VERSION ||
 			h->tx_size != tx_size || h->rx_size != rx_size ||
-			h->queue_id != qid) {
+			h->queue_id != qid ||
+			h->map_size != cdna_map_ring_size(priv->args.mode,
+							  tx_size, rx_size)) {
 		PMD_LOG(ERR, "%s: queue %u %s area header invalid: magic 0x%08x "
-			"version %u sizes %u/%u queue %u (expected 0x%08x %u %u/%u %u)",
-			priv->name, qid, what, h->magic, h->version,
-			h->tx_size, h->rx_size, h->queue_id, CDNA_ABI_MAGIC,
-			CDNA_ABI_VERSION, tx_size, rx_size, qid);
+			"version %u sizes %u/%u/%u queue %u (expected 0x%08x %u "
+			"%u/%u/%u %u)", priv->name, qid, what, h->magic,
+			h->version, h->tx_size, h->rx_size, h->map_size,
+			h->queue_id, CDNA_ABI_MAGIC, CDNA_ABI_VERSION, tx_size,
+			rx_size, cdna_map_ring_size(priv->args.mode, tx_size,
+						    rx_size), qid);
 		return -EPROTO;
 	}
 	return 0;
@@ -818,8 +822,9 @@ cdna_ctrl_queue_create(struct cdna_priv *priv, uint16_t qid, uint32_t tx_size,
 {
 	struct cdna_qpair *qp = &priv->qp[qid];
 	const struct cdna_msg_queue_reply *r;
-	uint64_t req_size = cdna_req_area_size(tx_size, rx_size);
-	uint64_t cmp_size = cdna_cmp_area_size(tx_size, rx_size);
+	uint32_t map_size = cdna_map_ring_size(priv->args.mode, tx_size, rx_size);
+	uint64_t req_size = cdna_req_area_size(tx_size, rx_size, map_size);
+	uint64_t cmp_size = cdna_cmp_area_size(tx_size, rx_size, map_size);
 	struct cdna_msg msg;
 	int fds[2] = { -1, -1 };
 	int ret;
@@ -841,14 +846,15 @@ cdna_ctrl_queue_create(struct cdna_priv *priv, uint16_t qid, uint32_t tx_size,
 
 	r = &msg.u.queue_reply;
 	if (r->queue_id != qid || r->tx_size != tx_size ||
-			r->rx_size != rx_size || r->req_area_size != req_size ||
+			r->rx_size != rx_size || r->map_size != map_size ||
+			r->req_area_size != req_size ||
 			r->cmp_area_size != cmp_size) {
 		PMD_LOG(ERR, "%s: QUEUE_CREATE reply for queue %u does not match: "
-			"queue %u sizes %u/%u areas %" PRIu64 "/%" PRIu64
-			" (expected %u/%u %" PRIu64 "/%" PRIu64 ")",
+			"queue %u sizes %u/%u/%u areas %" PRIu64 "/%" PRIu64
+			" (expected %u/%u/%u %" PRIu64 "/%" PRIu64 ")",
 			priv->name, qid, r->queue_id, r->tx_size, r->rx_size,
-			r->req_area_size, r->cmp_area_size, tx_size, rx_size,
-			req_size, cmp_size);
+			r->map_size, r->req_area_size, r->cmp_area_size,
+			tx_size, rx_size, map_size, req_size, cmp_size);
 		ret = -EPROTO;
 		goto out;
 	}
@@ -875,6 +881,7 @@ cdna_ctrl_queue_create(struct cdna_priv *priv, uint16_t qid, uint32_t tx_size,
 				tx_size, rx_size);
 	qp->tx_size = tx_size;
 	qp->rx_size = rx_size;
+	qp->map_size = map_size;
 out:
 	cdna_close_fds(fds, 2);
 	return ret;

@@ -135,24 +135,35 @@ cdna_arg_mode(const char *key, const char *value, void *opaque)
 
 /*
  * The ATC'08 protection strategy: software (the mediated mode, the
- * default) or direct-map (guest-written descriptors through the emulated
- * IOMMU; the mediator must allow it).
+ * default), or guest-written descriptors through the emulated IOMMU with
+ * the whole registered memory mapped (direct-map) or only what is asked
+ * for (single-use, shared, persistent); the mediator must allow those.
  */
 static int
 cdna_arg_strategy(const char *key, const char *value, void *opaque)
 {
+	static const struct {
+		const char *name;
+		uint32_t mode;
+	} strategies[] = {
+		{ "software", CDNA_MODE_MEDIATED },
+		{ "direct-map", CDNA_MODE_DIRECT_MAP },
+		{ "single-use", CDNA_MODE_SINGLE_USE },
+		{ "shared", CDNA_MODE_SHARED },
+		{ "persistent", CDNA_MODE_PERSISTENT },
+	};
 	struct cdna_devargs *a = opaque;
+	unsigned int i;
 
-	if (value != NULL && strcmp(value, "software") == 0) {
-		a->mode = CDNA_MODE_MEDIATED;
-	} else if (value != NULL && strcmp(value, "direct-map") == 0) {
-		a->mode = CDNA_MODE_DIRECT_MAP;
-	} else {
-		PMD_LOG(ERR, "devarg %s=%s: must be software or direct-map",
-			key, value == NULL ? "" : value);
-		return -EINVAL;
+	for (i = 0; value != NULL && i < RTE_DIM(strategies); i++) {
+		if (strcmp(value, strategies[i].name) == 0) {
+			a->mode = strategies[i].mode;
+			return 0;
+		}
 	}
-	return 0;
+	PMD_LOG(ERR, "devarg %s=%s: must be software, direct-map, single-use, shared or persistent",
+		key, value == NULL ? "" : value);
+	return -EINVAL;
 }
 
 /* Name the offending key: rte_kvargs_parse only says that one was bad. */
@@ -251,14 +262,22 @@ cdna_ring_size(const struct cdna_priv *priv, uint16_t nb_desc)
 static void
 cdna_rx_queue_release(struct rte_eth_dev *dev, uint16_t qid)
 {
-	rte_free(dev->data->rx_queues[qid]);
+	struct cdna_rxq *rxq = dev->data->rx_queues[qid];
+
+	if (rxq != NULL)
+		cdna_map_release(&rxq->map);
+	rte_free(rxq);
 	dev->data->rx_queues[qid] = NULL;
 }
 
 static void
 cdna_tx_queue_release(struct rte_eth_dev *dev, uint16_t qid)
 {
-	rte_free(dev->data->tx_queues[qid]);
+	struct cdna_txq *txq = dev->data->tx_queues[qid];
+
+	if (txq != NULL)
+		cdna_map_release(&txq->map);
+	rte_free(txq);
 	dev->data->tx_queues[qid] = NULL;
 }
 
@@ -281,15 +300,20 @@ cdna_rx_queue_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_desc,
 		return -EINVAL;
 	}
 	rxq = rte_zmalloc_socket("net_cdna_rxq", sizeof(*rxq) +
-			size * (sizeof(*rxq->slots) + sizeof(*rxq->free_ids)),
+			size * (sizeof(*rxq->iovas) + sizeof(*rxq->slots) +
+				sizeof(*rxq->free_ids)),
 			RTE_CACHE_LINE_SIZE, socket_id);
-	if (rxq == NULL) {
+	if (rxq == NULL || cdna_map_setup(&rxq->map, priv->args.mode,
+					  CDNA_DIR_RX, size, socket_id) != 0) {
 		PMD_LOG(ERR, "%s: rx queue %u: cannot allocate %u entries",
 			priv->name, qid, size);
+		rte_free(rxq);
 		return -ENOMEM;
 	}
-	rxq->slots = (struct rte_mbuf **)(rxq + 1);
+	rxq->iovas = (uint64_t *)(rxq + 1);
+	rxq->slots = (struct rte_mbuf **)(rxq->iovas + size);
 	rxq->free_ids = (uint32_t *)(rxq->slots + size);
+	rxq->map.dead = &priv->dead;
 	rxq->size = size;
 	rxq->mask = size - 1;
 	for (i = 0; i < size; i++)
@@ -320,11 +344,14 @@ cdna_tx_queue_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_desc,
 	txq = rte_zmalloc_socket("net_cdna_txq", sizeof(*txq) +
 			size * (sizeof(*txq->slots) + sizeof(*txq->free_ids)),
 			RTE_CACHE_LINE_SIZE, socket_id);
-	if (txq == NULL) {
+	if (txq == NULL || cdna_map_setup(&txq->map, priv->args.mode,
+					  CDNA_DIR_TX, size, socket_id) != 0) {
 		PMD_LOG(ERR, "%s: tx queue %u: cannot allocate %u entries",
 			priv->name, qid, size);
+		rte_free(txq);
 		return -ENOMEM;
 	}
+	txq->map.dead = &priv->dead;
 	txq->slots = (struct cdna_tx_slot *)(txq + 1);
 	txq->free_ids = (uint32_t *)(txq->slots + size);
 	txq->size = size;
@@ -382,8 +409,21 @@ cdna_attach_rings(struct cdna_priv *priv, uint16_t q, struct cdna_rxq *rxq,
 	cdna_store_release(&ri->tx_cmp_cons, 0);
 	cdna_store_release(&ri->rx_cmp_cons, 0);
 
+	cdna_store_release(&ri->tx_map_prod, 0);
+	cdna_store_release(&ri->rx_map_prod, 0);
+	cdna_store_release(&ri->tx_mapc_cons, 0);
+	cdna_store_release(&ri->rx_mapc_cons, 0);
+
 	if (rxq != NULL) {
 		cdna_rx_free_outstanding(rxq, 1);
+		if (qp->map_size != 0)
+			cdna_map_attach(&rxq->map,
+				cdna_area_map_req(qp->req_area, qp->tx_size,
+						  qp->rx_size, qp->map_size, 1),
+				cdna_area_map_cmp(qp->cmp_area, qp->tx_size,
+						  qp->rx_size, qp->map_size, 1),
+				&ri->rx_map_prod, &ri->rx_mapc_cons,
+				&ci->rx_mapc_prod, qp->map_size);
 		rxq->req_prod = &ri->rx_req_prod;
 		rxq->cmp_cons = &ri->rx_cmp_cons;
 		rxq->cmp_prod = &ci->rx_cmp_prod;
@@ -392,6 +432,14 @@ cdna_attach_rings(struct cdna_priv *priv, uint16_t q, struct cdna_rxq *rxq,
 	}
 	if (txq != NULL) {
 		cdna_tx_free_outstanding(txq, 1);
+		if (qp->map_size != 0)
+			cdna_map_attach(&txq->map,
+				cdna_area_map_req(qp->req_area, qp->tx_size,
+						  qp->rx_size, qp->map_size, 0),
+				cdna_area_map_cmp(qp->cmp_area, qp->tx_size,
+						  qp->rx_size, qp->map_size, 0),
+				&ri->tx_map_prod, &ri->tx_mapc_cons,
+				&ci->tx_mapc_prod, qp->map_size);
 		txq->req_prod = &ri->tx_req_prod;
 		txq->cmp_cons = &ri->tx_cmp_cons;
 		txq->cmp_prod = &ci->tx_cmp_prod;
@@ -417,6 +465,11 @@ cdna_teardown_queues(struct rte_eth_dev *dev, int stopped)
 		uint32_t left = 0;
 		int destroyed, safe;
 
+		/* The mediator drops every mapping at STOP: release none. */
+		if (rxq != NULL)
+			rxq->map.quiet = 1;
+		if (txq != NULL)
+			txq->map.quiet = 1;
 		if (rxq != NULL)
 			cdna_rx_drain(rxq);
 		if (txq != NULL)
@@ -822,6 +875,7 @@ static const char * const cdna_status_names[CDNA_ST_SLOTS] = {
 	[CDNA_ST_BAD_CHAIN] = "bad_chain",
 	[CDNA_ST_ABORTED] = "aborted",
 	[CDNA_ST_DMA_FAULT] = "dma_fault",
+	[CDNA_ST_MAP_QUOTA] = "map_quota",
 	[CDNA_ST_COUNT] = "unknown",
 };
 
@@ -1047,7 +1101,8 @@ cdna_probe(struct rte_vdev_device *vdev)
 	}
 	eth_dev->dev_ops = &cdna_ops;
 	eth_dev->rx_pkt_burst = cdna_rx_burst;
-	eth_dev->tx_pkt_burst = cdna_tx_burst;
+	eth_dev->tx_pkt_burst = cdna_mode_maps(priv->args.mode) ?
+		cdna_tx_burst_map : cdna_tx_burst;
 	eth_dev->data->dev_flags |= RTE_ETH_DEV_AUTOFILL_QUEUE_XSTATS;
 	cdna_link_set(eth_dev, 0);
 

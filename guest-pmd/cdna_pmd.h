@@ -27,6 +27,7 @@
 #include "cdna_abi.h"
 #include "cdna_ctrl.h"
 #include "cdna_ring.h"
+#include "pagetab.h"
 
 extern int cdna_logtype;
 
@@ -70,6 +71,48 @@ struct cdna_tx_slot {
 	struct rte_mbuf *m;	/* the segment; NULL while the cookie is free */
 	uint32_t pkt_len;	/* bytes of the whole packet, on its last segment */
 	uint32_t last;		/* nonzero on the last segment of a packet */
+	uint64_t iova;		/* mapping strategies: the address posted */
+};
+
+struct cdna_map_stats {
+	uint64_t map_requests;	/* MAPs sent: the paper's map hypercalls */
+	uint64_t unmap_requests;
+	uint64_t reused;	/* page uses that needed no MAP (shared, persistent) */
+	uint64_t refused;	/* answers with an error */
+	uint64_t waits;		/* round trips waited for */
+	uint64_t evicted;	/* persistent: idle pages given back */
+	uint64_t timeouts;	/* no answer in time: ring broken */
+	uint64_t bad_answer;	/* answer for nothing asked: ring broken or counted */
+	uint64_t bad_release;	/* a release of a page not held */
+	uint64_t dropped;	/* buffers not posted: their MAP was refused */
+};
+
+
+/*
+ * One direction's map ring (cdna_map.c), for the mapping strategies
+ * (cdna_mode_maps); req is NULL otherwise.
+ */
+struct cdna_mapq {
+	struct cdna_map_req *req;		/* (rw) */
+	const struct cdna_map_cmp *cmp;		/* (ro) */
+	struct cdna_index *req_prod;
+	struct cdna_index *cmp_cons;
+	const struct cdna_index *cmp_prod;
+	const int *dead;
+	uint32_t size;
+	uint32_t mask;
+	uint32_t prod;		/* requests written */
+	uint32_t pub;		/* ... and published */
+	uint32_t cons;		/* answers consumed */
+	uint32_t mode;		/* CDNA_MODE_* */
+	int dir;		/* CDNA_DIR_* */
+	int quiet;		/* stopping: the mediator drops every mapping */
+	int broken;		/* no answer came: nothing more is posted */
+	int quota_hit;		/* persistent: a MAP met the mediator's quota */
+	struct cdna_pagetab pt;		/* shared, persistent: pages held */
+	uint32_t cache_max;	/* persistent: idle pages kept */
+	uint32_t hand;		/* persistent: where eviction looks next */
+	struct cdna_map_stats st;
 };
 
 /*
@@ -92,6 +135,8 @@ struct cdna_rxq {
 	uint32_t buf_cap;	/* bytes an mbuf takes after the headroom */
 	uint32_t *free_ids;
 	struct rte_mbuf **slots;	/* cookie -> posted mbuf */
+	uint64_t *iovas;		/* mapping strategies: cookie -> address posted */
+	struct cdna_mapq map;
 	struct rte_mempool *mp;
 	uint16_t port_id;
 	uint16_t queue_id;
@@ -112,6 +157,7 @@ struct cdna_txq {
 	uint32_t nb_free;
 	uint32_t *free_ids;
 	struct cdna_tx_slot *slots;
+	struct cdna_mapq map;
 	uint16_t port_id;
 	uint16_t queue_id;
 	struct cdna_txq_stats stats;
@@ -125,6 +171,7 @@ struct cdna_qpair {
 	size_t cmp_size;
 	uint32_t tx_size;
 	uint32_t rx_size;
+	uint32_t map_size;	/* entries per map ring; 0: none */
 	int created;		/* QUEUE_CREATE succeeded, QUEUE_DESTROY owed */
 };
 
@@ -137,8 +184,16 @@ struct cdna_region {
 static inline const char *
 cdna_mode_name(uint32_t mode)
 {
-	return mode == CDNA_MODE_PASSTHROUGH ? "passthrough" :
-		mode == CDNA_MODE_DIRECT_MAP ? "direct-map" : "mediated";
+	static const char *const names[CDNA_MODE_COUNT] = {
+		[CDNA_MODE_MEDIATED] = "mediated",
+		[CDNA_MODE_PASSTHROUGH] = "passthrough",
+		[CDNA_MODE_DIRECT_MAP] = "direct-map",
+		[CDNA_MODE_SINGLE_USE] = "single-use",
+		[CDNA_MODE_SHARED] = "shared",
+		[CDNA_MODE_PERSISTENT] = "persistent",
+	};
+
+	return mode < CDNA_MODE_COUNT ? names[mode] : "unknown";
 }
 
 struct cdna_devargs {
@@ -185,11 +240,31 @@ cdna_is_dead(const int *dead)
 /* cdna_rxtx.c */
 uint16_t cdna_rx_burst(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts);
 uint16_t cdna_tx_burst(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts);
+uint16_t cdna_tx_burst_map(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts);
 uint32_t cdna_rx_refill(struct cdna_rxq *rxq);
 void cdna_rx_drain(struct cdna_rxq *rxq);
 void cdna_tx_drain(struct cdna_txq *txq);
 uint32_t cdna_rx_free_outstanding(struct cdna_rxq *rxq, int do_free);
 uint32_t cdna_tx_free_outstanding(struct cdna_txq *txq, int do_free);
+
+/* cdna_map.c */
+int cdna_map_setup(struct cdna_mapq *mq, uint32_t mode, int dir, uint32_t ring,
+		   int socket);
+void cdna_map_release(struct cdna_mapq *mq);
+void cdna_map_attach(struct cdna_mapq *mq, struct cdna_map_req *req,
+		     const struct cdna_map_cmp *cmp, struct cdna_index *req_prod,
+		     struct cdna_index *cmp_cons, const struct cdna_index *cmp_prod,
+		     uint32_t size);
+/*
+ * Maps up to n buffers: returns how many were handled; for each, ok[i]
+ * says whether it may be posted, at iova[i]. Waits for the mediator.
+ */
+uint32_t cdna_map_get(struct cdna_mapq *mq, uint32_t n, const uint64_t *addr,
+		      const uint32_t *len, uint64_t *iova, uint8_t *ok);
+/* A buffer's DMA completed: its mapping goes (queued, not waited for). */
+void cdna_map_put(struct cdna_mapq *mq, uint64_t addr, uint32_t len,
+		  uint64_t iova);
+void cdna_map_flush(struct cdna_mapq *mq);
 
 /* cdna_ctrl.c; every call returns 0 or -errno and logs its own failure. */
 const char *cdna_msg_name(uint16_t type);

@@ -101,6 +101,9 @@ cdna_tx_reap(struct cdna_txq *txq)
 			st->bytes -= RTE_MIN(st->bytes, (uint64_t)slot->pkt_len);
 			st->errors++;
 		}
+		if (txq->map.req != NULL)
+			cdna_map_put(&txq->map, rte_pktmbuf_mtod(slot->m, uintptr_t),
+				     slot->m->data_len, slot->iova);
 		rte_pktmbuf_free_seg(slot->m);
 		slot->m = NULL;
 		txq->free_ids[txq->nb_free++] = c.cookie;
@@ -108,6 +111,8 @@ cdna_tx_reap(struct cdna_txq *txq)
 	txq->cons = cons;
 	/* Release: our reads of the entries finish before the slots are reused. */
 	cdna_store_release(txq->cmp_cons, cons);
+	if (txq->map.req != NULL)
+		cdna_map_flush(&txq->map);
 }
 
 uint16_t
@@ -187,6 +192,163 @@ cdna_tx_burst(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 	return i;
 }
 
+/*
+ * Mapping strategies: map n fresh buffers, post those mapped at the I/O
+ * address the mediator gave, free the rest. Returns buffers posted.
+ */
+static uint32_t
+cdna_rx_map_post(struct cdna_rxq *rxq, struct rte_mbuf **mbufs, uint32_t n,
+		 uint32_t *prod)
+{
+	uint64_t addr[CDNA_RX_BULK], iova[CDNA_RX_BULK];
+	uint32_t len[CDNA_RX_BULK];
+	uint8_t ok[CDNA_RX_BULK];
+	uint32_t j, h, posted = 0;
+
+	for (j = 0; j < n; j++) {
+		addr[j] = rte_pktmbuf_mtod(mbufs[j], uintptr_t);
+		len[j] = rxq->buf_cap;
+	}
+	h = cdna_map_get(&rxq->map, n, addr, len, iova, ok);
+	for (j = 0; j < n; j++) {
+		uint32_t id;
+
+		if (j >= h || !ok[j]) {
+			rxq->map.st.dropped += j < h;
+			rte_pktmbuf_free(mbufs[j]);
+			continue;
+		}
+		id = rxq->free_ids[--rxq->nb_free];
+		rxq->slots[id] = mbufs[j];
+		rxq->iovas[id] = iova[j];
+		cdna_req_write(&rxq->req[*prod & rxq->mask], iova[j],
+			       rxq->buf_cap, id, 0);
+		(*prod)++;
+		posted++;
+	}
+	return posted;
+}
+
+/*
+ * Mapping strategies: the packets that fit are mapped in one round trip to
+ * the mediator, then posted at the I/O addresses it gave. A packet with a
+ * segment it refused is dropped and counted; one the mediator could not
+ * answer for stays with the caller.
+ */
+#define CDNA_MAP_BATCH	64u
+
+uint16_t
+cdna_tx_burst_map(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
+{
+	struct cdna_txq *txq = queue;
+	uint64_t addr[CDNA_MAP_BATCH], iova[CDNA_MAP_BATCH];
+	uint32_t len[CDNA_MAP_BATCH], pkt_len[CDNA_MAP_BATCH];
+	uint16_t nseg_of[CDNA_MAP_BATCH];
+	uint8_t ok[CDNA_MAP_BATCH];
+	uint32_t prod, room, nseg = 0, h, s = 0;
+	uint16_t i, np;
+
+	if (unlikely(cdna_is_dead(txq->dead) || txq->req == NULL))
+		return 0;
+	cdna_tx_reap(txq);
+	room = RTE_MIN(txq->size - (txq->prod - txq->cons), txq->nb_free);
+	room = RTE_MIN(room, CDNA_MAP_BATCH);
+
+	/* Which packets go: nseg_of 0 marks one dropped here. */
+	for (np = 0; np < nb_pkts && np < CDNA_MAP_BATCH; np++) {
+		struct rte_mbuf *seg;
+		uint32_t n = 0, bytes = 0;
+
+		for (seg = pkts[np]; seg != NULL; seg = seg->next)
+			if (seg->data_len != 0) {
+				n++;
+				bytes += seg->data_len;
+			}
+		if (n == 0 || n > CDNA_MAX_SEGS) {
+			nseg_of[np] = 0;
+			continue;
+		}
+		if (n > room - nseg)
+			break;
+		for (seg = pkts[np]; seg != NULL; seg = seg->next)
+			if (seg->data_len != 0) {
+				addr[nseg] = rte_pktmbuf_mtod(seg, uintptr_t);
+				len[nseg++] = seg->data_len;
+			}
+		nseg_of[np] = (uint16_t)n;
+		pkt_len[np] = bytes;
+	}
+	h = nseg == 0 ? 0 : cdna_map_get(&txq->map, nseg, addr, len, iova, ok);
+
+	prod = txq->prod;
+	for (i = 0; i < np; i++) {
+		struct rte_mbuf *seg, *next, *m = pkts[i];
+		uint32_t j, bad = 0, posted = 0;
+
+		if (nseg_of[i] == 0) {
+			if (m->nb_segs > CDNA_MAX_SEGS)
+				txq->stats.too_many_segs++;
+			else
+				txq->stats.empty++;
+			txq->stats.errors++;
+			rte_pktmbuf_free(m);
+			continue;
+		}
+		/* Not answered for: it and the rest stay with the caller. */
+		if (s + nseg_of[i] > h) {
+			for (j = s; j < h; j++)
+				if (ok[j])
+					cdna_map_put(&txq->map, addr[j], len[j],
+						     iova[j]);
+			break;
+		}
+		for (j = s; j < s + nseg_of[i]; j++)
+			bad += !ok[j];
+		if (bad != 0) {
+			for (j = s; j < s + nseg_of[i]; j++)
+				if (ok[j])
+					cdna_map_put(&txq->map, addr[j], len[j],
+						     iova[j]);
+			s += nseg_of[i];
+			txq->map.st.dropped++;
+			txq->stats.errors++;
+			rte_pktmbuf_free(m);
+			continue;
+		}
+		for (seg = m; seg != NULL; seg = next) {
+			struct cdna_tx_slot *slot;
+			uint32_t id;
+			int last;
+
+			next = seg->next;
+			if (seg->data_len == 0) {
+				rte_pktmbuf_free_seg(seg);
+				continue;
+			}
+			last = ++posted == nseg_of[i];
+			id = txq->free_ids[--txq->nb_free];
+			slot = &txq->slots[id];
+			slot->m = seg;
+			slot->pkt_len = last ? pkt_len[i] : 0;
+			slot->last = last;
+			slot->iova = iova[s];
+			cdna_req_write(&txq->req[prod & txq->mask], iova[s],
+				seg->data_len, id, last ? 0 : CDNA_REQ_F_MORE);
+			prod++;
+			s++;
+		}
+		txq->stats.packets++;
+		txq->stats.bytes += pkt_len[i];
+	}
+	cdna_map_flush(&txq->map);
+	if (prod != txq->prod) {
+		txq->prod = prod;
+		/* Release: the entries above are visible before the new index. */
+		cdna_store_release(txq->req_prod, prod);
+	}
+	return i;
+}
+
 /* Post empty buffers while the ring and the cookie stack have room. */
 uint32_t
 cdna_rx_refill(struct cdna_rxq *rxq)
@@ -206,6 +368,16 @@ cdna_rx_refill(struct cdna_rxq *rxq)
 		if (unlikely(rte_pktmbuf_alloc_bulk(rxq->mp, mbufs, n) != 0)) {
 			rxq->stats.nombuf += n;
 			break;
+		}
+		if (rxq->map.req != NULL) {
+			uint32_t k = cdna_rx_map_post(rxq, mbufs, n, &prod);
+
+			total += k;
+			/* A refused mapping or a silent mediator: try later. */
+			if (k < n)
+				break;
+			room -= n;
+			continue;
 		}
 		for (j = 0; j < n; j++) {
 			uint32_t id = rxq->free_ids[--rxq->nb_free];
@@ -255,6 +427,9 @@ cdna_rx_collect(struct cdna_rxq *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts,
 		m = rxq->slots[c.cookie];
 		rxq->slots[c.cookie] = NULL;
 		rxq->free_ids[rxq->nb_free++] = c.cookie;
+		if (rxq->map.req != NULL)
+			cdna_map_put(&rxq->map, rte_pktmbuf_mtod(m, uintptr_t),
+				     rxq->buf_cap, rxq->iovas[c.cookie]);
 
 		if (likely(c.status == CDNA_ST_OK && c.len != 0 &&
 				c.len <= rxq->buf_cap)) {
@@ -281,6 +456,8 @@ cdna_rx_collect(struct cdna_rxq *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts,
 		rxq->cons = cons;
 		/* Release: our reads of the entries finish before reuse. */
 		cdna_store_release(rxq->cmp_cons, cons);
+		if (rxq->map.req != NULL)
+			cdna_map_flush(&rxq->map);
 	}
 	return nb_rx;
 }

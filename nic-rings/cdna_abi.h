@@ -31,6 +31,21 @@
  *   |       struct cdna_cmp rx_cmp[rx_size] (m)                     |
  *   +--------------------------------------------------------------+
  *
+ * Guests of the IOMMU mapping strategies (single-use, shared, persistent:
+ * cdna_ctrl.h) also have a map channel per direction, map_size entries
+ * each (cdna_area_hdr): their map requests (struct cdna_map_req, the
+ * "hypercalls" of the ATC'08 paper) follow rx_req in the request area,
+ * the mediator's answers (struct cdna_map_cmp) follow rx_cmp in the
+ * completion area, and four more index lines sit at 320..575:
+ *
+ *   request area                     completion area
+ *   320   tx_map.prod     (g)        320   tx_mapc.prod   (m)
+ *   384   rx_map.prod     (g)        384   rx_mapc.prod   (m)
+ *   448   tx_mapc.cons    (g)        448   tx_map.cons    (m, informational)
+ *   512   rx_mapc.cons    (g)        512   rx_map.cons    (m, informational)
+ *
+ * The mediator answers map requests in order, one answer each.
+ *
  * Indices are free-running uint32_t; slot = index & (size - 1). Each request
  * produces exactly one completion (possibly an error), so a guest may post
  * while req.prod - cmp.cons < size, and the mediator consumes a request only
@@ -78,7 +93,8 @@ struct cdna_area_hdr {
 	uint32_t rx_size;	/* (m) entries in each RX ring */
 	uint16_t queue_id;	/* (m) */
 	uint16_t reserved0;	/* must be zero */
-	uint8_t reserved1[44];	/* must be zero */
+	uint32_t map_size;	/* (m) entries in each map ring; 0: none */
+	uint8_t reserved1[40];	/* must be zero */
 };
 
 /* Layout of both areas: header, then four index lines, then entries. */
@@ -88,6 +104,10 @@ struct cdna_req_area_idx {
 	struct cdna_index rx_req_prod;	/* (g) RX requests written */
 	struct cdna_index tx_cmp_cons;	/* (g) TX completions read */
 	struct cdna_index rx_cmp_cons;	/* (g) RX completions read */
+	struct cdna_index tx_map_prod;	/* (g) TX map requests written */
+	struct cdna_index rx_map_prod;	/* (g) RX map requests written */
+	struct cdna_index tx_mapc_cons;	/* (g) TX map answers read */
+	struct cdna_index rx_mapc_cons;	/* (g) RX map answers read */
 };
 
 struct cdna_cmp_area_idx {
@@ -96,6 +116,10 @@ struct cdna_cmp_area_idx {
 	struct cdna_index rx_cmp_prod;	/* (m) RX completions written */
 	struct cdna_index tx_req_cons;	/* (m) TX requests read (informational) */
 	struct cdna_index rx_req_cons;	/* (m) RX requests read (informational) */
+	struct cdna_index tx_mapc_prod;	/* (m) TX map answers written */
+	struct cdna_index rx_mapc_prod;	/* (m) RX map answers written */
+	struct cdna_index tx_map_cons;	/* (m) TX map requests read (informational) */
+	struct cdna_index rx_map_cons;	/* (m) RX map requests read (informational) */
 };
 
 /*
@@ -130,7 +154,8 @@ struct cdna_req {
 #define CDNA_ST_BAD_CHAIN	6u	/* too many segments, or a bad segment in the chain */
 #define CDNA_ST_ABORTED		7u	/* queue stopped before the device used it */
 #define CDNA_ST_DMA_FAULT	8u	/* device address stage refused the DMA */
-#define CDNA_ST_COUNT		9u
+#define CDNA_ST_MAP_QUOTA	9u	/* map request over the guest's mapping quota */
+#define CDNA_ST_COUNT		10u
 
 struct cdna_cmp {
 	uint32_t cookie;	/* (m) the request's cookie */
@@ -161,6 +186,33 @@ struct cdna_nic_status {
 	uint32_t reserved;	/* (n) zero */
 };
 
+/*
+ * A map request: make [addr, addr + len) reachable by the device in the
+ * direction of the ring it is on (TX: read, RX: write), or stop that. The
+ * answer carries the I/O address the guest then writes into its NIC
+ * descriptor: a fresh one per mapping under single-use, the guest address
+ * itself under shared and persistent (which map whole pages).
+ */
+#define CDNA_MAP_OP_MAP		1u
+#define CDNA_MAP_OP_UNMAP	2u	/* addr: the I/O address MAP answered */
+
+struct cdna_map_req {
+	uint64_t addr;		/* (g) MAP: guest address; UNMAP: I/O address */
+	uint32_t len;		/* (g) bytes, as mapped */
+	uint32_t cookie;	/* (g) opaque; returned in the answer */
+	uint16_t op;		/* (g) CDNA_MAP_OP_* */
+	uint16_t reserved0;	/* (g) must be zero */
+	uint32_t reserved1;	/* (g) must be zero */
+	uint64_t reserved2;	/* (g) must be zero */
+};
+
+struct cdna_map_cmp {
+	uint64_t iova;		/* (m) MAP: where the device finds addr */
+	uint32_t cookie;	/* (m) the request's cookie */
+	uint16_t status;	/* (m) CDNA_ST_* */
+	uint16_t reserved;	/* (m) zero */
+};
+
 /* Region permissions, from the device's point of view. */
 #define CDNA_PERM_DEV_READ	0x1u	/* device may read: TX buffers */
 #define CDNA_PERM_DEV_WRITE	0x2u	/* device may write: RX buffers */
@@ -176,22 +228,29 @@ cdna_area_size(uint32_t tx_size, uint32_t rx_size, uint32_t entry_size)
 	return (sz + 4095u) & ~(uint64_t)4095u;
 }
 
+/* The map rings (map_size entries each, 0 for none) follow the RX entries. */
 static inline uint64_t
-cdna_req_area_size(uint32_t tx_size, uint32_t rx_size)
+cdna_req_area_size(uint32_t tx_size, uint32_t rx_size, uint32_t map_size)
 {
-	return cdna_area_size(tx_size, rx_size, sizeof(struct cdna_req));
+	return cdna_area_size(tx_size, rx_size + 2 * map_size,
+			      sizeof(struct cdna_req));
 }
 
 static inline uint64_t
-cdna_cmp_area_size(uint32_t tx_size, uint32_t rx_size)
+cdna_cmp_area_size(uint32_t tx_size, uint32_t rx_size, uint32_t map_size)
 {
-	return cdna_area_size(tx_size, rx_size, sizeof(struct cdna_cmp));
+	return cdna_area_size(tx_size, rx_size + 2 * map_size,
+			      sizeof(struct cdna_cmp));
 }
 
 _Static_assert(sizeof(struct cdna_index) == 64, "index line");
 _Static_assert(sizeof(struct cdna_area_hdr) == 64, "area header");
-_Static_assert(sizeof(struct cdna_req_area_idx) == 320, "request area index block");
-_Static_assert(sizeof(struct cdna_cmp_area_idx) == 320, "completion area index block");
+_Static_assert(sizeof(struct cdna_req_area_idx) == 576, "request area index block");
+_Static_assert(sizeof(struct cdna_cmp_area_idx) == 576, "completion area index block");
+_Static_assert(__builtin_offsetof(struct cdna_req_area_idx, tx_map_prod) == 320, "tx_map.prod");
+_Static_assert(__builtin_offsetof(struct cdna_cmp_area_idx, tx_mapc_prod) == 320, "tx_mapc.prod");
+_Static_assert(sizeof(struct cdna_map_req) == sizeof(struct cdna_req), "map request entry");
+_Static_assert(sizeof(struct cdna_map_cmp) == sizeof(struct cdna_cmp), "map answer entry");
 _Static_assert(__builtin_offsetof(struct cdna_req_area_idx, tx_req_prod) == 64, "tx_req.prod");
 _Static_assert(__builtin_offsetof(struct cdna_req_area_idx, rx_req_prod) == 128, "rx_req.prod");
 _Static_assert(__builtin_offsetof(struct cdna_req_area_idx, tx_cmp_cons) == 192, "tx_cmp.cons");

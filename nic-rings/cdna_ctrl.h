@@ -69,11 +69,40 @@ struct cdna_msg_hdr {
  * same, the translation done by an emulated IOMMU (I/O page tables, an
  * IOTLB). The last two isolate guests from each other only; the
  * mediator's policy decides who may have them.
+ *
+ * Single-use, shared and persistent: guest-written descriptors too, but
+ * through an I/O page table that holds only what the guest asked the
+ * mediator to map over its map channel (cdna_abi.h), each request checked
+ * against the guest's regions. Single-use maps each buffer at a fresh I/O
+ * address and unmaps it when its DMA completes; shared maps pages at their
+ * guest address, counted, unmapped when no DMA holds them; persistent
+ * keeps them mapped for reuse, up to a quota.
  */
 #define CDNA_MODE_MEDIATED	0u
 #define CDNA_MODE_PASSTHROUGH	1u
 #define CDNA_MODE_DIRECT_MAP	2u
-#define CDNA_MODE_COUNT		3u
+#define CDNA_MODE_SINGLE_USE	3u
+#define CDNA_MODE_SHARED	4u
+#define CDNA_MODE_PERSISTENT	5u
+#define CDNA_MODE_COUNT		6u
+
+/* Modes with a map channel. */
+static inline int
+cdna_mode_maps(uint32_t mode)
+{
+	return mode >= CDNA_MODE_SINGLE_USE && mode < CDNA_MODE_COUNT;
+}
+
+/*
+ * Entries of each map ring of a queue pair: room for a MAP and an UNMAP of
+ * every descriptor the larger ring holds; 0 without a map channel.
+ */
+static inline uint32_t
+cdna_map_ring_size(uint32_t mode, uint32_t tx_size, uint32_t rx_size)
+{
+	return cdna_mode_maps(mode) ?
+		2 * (tx_size > rx_size ? tx_size : rx_size) : 0;
+}
 
 struct cdna_msg_hello {
 	uint16_t nb_queues;	/* 1..CDNA_MAX_QUEUES */
@@ -114,7 +143,7 @@ struct cdna_msg_queue_reply {
 	uint16_t reserved0;
 	uint32_t tx_size;
 	uint32_t rx_size;
-	uint32_t reserved1;
+	uint32_t map_size;	/* entries in each map ring (cdna_abi.h); 0: none */
 	uint64_t req_area_size;	/* bytes of the read-write area fd */
 	uint64_t cmp_area_size;	/* bytes of the read-only area fd */
 };

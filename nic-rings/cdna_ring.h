@@ -58,4 +58,21 @@ cdna_area_rx_cmp(void *area, uint32_t tx_size)
 	return cdna_area_tx_cmp(area) + tx_size;
 }
 
+/* The map rings (cdna_abi.h): after the RX entries, TX's then RX's. */
+static inline struct cdna_map_req *
+cdna_area_map_req(void *area, uint32_t tx_size, uint32_t rx_size,
+		  uint32_t map_size, int dir)
+{
+	return (struct cdna_map_req *)(cdna_area_rx_req(area, tx_size) +
+				       rx_size) + (dir ? map_size : 0);
+}
+
+static inline struct cdna_map_cmp *
+cdna_area_map_cmp(void *area, uint32_t tx_size, uint32_t rx_size,
+		  uint32_t map_size, int dir)
+{
+	return (struct cdna_map_cmp *)(cdna_area_rx_cmp(area, tx_size) +
+				       rx_size) + (dir ? map_size : 0);
+}
+
 #endif /* CDNA_RING_H */

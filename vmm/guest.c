@@ -18,6 +18,7 @@
 #include <rte_ether.h>
 
 #include "guest_mem.h"
+#include "iomap.h"
 #include "iommu.h"
 #include "queues.h"
 #include "vmm.h"
@@ -222,6 +223,8 @@ guest_stop(struct vmm *v, struct guest *g)
 	for (q = 0; q < g->nb_queues; q++)
 		if (g->q[q].created)
 			mediator_queue_drain(v, &g->q[q]);
+	/* Nothing is in flight: the strategy may drop what it mapped. */
+	g->strat->stopped(v, g);
 }
 
 static int
@@ -319,7 +322,7 @@ guest_footprint(const struct guest *g)
 {
 	/* Its I/O page table too: it grows with what the guest registers. */
 	uint64_t n = sizeof(*g) + guest_mem_footprint(g) +
-		cdna_iommu_domain_bytes(g->iodom);
+		cdna_iommu_domain_bytes(g->iodom) + iomap_bytes(g->iomap);
 	uint16_t q;
 
 	for (q = 0; q < CDNA_MAX_QUEUES; q++)

@@ -146,6 +146,8 @@ teardown_faulted(struct vmm *v)
 				 "ring_corrupt: passthrough queue %u %s doorbell %u is %u past the NIC's head %u; ring holds %u",
 				 f->queue, f->dir == CDNA_DIR_RX ? "rx" : "tx",
 				 f->tail, f->tail - f->head, f->head, f->size);
+		else if (f->why == CDNA_NIC_FAULT_MANUAL && g->fault[0] != '\0')
+			snprintf(why, sizeof(why), "%.120s", g->fault);
 		else
 			snprintf(why, sizeof(why),
 				 "its memory vanished under DMA (file truncated: SIGBUS)");

@@ -364,7 +364,16 @@ mediator_poll(struct vmm *v)
 	for (i = 0; i < v->opt.max_guests; i++) {
 		struct guest *g = v->guests[i];
 
-		if (g == NULL || !g->started || !g->strat->mediated)
+		if (g == NULL)
+			continue;
+		/* Map requests come before START too: RX buffers are posted first. */
+		if (g->strat->serve != NULL) {
+			n = g->strat->serve(v, g);
+			c->batches += n != 0;
+			reqs += n;
+			continue;
+		}
+		if (!g->started || !g->strat->mediated)
 			continue;
 		for (q = 0; q < g->nb_queues; q++) {
 			struct mqueue *mq = &g->q[q];

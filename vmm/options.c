@@ -40,12 +40,15 @@ usage(FILE *f)
 "  --audit              check every DMA against an independent model; exit 3 on a violation\n"
 "  --spoof-check        drop guest frames whose source MAC is not the guest's own\n"
 "  --allow-passthrough  let guests write the NIC's descriptors themselves\n"
-"                       (mode=passthrough, strategy=direct-map): confined to\n"
+"                       (mode=passthrough, strategy=direct-map, single-use,\n"
+"                       shared, persistent): confined to\n"
 "                       their own memory, with no protection within it\n"
 "  --iommu-cost MODEL   cycles the emulated IOMMU charges per update and flush,\n"
 "                       from ATC'08 Table 2: none, calgary, vt-d, gart (default none)\n"
 "  --iotlb N            entries of the emulated IOMMU's IOTLB, power of two in\n"
 "                       1..4096 (default 64)\n"
+"  --map-quota N        mappings (single-use) or mapped pages (shared, persistent)\n"
+"                       one guest may hold, 1..1048576 (default 8192)\n"
 "  --fault-injection    tests only: the telemetry command /cdna/inject_bad_dma\n"
 "                       sends a guest's next DMAs astray, like a faulty device\n"
 "  --help               this text\n");
@@ -147,7 +150,7 @@ vmm_parse_options(int argc, char **argv, struct vmm_opts *o)
 {
 	enum { O_SOCKET = 256, O_WIRE, O_PCAP, O_MAX_GUESTS, O_MAX_REGIONS, O_MAX_MEM,
 	       O_RING_MIN, O_RING_MAX, O_BURST, O_ALLOW_UID, O_AUDIT, O_SPOOF,
-	       O_PASSTHROUGH, O_IOMMU_COST, O_IOTLB, O_FAULT_INJECTION, O_HELP };
+	       O_PASSTHROUGH, O_IOMMU_COST, O_IOTLB, O_FAULT_INJECTION, O_MAP_QUOTA, O_HELP };
 	static const struct option longopts[] = {
 		{ "socket", required_argument, NULL, O_SOCKET },
 		{ "wire", required_argument, NULL, O_WIRE },
@@ -165,6 +168,7 @@ vmm_parse_options(int argc, char **argv, struct vmm_opts *o)
 		{ "iommu-cost", required_argument, NULL, O_IOMMU_COST },
 		{ "iotlb", required_argument, NULL, O_IOTLB },
 		{ "fault-injection", no_argument, NULL, O_FAULT_INJECTION },
+		{ "map-quota", required_argument, NULL, O_MAP_QUOTA },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -180,6 +184,7 @@ vmm_parse_options(int argc, char **argv, struct vmm_opts *o)
 	o->burst = 32;
 	o->iommu_cost = "none";
 	o->iotlb = 64;
+	o->map_quota = 8192;
 	o->allow_uid[0] = getuid();
 	o->nb_allow_uid = 1;
 
@@ -209,6 +214,10 @@ vmm_parse_options(int argc, char **argv, struct vmm_opts *o)
 		case O_SPOOF: o->spoof_check = 1; break;
 		case O_PASSTHROUGH: o->allow_passthrough = 1; break;
 		case O_FAULT_INJECTION: o->fault_injection = 1; break;
+		case O_MAP_QUOTA:
+			rc = parse_u32("map-quota", optarg, 1, 1048576,
+				       &o->map_quota);
+			break;
 		case O_IOMMU_COST:
 			if (cdna_iommu_cost_model(optarg) == NULL) {
 				fprintf(stderr, "cdna-vmm: --iommu-cost: '%s' is not one of none, calgary, vt-d, gart\n",

@@ -17,6 +17,7 @@
 #include <numa.h>
 
 #include "cdna_ring.h"
+#include "iomap.h"
 #include "queues.h"
 #include "vmm.h"
 
@@ -119,6 +120,7 @@ queue_create(struct vmm *v, struct guest *g, const struct cdna_msg_queue *m,
 	struct mqueue *mq = &g->q[m->queue_id];
 	struct cdna_nic_queue *nq;
 	struct cdna_area_hdr hdr;
+	uint32_t map_size;
 	int req_fd, cmp_fd, rc;
 
 	if (g->started) {
@@ -129,8 +131,9 @@ queue_create(struct vmm *v, struct guest *g, const struct cdna_msg_queue *m,
 		GREFUSE(g, "QUEUE_CREATE %u refused: queue exists", m->queue_id);
 		return -EEXIST;
 	}
-	mq->req_len = cdna_req_area_size(m->tx_size, m->rx_size);
-	mq->cmp_len = cdna_cmp_area_size(m->tx_size, m->rx_size);
+	map_size = cdna_map_ring_size(g->mode, m->tx_size, m->rx_size);
+	mq->req_len = cdna_req_area_size(m->tx_size, m->rx_size, map_size);
+	mq->cmp_len = cdna_cmp_area_size(m->tx_size, m->rx_size, map_size);
 	req_fd = area_create("cdna-req", mq->req_len, &mq->req_area);
 	if (req_fd < 0) {
 		mq->req_area = NULL;
@@ -154,6 +157,7 @@ queue_create(struct vmm *v, struct guest *g, const struct cdna_msg_queue *m,
 	hdr.tx_size = m->tx_size;
 	hdr.rx_size = m->rx_size;
 	hdr.queue_id = m->queue_id;
+	hdr.map_size = map_size;
 	memcpy(mq->req_area, &hdr, sizeof(hdr));
 	memcpy(mq->cmp_area, &hdr, sizeof(hdr));
 	/*
@@ -196,10 +200,13 @@ queue_create(struct vmm *v, struct guest *g, const struct cdna_msg_queue *m,
 		    m->tx_size, &nq->tx);
 	mq_dir_init(&mq->rx, mq->req_area, mq->cmp_area, 1, m->rx_size,
 		    m->tx_size, &nq->rx);
+	if (map_size != 0)
+		iomap_queue_init(mq, m->tx_size, m->rx_size, map_size);
 	mq->created = 1;
 	r->queue_id = m->queue_id;
 	r->tx_size = m->tx_size;
 	r->rx_size = m->rx_size;
+	r->map_size = map_size;
 	r->req_area_size = mq->req_len;
 	r->cmp_area_size = mq->cmp_len;
 	fds[0] = req_fd;
@@ -230,6 +237,8 @@ queue_destroy(struct vmm *v, struct guest *g, uint16_t qid)
 	mediator_queue_drain(v, mq);
 	cdna_nic_queue_destroy(v->nic, (uint32_t)g->nic_ctx, qid);
 	queue_free(mq);
+	/* Whatever was mapped through it since the stop goes with it. */
+	g->strat->stopped(v, g);
 	return 0;
 }
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "guest_mem.h"
+#include "iomap.h"
 #include "iommu.h"
 #include "strategy.h"
 #include "vmm.h"
@@ -24,6 +25,11 @@ no_region_retire(struct guest *g, struct cdna_region *r)
 
 static void
 no_detach(struct vmm *v, struct guest *g)
+{
+}
+
+static void
+no_stopped(struct vmm *v, struct guest *g)
 {
 }
 
@@ -87,20 +93,68 @@ direct_map_detach(struct vmm *v, struct guest *g)
 	g->iodom = NULL;
 }
 
+/*
+ * Single-use, shared, persistent: an empty I/O page table at HELLO, filled
+ * only on the guest's request (iomap.h); nothing is mapped at REGION_ADD.
+ */
+static int
+iomap_attach(struct vmm *v, struct guest *g, cdna_nic_xlate_fn *fn, void **arg)
+{
+	int rc = direct_map_attach(v, g, fn, arg);
+
+	if (rc != 0)
+		return rc;
+	g->iomap = iomap_new(g->strat->mode, v->opt.map_quota, g->iodom);
+	if (g->iomap == NULL) {
+		GREFUSE(g, "HELLO refused: no memory for %u mappings (--map-quota)",
+			v->opt.map_quota);
+		direct_map_detach(v, g);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void
+iomap_retire(struct guest *g, struct cdna_region *r)
+{
+	iomap_region_retire(g->iomap, r);
+}
+
+static void
+iomap_detach(struct vmm *v, struct guest *g)
+{
+	iomap_free(g->iomap);
+	g->iomap = NULL;
+	direct_map_detach(v, g);
+}
+
+static void
+iomap_stopped(struct vmm *v, struct guest *g)
+{
+	iomap_drop_all(g->iomap);
+}
+
+#define IOMAP_STRATEGY(nm, md) { \
+	nm, md, 0, iomap_attach, no_region_add, iomap_retire, iomap_detach, \
+	iomap_stopped, iomap_serve, }
+
 static const struct strategy strategies[CDNA_MODE_COUNT] = {
 	[CDNA_MODE_MEDIATED] = {
 		"mediated", CDNA_MODE_MEDIATED, 1, mediated_attach,
-		no_region_add, no_region_retire, no_detach,
+		no_region_add, no_region_retire, no_detach, no_stopped, NULL,
 	},
 	[CDNA_MODE_PASSTHROUGH] = {
 		"passthrough", CDNA_MODE_PASSTHROUGH, 0, passthrough_attach,
-		no_region_add, no_region_retire, no_detach,
+		no_region_add, no_region_retire, no_detach, no_stopped, NULL,
 	},
 	[CDNA_MODE_DIRECT_MAP] = {
 		"direct-map", CDNA_MODE_DIRECT_MAP, 0, direct_map_attach,
 		direct_map_region_add, direct_map_region_retire,
-		direct_map_detach,
+		direct_map_detach, no_stopped, NULL,
 	},
+	[CDNA_MODE_SINGLE_USE] = IOMAP_STRATEGY("single-use", CDNA_MODE_SINGLE_USE),
+	[CDNA_MODE_SHARED] = IOMAP_STRATEGY("shared", CDNA_MODE_SHARED),
+	[CDNA_MODE_PERSISTENT] = IOMAP_STRATEGY("persistent", CDNA_MODE_PERSISTENT),
 };
 
 const struct strategy *

@@ -14,6 +14,9 @@
  *                the guest's whole registered memory is mapped in its I/O
  *                page table at REGION_ADD and unmapped, with an IOTLB
  *                flush, before a region is retired.
+ *   single-use, shared, persistent
+ *                the same, but the I/O page table holds only what the
+ *                guest asked for over its map channel (iomap.h).
  */
 #ifndef CDNA_STRATEGY_H
 #define CDNA_STRATEGY_H
@@ -40,6 +43,10 @@ struct strategy {
 	void (*region_retire)(struct guest *g, struct cdna_region *r);
 	/* Teardown, once the NIC context is gone. */
 	void (*detach)(struct vmm *v, struct guest *g);
+	/* The port stopped: its queues are drained. */
+	void (*stopped)(struct vmm *v, struct guest *g);
+	/* Data path, every round: the map channel. NULL: none. Work done. */
+	unsigned int (*serve)(struct vmm *v, struct guest *g);
 };
 
 /* The strategy of a HELLO mode, or NULL for a mode there is none of. */

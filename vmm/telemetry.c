@@ -20,6 +20,7 @@
 #include "dma_guard.h"
 #include "guest_mem.h"
 #include "fault_inject.h"
+#include "iomap.h"
 #include "iommu.h"
 #include "vmm.h"
 
@@ -33,6 +34,7 @@ static const char *const reject_names[CDNA_ST_COUNT] = {
 	[CDNA_ST_BAD_CHAIN] = "reject_bad_chain",
 	[CDNA_ST_ABORTED] = "reject_aborted",
 	[CDNA_ST_DMA_FAULT] = "reject_dma_fault",
+	[CDNA_ST_MAP_QUOTA] = "reject_map_quota",
 };
 
 static int
@@ -115,6 +117,18 @@ tm_guest(const char *cmd, const char *params, struct rte_tel_data *d)
 	/* The maintained count: the maps belong to the main lcore. */
 	rte_tel_data_add_dict_u64(d, "claims", g->claimed_lines);
 	rte_tel_data_add_dict_u64(d, "inflight", g->inflight);
+	if (g->iomap != NULL) {
+		const struct iomap_stats *ms = iomap_stats(g->iomap);
+
+		/* The map channel: the ATC'08 paper's hypercalls. */
+		rte_tel_data_add_dict_u64(d, "map_requests", ms->map_requests);
+		rte_tel_data_add_dict_u64(d, "unmap_requests", ms->unmap_requests);
+		rte_tel_data_add_dict_u64(d, "map_batches", ms->batches);
+		rte_tel_data_add_dict_u64(d, "map_refused", ms->refused);
+		rte_tel_data_add_dict_u64(d, "map_pages_mapped", ms->pages_mapped);
+		rte_tel_data_add_dict_u64(d, "map_pages_reused", ms->pages_reused);
+		rte_tel_data_add_dict_u64(d, "map_live", ms->live);
+	}
 	for (i = 1; i < CDNA_ST_COUNT; i++)
 		rte_tel_data_add_dict_u64(d, reject_names[i], s.reject[i]);
 	pthread_mutex_unlock(&vmm.lock);

@@ -41,6 +41,7 @@ struct vmm_opts {
 	const char *iommu_cost;		/* cost model of the emulated IOMMU (iommu.h) */
 	uint32_t iotlb;			/* its IOTLB entries */
 	int fault_injection;		/* /cdna/inject_bad_dma (fault_inject.c) */
+	uint32_t map_quota;		/* mappings or pages a guest may hold (iomap.h) */
 };
 
 /* The mediator's own record of one descriptor it posted. */
@@ -70,6 +71,21 @@ struct mq_dir {
 	struct mq_slot *slots;		/* per NIC descriptor slot */
 };
 
+/* One map ring of a queue (cdna_abi.h's map channel; iomap.c serves it). */
+struct mq_map {
+	struct cdna_map_req *req;	/* (g) entries, read once each */
+	struct cdna_map_cmp *cmp;	/* (m) entries */
+	struct cdna_index *req_prod;	/* (g) */
+	struct cdna_index *cmp_cons;	/* (g) */
+	struct cdna_index *cmp_prod;	/* (m) */
+	struct cdna_index *req_cons_pub; /* (m), informational for the guest */
+	uint32_t size;			/* 0: the queue has no map channel */
+	uint32_t mask;
+	uint32_t req_cons;		/* private: requests consumed */
+	uint32_t cmp_prod_v;		/* private: answers written */
+	uint32_t cmp_cons_seen;		/* private: last valid guest consumer */
+};
+
 struct mqueue {
 	struct guest *g;
 	uint16_t qid;
@@ -81,6 +97,7 @@ struct mqueue {
 	size_t cmp_len;
 	struct mq_dir tx;
 	struct mq_dir rx;
+	struct mq_map map[2];		/* by CDNA_DIR_*: mapping strategies */
 };
 
 struct guest_counters {
@@ -97,7 +114,8 @@ struct guest {
 	uint16_t nb_queues;		/* 0 until HELLO */
 	uint32_t mode;			/* CDNA_MODE_*, from HELLO */
 	const struct strategy *strat;	/* of mode (strategy.h); mediated before HELLO */
-	struct cdna_iommu_domain *iodom; /* direct-map: its I/O page table */
+	struct cdna_iommu_domain *iodom; /* direct-map, mapping strategies: its I/O page table */
+	struct iomap *iomap;		/* mapping strategies: what is mapped (iomap.h) */
 	int started;
 	uint8_t mac[6];
 	uint32_t rxmode;		/* CDNA_RXMODE_* last set */

@@ -457,7 +457,8 @@ tele_settle() {
 tele_rejects() {
 	tele_guest "$1" "$2" reject_bad_address reject_invalid_use \
 		reject_bad_length reject_bad_flags reject_bad_perm \
-		reject_bad_chain reject_aborted reject_dma_fault ring_corrupt |
+		reject_bad_chain reject_aborted reject_dma_fault \
+		reject_map_quota ring_corrupt |
 		awk '{ s = 0; for (i = 1; i <= NF; i++) s += $i; print s }'
 }
 
@@ -585,6 +586,21 @@ expect_gt() {
 		fail "$1: expected more than $3, got '$2'"
 	fi
 	log "ok: $1 = $2 (> $3)"
+}
+
+# expect_ge WHAT A B: A is a number at least B.
+expect_ge() {
+	if ! is_uint "$2" || [ "$2" -lt "$3" ]; then
+		fail "$1: expected at least $3, got '$2'"
+	fi
+	log "ok: $1 = $2 (>= $3)"
+}
+
+# tele_is VMM COMMAND KEY VALUE: KEY of COMMAND's answer is VALUE.
+tele_is() {
+	local v
+	v=$(tele "$1" "$2" "$3") || return 1
+	[ "$v" = "$4" ]
 }
 
 # vmm_no_guests VMM: /cdna/guests answers an empty list.

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 #
-# test_fwd_modes.sh MODE [passthrough|direct-map]: one stock testpmd
-# forwarding mode through net_cdna, with a net_pcap wire, mediated or (second
-# argument) with the guest writing the NIC's descriptors itself, translated
-# by its region table or by the emulated IOMMU, its DMA held by the audit to
-# its own memory.
+# test_fwd_modes.sh MODE [STRATEGY]: one stock testpmd forwarding mode
+# through net_cdna, with a net_pcap wire, mediated or (second argument:
+# passthrough, direct-map, single-use, shared, persistent) with the guest
+# writing the NIC's descriptors itself, translated by its region table or
+# by the emulated IOMMU (all its memory mapped, or only what it asked the
+# mediator to map), its DMA held by the audit to its own memory.
 # Each mode is checked on what it writes to the wire:
 #   io        the output capture equals the input
 #   mac       the input with src = guest MAC and dst = --eth-peer
@@ -20,7 +21,7 @@ MODE=${1:-}
 case "$MODE" in
 io | mac | macswap | rxonly | txonly | flowgen | icmpecho) ;;
 *)
-	echo "usage: $0 io|mac|macswap|rxonly|txonly|flowgen|icmpecho [passthrough|direct-map]" >&2
+	echo "usage: $0 io|mac|macswap|rxonly|txonly|flowgen|icmpecho [passthrough|direct-map|single-use|shared|persistent]" >&2
 	exit 2
 	;;
 esac
@@ -28,8 +29,9 @@ PT=${2:-}
 case "$PT" in
 '') PT_VMM=() PT_ARG= GMODE=mediated ;;
 passthrough) PT_VMM=(--allow-passthrough) PT_ARG=,mode=passthrough GMODE=passthrough ;;
-direct-map) PT_VMM=(--allow-passthrough) PT_ARG=,strategy=direct-map GMODE=direct-map ;;
-*) echo "$0: second argument '$PT' is not 'passthrough' or 'direct-map'" >&2; exit 2 ;;
+direct-map | single-use | shared | persistent)
+	PT_VMM=(--allow-passthrough) PT_ARG=,strategy=$PT GMODE=$PT ;;
+*) echo "$0: second argument '$PT' is not passthrough, direct-map, single-use, shared or persistent" >&2; exit 2 ;;
 esac
 IT_NAME="fwd_modes-$MODE${PT:+-$PT}"
 it_init 150
@@ -82,14 +84,42 @@ expect_eq "rejects" "$(tele_rejects v "$id")" 0
 check_eq "testpmd RX-packets vs vmm rx_pkts" "$frx" "$rx"
 check_eq "testpmd TX-packets vs vmm tx_pkts" "$ftx" "$tx"
 audit_clean v
-if [ "$GMODE" = direct-map ]; then
+case "$GMODE" in
+direct-map | single-use | shared | persistent)
 	# Every DMA went through the emulated IOMMU, and it refused none.
 	tr=$(tele v /cdna/vmm iommu_translations) || fail "telemetry /cdna/vmm failed"
 	expect_gt "iommu_translations" "$tr" 0
 	expect_eq "iommu_faults" "$(tele v /cdna/vmm iommu_faults)" 0
 	expect_eq "iommu_translations vs audit_dma" "$tr" "$(nic_field v audit_dma)"
-fi
+	;;
+esac
+case "$GMODE" in
+single-use | shared | persistent)
+	# Mapped on request only: the guest asked, and nothing was refused.
+	dma=$(nic_field v audit_dma)
+	maps=$(tele_guest v "$id" map_requests)
+	log "$GMODE: $maps MAP requests for $dma DMAs, $(tele_guest v "$id" unmap_requests) UNMAPs, $(tele_guest v "$id" map_live) live"
+	expect_gt "map_requests" "$maps" 0
+	expect_eq "map_refused" "$(tele_guest v "$id" map_refused)" 0
+	# Single-use: a MAP of its own for every DMA, and no page reused.
+	if [ "$GMODE" = single-use ]; then
+		expect_ge "map_requests vs DMAs" "$maps" "$dma"
+		expect_eq "map_pages_reused" "$(tele_guest v "$id" map_pages_reused)" 0
+	fi
+	# Persistent: mappings stay for the next buffer, far fewer MAPs than DMAs.
+	if [ "$GMODE" = persistent ] && [ "$dma" -gt 2000 ]; then
+		expect_gt "DMAs vs map_requests" "$dma" "$maps"
+	fi
+	;;
+esac
 guest_quit g || fail "guest did not quit cleanly"
+case "$GMODE" in
+direct-map | single-use | shared | persistent)
+	# The guest is gone and every page table with it.
+	wait_for 10 tele_is v /cdna/vmm iommu_table_pages 0 ||
+		fail "iommu_table_pages $(tele v /cdna/vmm iommu_table_pages) after the guest left"
+	;;
+esac
 vmm_stop_clean v
 
 frames=$(pcap_field "$out" frames)

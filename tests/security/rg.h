@@ -183,6 +183,8 @@ struct rg_guest {
 	uint32_t size[2];	/* entries per direction */
 	uint32_t prod[2];	/* next request index (published or not) */
 	uint32_t cons[2];	/* next completion index */
+	uint32_t map_size;	/* mapping strategies: entries per map ring */
+	uint32_t map_prod[2];	/* next map request index (answers: same) */
 	int quiet_ring;		/* ring deliberately corrupted: stop polling */
 	struct rg_rec *rec;
 	uint32_t ncookie;

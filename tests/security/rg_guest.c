@@ -439,8 +439,8 @@ rg_queue_create(struct rg_guest *g, uint16_t qid, uint32_t tx, uint32_t rx)
 		return RG_BADREPLY;
 	}
 	if (qr->tx_size != tx || qr->rx_size != rx ||
-	    qr->req_area_size < cdna_req_area_size(tx, rx) ||
-	    qr->cmp_area_size < cdna_cmp_area_size(tx, rx)) {
+	    qr->req_area_size < cdna_req_area_size(tx, rx, qr->map_size) ||
+	    qr->cmp_area_size < cdna_cmp_area_size(tx, rx, qr->map_size)) {
 		gerr(g, "QUEUE_CREATE reply sizes %u/%u areas %llu/%llu",
 		     qr->tx_size, qr->rx_size,
 		     (unsigned long long)qr->req_area_size,
@@ -451,8 +451,9 @@ rg_queue_create(struct rg_guest *g, uint16_t qid, uint32_t tx, uint32_t rx)
 	}
 	g->req_fd = fds[0];
 	g->cmp_fd = fds[1];
-	g->req_len = cdna_req_area_size(tx, rx);
-	g->cmp_len = cdna_cmp_area_size(tx, rx);
+	g->req_len = cdna_req_area_size(tx, rx, qr->map_size);
+	g->cmp_len = cdna_cmp_area_size(tx, rx, qr->map_size);
+	g->map_size = qr->map_size;
 	p = mmap(NULL, g->req_len, PROT_READ | PROT_WRITE, MAP_SHARED,
 		 g->req_fd, 0);
 	if (p == MAP_FAILED) {
@@ -470,6 +471,7 @@ rg_queue_create(struct rg_guest *g, uint16_t qid, uint32_t tx, uint32_t rx)
 	g->size[RG_RX] = rx;
 	g->prod[RG_TX] = g->prod[RG_RX] = 0;
 	g->cons[RG_TX] = g->cons[RG_RX] = 0;
+	g->map_prod[RG_TX] = g->map_prod[RG_RX] = 0;
 	g->qok = 1;
 	return 0;
 }

@@ -36,7 +36,7 @@ const uint8_t env_mac_group[6] = { 0x03, 0xee, 0xee, 0xee, 0xee, 0x01 };
 
 static const char *const st_names[] = {
 	"OK", "BAD_ADDRESS", "INVALID_USE", "BAD_LENGTH", "BAD_FLAGS",
-	"BAD_PERM", "BAD_CHAIN", "ABORTED", "DMA_FAULT",
+	"BAD_PERM", "BAD_CHAIN", "ABORTED", "DMA_FAULT", "MAP_QUOTA",
 };
 
 const char *

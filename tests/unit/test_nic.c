@@ -624,7 +624,7 @@ st_name(unsigned int s)
 {
 	static const char *const names[CDNA_ST_COUNT] = {
 		"OK", "BAD_ADDRESS", "INVALID_USE", "BAD_LENGTH", "BAD_FLAGS",
-		"BAD_PERM", "BAD_CHAIN", "ABORTED", "DMA_FAULT",
+		"BAD_PERM", "BAD_CHAIN", "ABORTED", "DMA_FAULT", "MAP_QUOTA",
 	};
 
 	return s < CDNA_ST_COUNT ? names[s] : "?";
