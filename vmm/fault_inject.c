@@ -11,7 +11,10 @@
  * emit for that memory under <guest>'s strategy. A mediated guest's NIC
  * context takes host addresses, so it gets the vmm's own address of those
  * bytes; a guest-written strategy's context translates guest addresses, so
- * it gets <address> itself, which its address stage maps or refuses.
+ * it gets <address> itself, which its address stage maps or refuses. When
+ * <owner> is <guest> itself and its strategy is guest-written, <address>
+ * is any address of its device address space (a single-use guest's I/O
+ * addresses are not guest addresses), given to the device unchecked.
  *
  * The command only queues the request; the data-path lcore applies it, so
  * the NIC is touched by one thread only. Never registered without the
@@ -91,6 +94,7 @@ fault_inject_poll(struct vmm *v)
 {
 	struct guest *g, *o;
 	struct cdna_region *r;
+	int own_space;
 	uint64_t a;
 
 	if (!v->opt.fault_injection ||
@@ -101,7 +105,9 @@ fault_inject_poll(struct vmm *v)
 	g = guest_by_id(v, fi.guest);
 	o = guest_by_id(v, fi.owner);
 	r = o != NULL ? cdna_rt_find(&o->rt, fi.addr) : NULL;
-	if (g == NULL || g->nic_ctx < 0 || o == NULL || r == NULL) {
+	/* Its own device address space: whatever the stage makes of it. */
+	own_space = g != NULL && o == g && !g->strat->mediated;
+	if (g == NULL || g->nic_ctx < 0 || o == NULL || (r == NULL && !own_space)) {
 		snprintf(fi.last, sizeof(fi.last),
 			 "refused: guest %u %s, owner %u %s, address 0x%" PRIx64 " %s",
 			 fi.guest, g == NULL || g->nic_ctx < 0 ? "absent" : "present",

@@ -244,6 +244,14 @@ void rg_publish(struct rg_guest *g, int dir);
  */
 int rg_wait_consumed(struct rg_guest *g, int dir, int ms);
 
+/*
+ * Mapping strategies: one map request on dir's map ring, waited for.
+ * Returns the answer's CDNA_ST_* (iova set when OK), RG_TIMEOUT,
+ * RG_BADREPLY or -ENOTCONN.
+ */
+int rg_map_op(struct rg_guest *g, int dir, uint16_t op, uint64_t addr,
+	      uint32_t len, uint64_t *iova);
+
 /* Polls completions of every live guest; returns completions processed. */
 int rg_poll_all(void);
 /* Waits (polling everyone) until cookie completes. 0 or -ETIMEDOUT. */

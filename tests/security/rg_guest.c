@@ -624,7 +624,7 @@ rg_wait_consumed(struct rg_guest *g, int dir, int ms)
 {
 	uint64_t end = rg_now_ms() + (uint64_t)ms;
 
-	if (g->mode == CDNA_MODE_PASSTHROUGH)
+	if (g->mode != CDNA_MODE_MEDIATED)
 		return g->qok ? 0 : -ENOTCONN;
 	while (g->qok) {
 		/* Informational copy of the mediator's request cons. */
@@ -636,6 +636,51 @@ rg_wait_consumed(struct rg_guest *g, int dir, int ms)
 		nap();
 	}
 	return -ENOTCONN;
+}
+
+int
+rg_map_op(struct rg_guest *g, int dir, uint16_t op, uint64_t addr,
+	  uint32_t len, uint64_t *iova)
+{
+	struct cdna_req_area_idx *ri = (struct cdna_req_area_idx *)g->req;
+	const struct cdna_cmp_area_idx *ci =
+		(const struct cdna_cmp_area_idx *)g->cmp;
+	const struct cdna_index *ans = dir == RG_TX ? &ci->tx_mapc_prod :
+		&ci->rx_mapc_prod;
+	uint32_t i = g->map_prod[dir], mask = g->map_size - 1;
+	uint64_t end = rg_now_ms() + RG_WAIT_MS;
+	struct cdna_map_req *rq;
+	struct cdna_map_cmp c;
+
+	*iova = 0;
+	if (!g->qok || g->map_size == 0)
+		return -ENOTCONN;
+	rq = &cdna_area_map_req(g->req, g->size[RG_TX], g->size[RG_RX],
+				g->map_size, dir)[i & mask];
+	memset(rq, 0, sizeof(*rq));
+	rq->addr = addr;
+	rq->len = len;
+	rq->cookie = i;
+	rq->op = op;
+	g->map_prod[dir] = i + 1;
+	cdna_store_release(dir == RG_TX ? &ri->tx_map_prod : &ri->rx_map_prod,
+			   i + 1);
+	while (cdna_load_acquire(ans) != i + 1) {
+		rg_poll_all();
+		if (rg_now_ms() > end)
+			return RG_TIMEOUT;
+		nap();
+	}
+	c = cdna_area_map_cmp((void *)g->cmp, g->size[RG_TX], g->size[RG_RX],
+			      g->map_size, dir)[i & mask];
+	cdna_store_release(dir == RG_TX ? &ri->tx_mapc_cons : &ri->rx_mapc_cons,
+			   i + 1);
+	if (c.cookie != i) {
+		gerr(g, "map answer %u carries cookie %u", i, c.cookie);
+		return RG_BADREPLY;
+	}
+	*iova = c.iova;
+	return c.status;
 }
 
 static void
