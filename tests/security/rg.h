@@ -251,6 +251,9 @@ int rg_wait_consumed(struct rg_guest *g, int dir, int ms);
  */
 int rg_map_op(struct rg_guest *g, int dir, uint16_t op, uint64_t addr,
 	      uint32_t len, uint64_t *iova);
+/* The same with every field as given (the cookie is set). */
+int rg_map_req(struct rg_guest *g, int dir, const struct cdna_map_req *rq,
+	       uint64_t *iova);
 
 /* Polls completions of every live guest; returns completions processed. */
 int rg_poll_all(void);

@@ -642,6 +642,19 @@ int
 rg_map_op(struct rg_guest *g, int dir, uint16_t op, uint64_t addr,
 	  uint32_t len, uint64_t *iova)
 {
+	struct cdna_map_req rq;
+
+	memset(&rq, 0, sizeof(rq));
+	rq.addr = addr;
+	rq.len = len;
+	rq.op = op;
+	return rg_map_req(g, dir, &rq, iova);
+}
+
+int
+rg_map_req(struct rg_guest *g, int dir, const struct cdna_map_req *req,
+	   uint64_t *iova)
+{
 	struct cdna_req_area_idx *ri = (struct cdna_req_area_idx *)g->req;
 	const struct cdna_cmp_area_idx *ci =
 		(const struct cdna_cmp_area_idx *)g->cmp;
@@ -657,11 +670,8 @@ rg_map_op(struct rg_guest *g, int dir, uint16_t op, uint64_t addr,
 		return -ENOTCONN;
 	rq = &cdna_area_map_req(g->req, g->size[RG_TX], g->size[RG_RX],
 				g->map_size, dir)[i & mask];
-	memset(rq, 0, sizeof(*rq));
-	rq->addr = addr;
-	rq->len = len;
+	*rq = *req;
 	rq->cookie = i;
-	rq->op = op;
 	g->map_prod[dir] = i + 1;
 	cdna_store_release(dir == RG_TX ? &ri->tx_map_prod : &ri->rx_map_prod,
 			   i + 1);

@@ -343,6 +343,7 @@ static const struct {
 	{ "policy", group_policy },
 	{ "pt", group_pt },
 	{ "dm", group_dm },
+	{ "map", group_map },
 	{ "table1", group_table1 },
 	{ "hard", group_hard },
 	{ "huge", group_huge },

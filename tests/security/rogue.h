@@ -68,6 +68,7 @@ int group_policy(struct env *e);
 int group_pt(struct env *e);
 int group_dm(struct env *e);
 int group_table1(struct env *e);
+int group_map(struct env *e);
 /* These return 77 when the machine cannot run them (said why). */
 int group_hard(struct env *e);
 int group_huge(struct env *e);

@@ -1,0 +1,519 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The map channel under attack (group map): for each mapping strategy
+ * (single-use, shared, persistent) a guest M that writes its own NIC
+ * descriptors and may only reach what it asked the mediator to map. It
+ * asks for another guest's memory, for memory it never registered, for a
+ * region without the direction, with bad lengths, fields and operations;
+ * it unmaps what it does not hold, posts buffers it never mapped or has
+ * unmapped, removes a region under a live mapping, runs into its quota,
+ * and finally corrupts its map ring. Every refusal must carry its reason
+ * and be counted; every DMA outside a live mapping must be aborted; the
+ * checks after each case (memory shadows, forbidden frames, the vmm's
+ * audit) show that no byte outside M's memory was read or written.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "cdna_ring.h"
+#include "rogue.h"
+
+#define K		1024u
+#define MAP_RING	128u
+#define MAP_QUOTA	64u	/* --map-quota: mappings, or pages */
+#define MAP_QUOTA_ARG	"64"
+/*
+ * Where cdna-vmm puts single-use I/O addresses (vmm/iomap.h): any address
+ * not mapped must be refused; one in this window reaches the slot lookup.
+ */
+#define SLOT_WINDOW	(1ull << 40)
+
+static struct {
+	uint32_t mode;
+	const char *name;
+	struct rg_guest *M;
+	struct rg_mem *mem;
+	uint64_t base;
+	uint32_t foreign_seq;	/* a frame in L's memory that must never leave */
+	uint64_t foreign;
+} mp;
+
+static uint64_t
+m_at(uint32_t off)
+{
+	return mp.base + off;
+}
+
+static int
+m_setup(struct env *e, int k)
+{
+	uint8_t mac[6] = { 0x02, 0x5e, 0xa0, 0x00, 0x00, (uint8_t)(0x40 + k) };
+	static const struct {
+		uint32_t off, size, perm;
+	} reg[] = {
+		{ LAY_A, LAY_A_SZ, CDNA_PERM_KNOWN },
+		{ LAY_RO, LAY_RO_SZ, CDNA_PERM_DEV_READ },
+		{ LAY_WO, LAY_WO_SZ, CDNA_PERM_DEV_WRITE },
+		{ LAY_DL, LAY_DL_SZ, CDNA_PERM_KNOWN },
+	};
+	char o[64], nm[24];
+	uint8_t *f;
+	size_t i;
+	int r;
+
+	snprintf(nm, sizeof(nm), "M%d", k);
+	mp.M = rg_guest_new(nm);
+	snprintf(nm, sizeof(nm), "M%d-mem", k);
+	mp.mem = rg_mem_new(nm, LAY_TOTAL, MFD_CLOEXEC);
+	if (mp.M == NULL || mp.mem == NULL)
+		return -1;
+	mp.M->mode = mp.mode;
+	mp.M->mem = mp.mem;
+	mp.base = (uintptr_t)mp.mem->va;
+	r = rg_connect(mp.M, e->v.sock);
+	if (r == 0)
+		r = rg_hello(mp.M, 1, mac);
+	for (i = 0; r == 0 && i < sizeof(reg) / sizeof(reg[0]); i++)
+		r = rg_region_add(mp.M, m_at(reg[i].off), reg[i].size,
+				  mp.mem->fd, reg[i].off, reg[i].perm);
+	if (r == 0)
+		r = rg_queue_create(mp.M, 0, MAP_RING, MAP_RING);
+	if (r == 0)
+		r = rg_simple(mp.M, CDNA_MSG_START);
+	if (r != 0 || mp.M->hello.mode != mp.mode || mp.M->map_size == 0) {
+		rg_note("%s guest M: %s, mode %u, map ring %u (%s)", mp.name,
+			env_outcome(r, o, sizeof(o)), mp.M->hello.mode,
+			mp.M->map_size, mp.M->err);
+		return -1;
+	}
+	rg_sender_init(mp.M, m_at(LAY_A + 800 * K), 16, 10240);
+	mp.foreign = (uintptr_t)e->L->mem->va + (3u << 20) + (uint64_t)k * 4096;
+	mp.foreign_seq = rg_frame_new(env_mac_group, mac, 200, 1);
+	f = malloc(200);
+	if (f == NULL || mp.foreign_seq == 0) {
+		free(f);
+		return -1;
+	}
+	rg_frame_build(mp.foreign_seq, f);
+	rg_mem_write(mp.foreign, f, 200);
+	free(f);
+	return 0;
+}
+
+static int
+m_tel(struct env *e, const char *key, uint64_t *v)
+{
+	char cmd[64], out[8192];
+
+	snprintf(cmd, sizeof(cmd), "/cdna/guest,%u", mp.M->id);
+	if (rg_tel(&e->v, cmd, out, sizeof(out)) != 0)
+		return -1;
+	return rg_json_u64(out, key, v);
+}
+
+/* One map request whose answer must be want. 0 or -1 (why said). */
+static int
+m_expect(const char *what, int dir, const struct cdna_map_req *rq,
+	 uint16_t want, uint64_t *iova, char *why, size_t len)
+{
+	uint64_t io;
+	int st = rg_map_req(mp.M, dir, rq, iova != NULL ? iova : &io);
+
+	if (st == want)
+		return 0;
+	rg_append(why, len, "%s: expected %s got %s%s", what, rg_st_name(want),
+		  st >= 0 ? rg_st_name((uint16_t)st) : "no answer",
+		  st == RG_TIMEOUT ? " (timeout)" : "");
+	return -1;
+}
+
+static struct cdna_map_req
+req(uint16_t op, uint64_t addr, uint32_t len)
+{
+	struct cdna_map_req r;
+
+	memset(&r, 0, sizeof(r));
+	r.op = op;
+	r.addr = addr;
+	r.len = len;
+	return r;
+}
+
+/* Waits for cookie c of M and checks its status. */
+static int
+m_done(uint32_t c, uint16_t st, const char *what, char *why, size_t len)
+{
+	if (c == UINT32_MAX || rg_wait(mp.M, c, RG_WAIT_MS) != 0) {
+		rg_append(why, len, "%s: no completion", what);
+		return -1;
+	}
+	if (mp.M->rec[c].status != st) {
+		rg_append(why, len, "%s: expected %s got %s", what,
+			  rg_st_name(st), rg_st_name(mp.M->rec[c].status));
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- cases ---- */
+
+/* Requests the mediator must refuse, each with its reason, none mapped. */
+static int
+map_refused(struct env *e, const struct dcase *c, char *why, size_t len)
+{
+	struct {
+		const char *what;
+		int dir;
+		struct cdna_map_req r;
+		uint16_t want;
+	} t[] = {
+		{ "the sink guest's memory", RG_TX,
+		  req(CDNA_MAP_OP_MAP, 0, 200), CDNA_ST_BAD_ADDRESS },
+		{ "the unregistered page after A", RG_RX,
+		  req(CDNA_MAP_OP_MAP, m_at(LAY_GAP), 2048), CDNA_ST_BAD_ADDRESS },
+		{ "straddling the end of A", RG_TX,
+		  req(CDNA_MAP_OP_MAP, m_at(LAY_GAP - 100), 200), CDNA_ST_BAD_ADDRESS },
+		{ "address 0", RG_TX, req(CDNA_MAP_OP_MAP, 0, 64), CDNA_ST_BAD_ADDRESS },
+		{ "UINT64_MAX - 8, 16 bytes", RG_TX,
+		  req(CDNA_MAP_OP_MAP, UINT64_MAX - 8, 16), CDNA_ST_BAD_ADDRESS },
+		{ "RX into the read-only region", RG_RX,
+		  req(CDNA_MAP_OP_MAP, m_at(LAY_RO), 2048), CDNA_ST_BAD_PERM },
+		{ "TX from the write-only region", RG_TX,
+		  req(CDNA_MAP_OP_MAP, m_at(LAY_WO), 200), CDNA_ST_BAD_PERM },
+		{ "length 0", RG_TX, req(CDNA_MAP_OP_MAP, m_at(LAY_A), 0),
+		  CDNA_ST_BAD_LENGTH },
+		{ "length 65536", RG_TX, req(CDNA_MAP_OP_MAP, m_at(LAY_A), 65536),
+		  CDNA_ST_BAD_LENGTH },
+		{ "operation 7", RG_TX, req(7, m_at(LAY_A), 64), CDNA_ST_BAD_FLAGS },
+		{ "reserved0 set", RG_TX, req(CDNA_MAP_OP_MAP, m_at(LAY_A), 64),
+		  CDNA_ST_BAD_FLAGS },
+		{ "reserved2 set", RG_RX, req(CDNA_MAP_OP_MAP, m_at(LAY_A), 64),
+		  CDNA_ST_BAD_FLAGS },
+	};
+	uint64_t r0 = 0, r1 = 0, live = 1;
+	size_t i, n = sizeof(t) / sizeof(t[0]);
+	int fail = 0;
+
+	(void)c;
+	t[0].r.addr = mp.foreign;
+	t[n - 2].r.reserved0 = 1;
+	t[n - 1].r.reserved2 = 1ull << 40;
+	if (m_tel(e, "map_refused", &r0) != 0) {
+		rg_append(why, len, "telemetry map_refused unreadable");
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		fail |= m_expect(t[i].what, t[i].dir, &t[i].r, t[i].want, NULL,
+				 why, len);
+	if (m_tel(e, "map_refused", &r1) != 0 || r1 - r0 != n ||
+	    m_tel(e, "map_live", &live) != 0 || live != 0) {
+		rg_append(why, len, "map_refused moved by %llu (expected %zu), map_live %llu (expected 0)",
+			  (unsigned long long)(r1 - r0), n,
+			  (unsigned long long)live);
+		fail = -1;
+	}
+	return fail;
+}
+
+/* Descriptors at memory M never mapped (its own, another guest's). */
+static int
+posted_unmapped(struct env *e, const struct dcase *c, char *why, size_t len)
+{
+	uint32_t t1, t2, r1;
+	int fail = 0;
+
+	(void)e;
+	(void)c;
+	t1 = rg_post(mp.M, RG_TX, m_at(LAY_A + 64 * K), 200, 0, CDNA_ST_DMA_FAULT);
+	t2 = rg_post(mp.M, RG_TX, mp.foreign, 200, 0, CDNA_ST_DMA_FAULT);
+	r1 = rg_post(mp.M, RG_RX, m_at(LAY_A + 96 * K), 2048, 0, RG_ST_ANY);
+	rg_publish(mp.M, RG_TX);
+	rg_publish(mp.M, RG_RX);
+	fail |= m_done(t1, CDNA_ST_DMA_FAULT, "TX of its own unmapped memory", why, len);
+	fail |= m_done(t2, CDNA_ST_DMA_FAULT, "TX of the sink's frame", why, len);
+	rg_send_frame(e->S, mp.M->mac, 300, 0);
+	fail |= m_done(r1, CDNA_ST_DMA_FAULT, "RX into its own unmapped memory",
+		       why, len);
+	return fail;
+}
+
+/*
+ * A mapped buffer works; once unmapped, the same I/O address is refused by
+ * the device at once (the IOTLB was flushed), and a second UNMAP, or one
+ * of memory never mapped, is refused.
+ */
+static int
+map_use_unmap(struct env *e, const struct dcase *c, char *why, size_t len)
+{
+	uint64_t buf = m_at(LAY_A + 128 * K), io = 0;
+	uint32_t seq, tx, rx;
+	struct cdna_map_req r = req(CDNA_MAP_OP_MAP, buf, 300);
+	uint8_t f[300];
+	int fail = 0;
+
+	(void)c;
+	seq = rg_frame_new(e->L->mac, mp.M->mac, 300, 0);
+	rg_frame_build(seq, f);
+	rg_mem_write(buf, f, sizeof(f));
+	if (m_expect("MAP of a TX buffer in A", RG_TX, &r, CDNA_ST_OK, &io,
+		     why, len) != 0)
+		return -1;
+	tx = rg_post(mp.M, RG_TX, io, 300, 0, CDNA_ST_OK);
+	rg_publish(mp.M, RG_TX);
+	fail |= m_done(tx, CDNA_ST_OK, "TX through its mapping", why, len);
+	rg_drain(20);
+	if (rg_frame_seen_count(seq) == 0) {
+		rg_append(why, len, "the mapped frame did not reach L");
+		fail = -1;
+	}
+	r = req(CDNA_MAP_OP_UNMAP, mp.mode == CDNA_MODE_SINGLE_USE ? io : buf, 300);
+	fail |= m_expect("UNMAP of it", RG_TX, &r, CDNA_ST_OK, NULL, why, len);
+	tx = rg_post(mp.M, RG_TX, io, 300, 0, CDNA_ST_DMA_FAULT);
+	rg_publish(mp.M, RG_TX);
+	fail |= m_done(tx, CDNA_ST_DMA_FAULT, "TX at the unmapped I/O address",
+		       why, len);
+	fail |= m_expect("UNMAP again", RG_TX, &r, CDNA_ST_BAD_ADDRESS, NULL,
+			 why, len);
+	r = req(CDNA_MAP_OP_UNMAP, mp.mode == CDNA_MODE_SINGLE_USE ?
+		SLOT_WINDOW + 5 * (1ull << 17) : m_at(LAY_A + 512 * K), 64);
+	fail |= m_expect("UNMAP of what was never mapped", RG_RX, &r,
+			 CDNA_ST_BAD_ADDRESS, NULL, why, len);
+	/* An RX buffer: write permission is what RX mappings give. */
+	r = req(CDNA_MAP_OP_MAP, m_at(LAY_A + 160 * K), 2048);
+	if (m_expect("MAP of an RX buffer", RG_RX, &r, CDNA_ST_OK, &io, why,
+		     len) == 0) {
+		rx = rg_post(mp.M, RG_RX, io, 2048, 0, CDNA_ST_OK);
+		rg_publish(mp.M, RG_RX);
+		rg_send_frame(e->S, mp.M->mac, 400, 0);
+		fail |= m_done(rx, CDNA_ST_OK, "RX through its mapping", why, len);
+		rg_mem_accept(m_at(LAY_A + 160 * K), 2048);
+		r = req(CDNA_MAP_OP_UNMAP, mp.mode == CDNA_MODE_SINGLE_USE ? io :
+			m_at(LAY_A + 160 * K), 2048);
+		fail |= m_expect("UNMAP of the RX buffer", RG_RX, &r, CDNA_ST_OK,
+				 NULL, why, len);
+	} else {
+		fail = -1;
+	}
+	return fail;
+}
+
+/*
+ * An RX buffer mapped and posted in region DL; M removes DL. The mapping
+ * goes with it: the frame that follows must not land there, and DL can no
+ * longer be mapped.
+ */
+static int
+revoke_region(struct env *e, const struct dcase *c, char *why, size_t len)
+{
+	uint64_t buf = m_at(LAY_DL + 8 * K), io = 0, live = 1;
+	struct cdna_map_req r = req(CDNA_MAP_OP_MAP, buf, 2048);
+	char o[64];
+	uint32_t rx;
+	int fail = 0, st;
+
+	(void)c;
+	if (m_expect("MAP in DL", RG_RX, &r, CDNA_ST_OK, &io, why, len) != 0)
+		return -1;
+	rx = rg_post(mp.M, RG_RX, io, 2048, 0, CDNA_ST_DMA_FAULT);
+	rg_publish(mp.M, RG_RX);
+	st = rg_region_del(mp.M, m_at(LAY_DL), LAY_DL_SZ);
+	if (st != 0) {
+		rg_append(why, len, "REGION_DEL of DL: %s", env_outcome(st, o, sizeof(o)));
+		return -1;
+	}
+	rg_send_frame(e->S, mp.M->mac, 500, 0);
+	fail |= m_done(rx, CDNA_ST_DMA_FAULT, "RX into DL after its removal",
+		       why, len);
+	fail |= m_expect("MAP in DL after its removal", RG_RX, &r,
+			 CDNA_ST_BAD_ADDRESS, NULL, why, len);
+	if (m_tel(e, "map_live", &live) != 0 || live != 0) {
+		rg_append(why, len, "map_live %llu after the region went, expected 0",
+			  (unsigned long long)live);
+		fail = -1;
+	}
+	return fail;
+}
+
+/* The quota: MAP_QUOTA past it, room again after an UNMAP. */
+static int
+quota(struct env *e, const struct dcase *c, char *why, size_t len)
+{
+	/* Single-use counts mappings; shared and persistent count pages. */
+	uint32_t per = mp.mode == CDNA_MODE_SINGLE_USE ? 1 : 8;
+	uint32_t blen = per * 4096, n = MAP_QUOTA / per, i;
+	uint64_t io[MAP_QUOTA], q0 = 0, q1 = 0;
+	struct cdna_map_req r;
+	int fail = 0;
+
+	(void)c;
+	m_tel(e, "reject_map_quota", &q0);
+	for (i = 0; i < n && fail == 0; i++) {
+		r = req(CDNA_MAP_OP_MAP, m_at(LAY_A + 256 * K) + (uint64_t)i * blen,
+			per == 1 ? 64 : blen);
+		fail |= m_expect("MAP within the quota", RG_RX, &r, CDNA_ST_OK,
+				 &io[i], why, len);
+	}
+	r = req(CDNA_MAP_OP_MAP, m_at(LAY_A + 256 * K) + (uint64_t)n * blen, 64);
+	fail |= m_expect("MAP past the quota", RG_RX, &r, CDNA_ST_MAP_QUOTA,
+			 NULL, why, len);
+	if (m_tel(e, "reject_map_quota", &q1) != 0 || q1 != q0 + 1) {
+		rg_append(why, len, "reject_map_quota %llu -> %llu, expected one more",
+			  (unsigned long long)q0, (unsigned long long)q1);
+		fail = -1;
+	}
+	for (i = 0; i < n; i++) {
+		struct cdna_map_req u = req(CDNA_MAP_OP_UNMAP,
+			per == 1 ? io[i] : m_at(LAY_A + 256 * K) + (uint64_t)i * blen,
+			per == 1 ? 64 : blen);
+
+		fail |= m_expect("UNMAP", RG_RX, &u, CDNA_ST_OK, NULL, why, len);
+	}
+	fail |= m_expect("MAP after the UNMAPs", RG_RX, &r, CDNA_ST_OK, &io[0],
+			 why, len);
+	r = req(CDNA_MAP_OP_UNMAP, per == 1 ? io[0] : r.addr, 64);
+	fail |= m_expect("its UNMAP", RG_RX, &r, CDNA_ST_OK, NULL, why, len);
+	return fail;
+}
+
+/* STOP: the port's mappings all go; START again serves new ones. */
+static int
+stop_drops(struct env *e, const struct dcase *c, char *why, size_t len)
+{
+	struct cdna_map_req r = req(CDNA_MAP_OP_MAP, m_at(LAY_A + 192 * K), 512);
+	uint64_t io = 0, live = 0;
+	char o[64];
+	int fail = 0, st;
+
+	(void)c;
+	if (m_expect("MAP before STOP", RG_TX, &r, CDNA_ST_OK, &io, why, len) != 0)
+		return -1;
+	if (m_tel(e, "map_live", &live) != 0 || live == 0) {
+		rg_append(why, len, "map_live is 0 with a mapping held");
+		return -1;
+	}
+	st = rg_simple(mp.M, CDNA_MSG_STOP);
+	if (st != 0 || m_tel(e, "map_live", &live) != 0 || live != 0) {
+		rg_append(why, len, "STOP %s, map_live %llu after it (expected 0)",
+			  env_outcome(st, o, sizeof(o)), (unsigned long long)live);
+		fail = -1;
+	}
+	st = rg_simple(mp.M, CDNA_MSG_START);
+	if (st != 0) {
+		rg_append(why, len, "START again: %s", env_outcome(st, o, sizeof(o)));
+		return -1;
+	}
+	return fail;
+}
+
+/* A map producer index past the ring: M is disconnected, saying why. */
+static int
+ring_corrupt(struct env *e, const struct dcase *c, char *why, size_t len)
+{
+	struct cdna_req_area_idx *ri = (struct cdna_req_area_idx *)mp.M->req;
+	uint64_t end = rg_now_ms() + RG_WAIT_MS;
+	uint32_t id = mp.M->id;
+
+	(void)c;
+	cdna_store_release(&ri->rx_map_prod,
+			   mp.M->map_prod[RG_RX] + mp.M->map_size + 7);
+	mp.M->quiet_ring = 1;
+	while (rg_gone_said(&e->v, "reason", "map ring") != id) {
+		if (rg_now_ms() > end) {
+			rg_append(why, len, "M still connected, or gone without naming its map ring");
+			return -1;
+		}
+		rg_drain(10);
+	}
+	return 0;
+}
+
+static const struct dcase map_cases[] = {
+	{ "map-refused", "MAPs of memory M may not reach, or malformed",
+	  "each refused with its reason, counted, nothing mapped",
+	  NULL, map_refused, 0, { { 0 } } },
+	{ "map-posted-unmapped", "descriptors at memory M never mapped",
+	  "DMA_FAULT, nothing read or written", NULL, posted_unmapped, 0,
+	  { { 0 } } },
+	{ "map-use-unmap", "a mapping used, unmapped, used again",
+	  "works while mapped, DMA_FAULT after, double UNMAP refused", NULL,
+	  map_use_unmap, 0, { { 0 } } },
+	{ "map-revoke-region", "REGION_DEL under a posted, mapped buffer",
+	  "the DMA after it aborted, the mapping gone", NULL, revoke_region, 0,
+	  { { 0 } } },
+	{ "map-quota", "MAPs past --map-quota", "MAP_QUOTA, room after UNMAP",
+	  NULL, quota, 0, { { 0 } } },
+	{ "map-stop", "STOP with a mapping held", "every mapping dropped", NULL,
+	  stop_drops, 0, { { 0 } } },
+};
+
+/* Runs cases against M, named "<case> <strategy>". 0, or -1 if the vmm died. */
+static int
+run_map_cases(struct env *e, const struct dcase *c, size_t n)
+{
+	char why[1024], name[96];
+	size_t i;
+	int r, a;
+
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "%s %s", c[i].name, mp.name);
+		why[0] = '\0';
+		if (rg_verbose)
+			rg_note("%s: %s", name, c[i].what);
+		r = c[i].fn(e, &c[i], why, sizeof(why));
+		if (r != 0)
+			env_fail(e, name, "expected %s got: %s", c[i].verdict, why);
+		a = env_after(e, name, 1);
+		if (a == 0 && r == 0)
+			env_pass(e, name);
+		if (a == -2)
+			return -1;
+	}
+	return 0;
+}
+
+int
+group_map(struct env *e)
+{
+	static const struct {
+		uint32_t mode;
+		const char *name;
+	} modes[] = {
+		{ CDNA_MODE_SINGLE_USE, "single-use" },
+		{ CDNA_MODE_SHARED, "shared" },
+		{ CDNA_MODE_PERSISTENT, "persistent" },
+	};
+	static const struct dcase corrupt = {
+		"map-ring-corrupt", "a map producer index past the ring",
+		"M disconnected, /cdna/gone names its map ring", NULL,
+		ring_corrupt, 0, { { 0 } } };
+	char name[64];
+	size_t k;
+
+	e->v.extra[e->v.nextra++] = "--allow-passthrough";
+	e->v.extra[e->v.nextra++] = "--map-quota";
+	e->v.extra[e->v.nextra++] = MAP_QUOTA_ARG;
+	if (env_up(e, 1) != 0) {
+		env_fail(e, "setup", "expected the vmm, S and L up got failure");
+		env_down(e);
+		return -1;
+	}
+	for (k = 0; k < sizeof(modes) / sizeof(modes[0]); k++) {
+		memset(&mp, 0, sizeof(mp));
+		mp.mode = modes[k].mode;
+		mp.name = modes[k].name;
+		snprintf(name, sizeof(name), "setup %s", mp.name);
+		if (m_setup(e, (int)k) != 0) {
+			env_fail(e, name, "expected guest M (%s) up got failure",
+				 mp.name);
+			continue;
+		}
+		if (run_map_cases(e, map_cases,
+				  sizeof(map_cases) / sizeof(map_cases[0])) == 0)
+			run_map_cases(e, &corrupt, 1);
+	}
+	env_down(e);
+	return 0;
+}
