@@ -854,6 +854,29 @@ static const struct cdna_xstat_field cdna_txq_xstats[] = {
 	{ "drop_empty", offsetof(struct cdna_txq_stats, empty) },
 };
 
+/* Per queue, mapping strategies only: the map channel (cdna_map.c). */
+static const struct cdna_xstat_field cdna_map_xstats[] = {
+	{ "map_requests", offsetof(struct cdna_map_stats, map_requests) },
+	{ "unmap_requests", offsetof(struct cdna_map_stats, unmap_requests) },
+	{ "map_reused", offsetof(struct cdna_map_stats, reused) },
+	{ "map_refused", offsetof(struct cdna_map_stats, refused) },
+	{ "map_waits", offsetof(struct cdna_map_stats, waits) },
+	{ "map_evicted", offsetof(struct cdna_map_stats, evicted) },
+	{ "map_timeouts", offsetof(struct cdna_map_stats, timeouts) },
+	{ "map_bad_answer", offsetof(struct cdna_map_stats, bad_answer) },
+	{ "map_bad_release", offsetof(struct cdna_map_stats, bad_release) },
+	{ "map_dropped", offsetof(struct cdna_map_stats, dropped) },
+	{ "map_cycles", offsetof(struct cdna_map_stats, cycles) },
+};
+
+static unsigned int
+cdna_nb_map_xstats(const struct rte_eth_dev *dev)
+{
+	const struct cdna_priv *priv = dev->data->dev_private;
+
+	return cdna_mode_maps(priv->args.mode) ? RTE_DIM(cdna_map_xstats) : 0;
+}
+
 static const struct cdna_xstat_field cdna_med_xstats[] = {
 	{ "tx_pkts", offsetof(struct cdna_msg_stats, tx_pkts) },
 	{ "tx_bytes", offsetof(struct cdna_msg_stats, tx_bytes) },
@@ -888,9 +911,11 @@ static unsigned int
 cdna_xstats_count(struct rte_eth_dev *dev)
 {
 	return dev->data->nb_rx_queues *
-			(RTE_DIM(cdna_rxq_xstats) + CDNA_NB_RX_ERR) +
+			(RTE_DIM(cdna_rxq_xstats) + CDNA_NB_RX_ERR +
+			 cdna_nb_map_xstats(dev)) +
 		dev->data->nb_tx_queues *
-			(RTE_DIM(cdna_txq_xstats) + CDNA_NB_TX_ERR) +
+			(RTE_DIM(cdna_txq_xstats) + CDNA_NB_TX_ERR +
+			 cdna_nb_map_xstats(dev)) +
 		RTE_DIM(cdna_med_xstats) + CDNA_NB_MED_REJ;
 }
 
@@ -912,6 +937,9 @@ cdna_xstats_get_names(struct rte_eth_dev *dev,
 		for (i = 1; i < CDNA_ST_SLOTS; i++)
 			snprintf(names[k++].name, sizeof(names[0].name),
 				"rx_q%u_error_%s", q, cdna_status_names[i]);
+		for (i = 0; i < cdna_nb_map_xstats(dev); i++)
+			snprintf(names[k++].name, sizeof(names[0].name),
+				"rx_q%u_%s", q, cdna_map_xstats[i].name);
 	}
 	for (q = 0; q < dev->data->nb_tx_queues; q++) {
 		for (i = 0; i < RTE_DIM(cdna_txq_xstats); i++)
@@ -920,6 +948,9 @@ cdna_xstats_get_names(struct rte_eth_dev *dev,
 		for (i = 1; i < CDNA_ST_SLOTS; i++)
 			snprintf(names[k++].name, sizeof(names[0].name),
 				"tx_q%u_error_%s", q, cdna_status_names[i]);
+		for (i = 0; i < cdna_nb_map_xstats(dev); i++)
+			snprintf(names[k++].name, sizeof(names[0].name),
+				"tx_q%u_%s", q, cdna_map_xstats[i].name);
 	}
 	for (i = 0; i < RTE_DIM(cdna_med_xstats); i++)
 		snprintf(names[k++].name, sizeof(names[0].name),
@@ -968,6 +999,8 @@ cdna_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xstats,
 		const struct cdna_rxq *rxq = dev->data->rx_queues[q];
 		struct cdna_rxq_stats zero = { 0 };
 		const struct cdna_rxq_stats *st = rxq != NULL ? &rxq->stats : &zero;
+		struct cdna_map_stats mzero = { 0 };
+		const struct cdna_map_stats *ms = rxq != NULL ? &rxq->map.st : &mzero;
 
 		for (i = 0; i < RTE_DIM(cdna_rxq_xstats); i++, k++) {
 			xstats[k].id = k;
@@ -977,11 +1010,17 @@ cdna_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xstats,
 			xstats[k].id = k;
 			xstats[k].value = st->status[i];
 		}
+		for (i = 0; i < cdna_nb_map_xstats(dev); i++, k++) {
+			xstats[k].id = k;
+			xstats[k].value = cdna_u64_at(ms, cdna_map_xstats[i].off);
+		}
 	}
 	for (q = 0; q < dev->data->nb_tx_queues; q++) {
 		const struct cdna_txq *txq = dev->data->tx_queues[q];
 		struct cdna_txq_stats zero = { 0 };
 		const struct cdna_txq_stats *st = txq != NULL ? &txq->stats : &zero;
+		struct cdna_map_stats mzero = { 0 };
+		const struct cdna_map_stats *ms = txq != NULL ? &txq->map.st : &mzero;
 
 		for (i = 0; i < RTE_DIM(cdna_txq_xstats); i++, k++) {
 			xstats[k].id = k;
@@ -990,6 +1029,10 @@ cdna_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xstats,
 		for (i = 1; i < CDNA_ST_SLOTS; i++, k++) {
 			xstats[k].id = k;
 			xstats[k].value = st->status[i];
+		}
+		for (i = 0; i < cdna_nb_map_xstats(dev); i++, k++) {
+			xstats[k].id = k;
+			xstats[k].value = cdna_u64_at(ms, cdna_map_xstats[i].off);
 		}
 	}
 	for (i = 0; i < RTE_DIM(cdna_med_xstats); i++, k++) {
@@ -1017,14 +1060,18 @@ cdna_xstats_reset(struct rte_eth_dev *dev)
 	for (q = 0; q < dev->data->nb_rx_queues; q++) {
 		struct cdna_rxq *rxq = dev->data->rx_queues[q];
 
-		if (rxq != NULL)
+		if (rxq != NULL) {
 			memset(&rxq->stats, 0, sizeof(rxq->stats));
+			memset(&rxq->map.st, 0, sizeof(rxq->map.st));
+		}
 	}
 	for (q = 0; q < dev->data->nb_tx_queues; q++) {
 		struct cdna_txq *txq = dev->data->tx_queues[q];
 
-		if (txq != NULL)
+		if (txq != NULL) {
 			memset(&txq->stats, 0, sizeof(txq->stats));
+			memset(&txq->map.st, 0, sizeof(txq->map.st));
+		}
 	}
 	/* The mediator's counters cannot be cleared: remember where they were. */
 	ret = cdna_ctrl_stats(priv, &med);

@@ -85,6 +85,7 @@ struct cdna_map_stats {
 	uint64_t bad_answer;	/* answer for nothing asked: ring broken or counted */
 	uint64_t bad_release;	/* a release of a page not held */
 	uint64_t dropped;	/* buffers not posted: their MAP was refused */
+	uint64_t cycles;	/* TSC cycles spent mapping (waits included) */
 };
 
 

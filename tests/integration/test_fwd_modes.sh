@@ -110,6 +110,15 @@ single-use | shared | persistent)
 	if [ "$GMODE" = persistent ] && [ "$dma" -gt 2000 ]; then
 		expect_gt "DMAs vs map_requests" "$dma" "$maps"
 	fi
+	# The driver's own count of what it asked agrees, and nothing went wrong.
+	xs=$(guest_exec g 'show port xstats 0')
+	gx() { awk -v k="$1:" '$1 == k { print $2 }' <<<"$xs"; }
+	expect_eq "guest map_requests (tx + rx queue 0)" \
+		"$(($(gx tx_q0_map_requests) + $(gx rx_q0_map_requests)))" \
+		"$(tele_guest v "$id" map_requests)"
+	for k in map_timeouts map_bad_answer map_bad_release map_dropped; do
+		expect_eq "guest $k" "$(($(gx "tx_q0_$k") + $(gx "rx_q0_$k")))" 0
+	done
 	;;
 esac
 guest_quit g || fail "guest did not quit cleanly"
