@@ -151,6 +151,8 @@ cdna_arg_strategy(const char *key, const char *value, void *opaque)
 		{ "single-use", CDNA_MODE_SINGLE_USE },
 		{ "shared", CDNA_MODE_SHARED },
 		{ "persistent", CDNA_MODE_PERSISTENT },
+		/* Tests and baselines only: cdna-vmm --allow-unprotected. */
+		{ "unprotected", CDNA_MODE_UNPROTECTED },
 	};
 	struct cdna_devargs *a = opaque;
 	unsigned int i;

@@ -192,6 +192,7 @@ cdna_mode_name(uint32_t mode)
 		[CDNA_MODE_SINGLE_USE] = "single-use",
 		[CDNA_MODE_SHARED] = "shared",
 		[CDNA_MODE_PERSISTENT] = "persistent",
+		[CDNA_MODE_UNPROTECTED] = "unprotected",
 	};
 
 	return mode < CDNA_MODE_COUNT ? names[mode] : "unknown";

@@ -77,6 +77,11 @@ struct cdna_msg_hdr {
  * address and unmaps it when its DMA completes; shared maps pages at their
  * guest address, counted, unmapped when no DMA holds them; persistent
  * keeps them mapped for reuse, up to a quota.
+ *
+ * Unprotected: guest-written descriptors reaching any guest's registered
+ * memory, a device with no IOMMU at all. It exists to measure what the
+ * others prevent (Table 1's baseline); the vmm grants it only with
+ * --allow-unprotected.
  */
 #define CDNA_MODE_MEDIATED	0u
 #define CDNA_MODE_PASSTHROUGH	1u
@@ -84,13 +89,14 @@ struct cdna_msg_hdr {
 #define CDNA_MODE_SINGLE_USE	3u
 #define CDNA_MODE_SHARED	4u
 #define CDNA_MODE_PERSISTENT	5u
-#define CDNA_MODE_COUNT		6u
+#define CDNA_MODE_UNPROTECTED	6u
+#define CDNA_MODE_COUNT		7u
 
 /* Modes with a map channel. */
 static inline int
 cdna_mode_maps(uint32_t mode)
 {
-	return mode >= CDNA_MODE_SINGLE_USE && mode < CDNA_MODE_COUNT;
+	return mode >= CDNA_MODE_SINGLE_USE && mode <= CDNA_MODE_PERSISTENT;
 }
 
 /*

@@ -155,7 +155,12 @@ on_hello(struct vmm *v, struct guest *g, const struct cdna_msg_hello *h,
 		return -EADDRINUSE;
 	}
 	/* No silent fallback: a guest gets the mode it asked for, or nothing. */
-	if (!st->mediated && !v->opt.allow_passthrough) {
+	if (st->mode == CDNA_MODE_UNPROTECTED) {
+		if (!v->opt.allow_unprotected) {
+			GREFUSE(g, "HELLO refused: mode unprotected is not allowed (cdna-vmm runs without --allow-unprotected)");
+			return -EPERM;
+		}
+	} else if (!st->mediated && !v->opt.allow_passthrough) {
 		GREFUSE(g, "HELLO refused: mode %s is not allowed (cdna-vmm runs without --allow-passthrough)",
 			st->name);
 		return -EPERM;

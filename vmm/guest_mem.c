@@ -512,3 +512,23 @@ guest_mem_direct_map(void *arg, uint64_t addr, uint32_t len, int dir)
 		return NULL;
 	return r->host + off;
 }
+
+/*
+ * No protection at all (the Table 1 baseline, --allow-unprotected only):
+ * the device reaches whatever memory any guest registered, as a device
+ * without an IOMMU reaches all of physical memory; the guest's own first,
+ * then every other guest's. Only never memory of nobody's: the vmm's own
+ * would be corrupted, not measured.
+ */
+void *
+guest_mem_any_map(void *arg, uint64_t addr, uint32_t len, int dir)
+{
+	const struct guest *self = arg;
+	void *p = guest_mem_direct_map(arg, addr, len, dir);
+	uint32_t i;
+
+	for (i = 0; p == NULL && i < vmm.opt.max_guests; i++)
+		if (vmm.guests[i] != NULL && vmm.guests[i] != self)
+			p = guest_mem_direct_map(vmm.guests[i], addr, len, dir);
+	return p;
+}

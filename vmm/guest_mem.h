@@ -52,6 +52,8 @@ uint64_t guest_mem_footprint(const struct guest *g);
  * the guest): a guest address inside a live region granting dir, or NULL.
  */
 void *guest_mem_direct_map(void *arg, uint64_t addr, uint32_t len, int dir);
+/* No protection: any guest's registered memory (the Table 1 baseline). */
+void *guest_mem_any_map(void *arg, uint64_t addr, uint32_t len, int dir);
 
 /* Unmaps retired regions, at most units of work. Returns the work done. */
 unsigned int guest_mem_reap(unsigned int units);

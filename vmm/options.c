@@ -47,6 +47,8 @@ usage(FILE *f)
 "                       from ATC'08 Table 2: none, calgary, vt-d, gart (default none)\n"
 "  --iotlb N            entries of the emulated IOMMU's IOTLB, power of two in\n"
 "                       1..4096 (default 64)\n"
+"  --allow-unprotected  tests only: a guest may ask for no protection at all\n"
+"                       (its DMA reaches any guest's memory; Table 1's baseline)\n"
 "  --map-quota N        mappings (single-use) or mapped pages (shared, persistent)\n"
 "                       one guest may hold, 1..1048576 (default 8192)\n"
 "  --fault-injection    tests only: the telemetry command /cdna/inject_bad_dma\n"
@@ -150,7 +152,7 @@ vmm_parse_options(int argc, char **argv, struct vmm_opts *o)
 {
 	enum { O_SOCKET = 256, O_WIRE, O_PCAP, O_MAX_GUESTS, O_MAX_REGIONS, O_MAX_MEM,
 	       O_RING_MIN, O_RING_MAX, O_BURST, O_ALLOW_UID, O_AUDIT, O_SPOOF,
-	       O_PASSTHROUGH, O_IOMMU_COST, O_IOTLB, O_FAULT_INJECTION, O_MAP_QUOTA, O_HELP };
+	       O_PASSTHROUGH, O_IOMMU_COST, O_IOTLB, O_FAULT_INJECTION, O_MAP_QUOTA, O_UNPROTECTED, O_HELP };
 	static const struct option longopts[] = {
 		{ "socket", required_argument, NULL, O_SOCKET },
 		{ "wire", required_argument, NULL, O_WIRE },
@@ -169,6 +171,7 @@ vmm_parse_options(int argc, char **argv, struct vmm_opts *o)
 		{ "iotlb", required_argument, NULL, O_IOTLB },
 		{ "fault-injection", no_argument, NULL, O_FAULT_INJECTION },
 		{ "map-quota", required_argument, NULL, O_MAP_QUOTA },
+		{ "allow-unprotected", no_argument, NULL, O_UNPROTECTED },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -214,6 +217,7 @@ vmm_parse_options(int argc, char **argv, struct vmm_opts *o)
 		case O_SPOOF: o->spoof_check = 1; break;
 		case O_PASSTHROUGH: o->allow_passthrough = 1; break;
 		case O_FAULT_INJECTION: o->fault_injection = 1; break;
+		case O_UNPROTECTED: o->allow_unprotected = 1; break;
 		case O_MAP_QUOTA:
 			rc = parse_u32("map-quota", optarg, 1, 1048576,
 				       &o->map_quota);

@@ -93,6 +93,16 @@ direct_map_detach(struct vmm *v, struct guest *g)
 	g->iodom = NULL;
 }
 
+/* No protection: any guest's registered memory (guest_mem_any_map). */
+static int
+unprotected_attach(struct vmm *v, struct guest *g, cdna_nic_xlate_fn *fn,
+		   void **arg)
+{
+	*fn = guest_mem_any_map;
+	*arg = g;
+	return 0;
+}
+
 /*
  * Single-use, shared, persistent: an empty I/O page table at HELLO, filled
  * only on the guest's request (iomap.h); nothing is mapped at REGION_ADD.
@@ -155,6 +165,10 @@ static const struct strategy strategies[CDNA_MODE_COUNT] = {
 	[CDNA_MODE_SINGLE_USE] = IOMAP_STRATEGY("single-use", CDNA_MODE_SINGLE_USE),
 	[CDNA_MODE_SHARED] = IOMAP_STRATEGY("shared", CDNA_MODE_SHARED),
 	[CDNA_MODE_PERSISTENT] = IOMAP_STRATEGY("persistent", CDNA_MODE_PERSISTENT),
+	[CDNA_MODE_UNPROTECTED] = {
+		"unprotected", CDNA_MODE_UNPROTECTED, 0, unprotected_attach,
+		no_region_add, no_region_retire, no_detach, no_stopped, NULL,
+	},
 };
 
 const struct strategy *

@@ -38,6 +38,7 @@ struct vmm_opts {
 	int audit;
 	int spoof_check;		/* drop TX frames with a foreign source MAC */
 	int allow_passthrough;		/* guests may write NIC descriptors (passthrough, direct-map) */
+	int allow_unprotected;		/* tests: a guest's DMA may reach any guest's memory */
 	const char *iommu_cost;		/* cost model of the emulated IOMMU (iommu.h) */
 	uint32_t iotlb;			/* its IOTLB entries */
 	int fault_injection;		/* /cdna/inject_bad_dma (fault_inject.c) */

@@ -449,6 +449,47 @@ static const struct dcase map_cases[] = {
 	  stop_drops, 0, { { 0 } } },
 };
 
+/*
+ * No protection is for tests only: without --allow-unprotected (this vmm
+ * has none) a HELLO asking for it is refused, the refusal names the option,
+ * and nothing is granted instead.
+ */
+static void
+unprotected_refused(struct env *e)
+{
+	static const uint8_t mac[6] = { 0x02, 0x5e, 0xa0, 0x00, 0x00, 0x3f };
+	struct rg_guest *g = rg_guest_new("U");
+	uint64_t end;
+	char o[64];
+	int r, fail = 0;
+
+	if (g == NULL || rg_connect(g, e->v.sock) != 0) {
+		env_fail(e, "unprotected-not-allowed", "expected a connection got none");
+		rg_guest_close(g);
+		return;
+	}
+	g->mode = CDNA_MODE_UNPROTECTED;
+	r = rg_hello(g, 1, mac);
+	if (r != -EPERM) {
+		env_fail(e, "unprotected-not-allowed", "expected HELLO refused with EPERM got %s",
+			 env_outcome(r, o, sizeof(o)));
+		fail = 1;
+	}
+	rg_guest_close(g);
+	/* Its departure is recorded once the vmm sees the socket close. */
+	for (end = rg_now_ms() + RG_WAIT_MS;
+	     rg_gone_said(&e->v, "last_refusal", "--allow-unprotected") == 0 &&
+	     rg_now_ms() < end;)
+		rg_drain(10);
+	if (fail == 0 &&
+	    rg_gone_said(&e->v, "last_refusal", "--allow-unprotected") == 0) {
+		env_fail(e, "unprotected-not-allowed", "expected the refusal to name --allow-unprotected in /cdna/gone");
+		fail = 1;
+	}
+	if (env_after(e, "unprotected-not-allowed", 1) == 0 && fail == 0)
+		env_pass(e, "unprotected-not-allowed");
+}
+
 /* Runs cases against M, named "<case> <strategy>". 0, or -1 if the vmm died. */
 static int
 run_map_cases(struct env *e, const struct dcase *c, size_t n)
@@ -500,6 +541,7 @@ group_map(struct env *e)
 		env_down(e);
 		return -1;
 	}
+	unprotected_refused(e);
 	for (k = 0; k < sizeof(modes) / sizeof(modes[0]); k++) {
 		memset(&mp, 0, sizeof(mp));
 		mp.mode = modes[k].mode;
