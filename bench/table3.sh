@@ -49,7 +49,7 @@ done
 . "$top/bench/lib.sh"
 bench_init table3
 
-out=$top/bench/results/$(date -u +%Y%m%d-%H%M%S)-table3
+out=$top/bench/results/run-$(date -u +%Y%m%d-%H%M%S)-table3
 mkdir -p "$out"
 free=$(awk '/^HugePages_Free:/ { print $2 }' /proc/meminfo)
 if [ "${free:-0}" -ge 400 ]; then
