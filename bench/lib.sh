@@ -5,6 +5,7 @@
 # run directory under /run holding a copy of the PMD (EAL loads no -d plugin
 # from under a world-writable directory), and killing what they started.
 #   bench_init NAME     (after top, build and the options are set)
+#   bench_memory        EAL memory options of host and guest (see below)
 
 die() { printf '%s: error: %s\n' "$BENCH_NAME" "$*" >&2; exit 1; }
 say() { printf '%s: %s\n' "$BENCH_NAME" "$*" >&2; }
@@ -24,6 +25,23 @@ bench_init() {
 	cp "$build/guest-pmd/librte_net_cdna.so" "$run/"
 	pids=()
 	trap bench_cleanup EXIT
+}
+
+# Hugepages when 400 are free (--single-file-segments: vhost-user needs
+# it), else --no-huge: sets mem_host, mem_guest and memory (words for the
+# report).
+bench_memory() {
+	local free
+	free=$(awk '/^HugePages_Free:/ { print $2 }' /proc/meminfo)
+	if [ "${free:-0}" -ge 400 ]; then
+		mem_host=(-m 256 --single-file-segments)
+		mem_guest=(-m 512 --single-file-segments)
+		memory="2 MiB hugepages (--single-file-segments)"
+	else
+		mem_host=(--no-huge -m 256)
+		mem_guest=(--no-huge -m 512)
+		memory="no hugepages (--no-huge)"
+	fi
 }
 
 # tele PREFIX COMMAND [KEY...]: one telemetry query of a DPDK process.

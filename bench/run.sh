@@ -89,16 +89,7 @@ say "$nic_note"
 out=$top/bench/results/$(date -u +%Y%m%d-%H%M%S)
 mkdir -p "$out"
 
-free=$(awk '/^HugePages_Free:/ { print $2 }' /proc/meminfo)
-if [ "${free:-0}" -ge 400 ]; then
-	mem_host=(-m 256 --single-file-segments)
-	mem_guest=(-m 512 --single-file-segments)
-	memory="2 MiB hugepages (--single-file-segments)"
-else
-	mem_host=(--no-huge -m 256)
-	mem_guest=(--no-huge -m 512)
-	memory="no hugepages (--no-huge)"
-fi
+bench_memory
 
 # The same for every configuration.
 common=(--total-num-mbufs=16384 --rxd=1024 --txd=1024 --burst=32 --stats-period 1)

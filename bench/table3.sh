@@ -51,16 +51,7 @@ bench_init table3
 
 out=$top/bench/results/run-$(date -u +%Y%m%d-%H%M%S)-table3
 mkdir -p "$out"
-free=$(awk '/^HugePages_Free:/ { print $2 }' /proc/meminfo)
-if [ "${free:-0}" -ge 400 ]; then
-	mem_host=(-m 256 --single-file-segments)
-	mem_guest=(-m 512 --single-file-segments)
-	memory="2 MiB hugepages (--single-file-segments)"
-else
-	mem_host=(--no-huge -m 256)
-	mem_guest=(--no-huge -m 512)
-	memory="no hugepages (--no-huge)"
-fi
+bench_memory
 
 # devarg of a strategy
 devarg() {

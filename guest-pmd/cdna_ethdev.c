@@ -419,13 +419,8 @@ cdna_attach_rings(struct cdna_priv *priv, uint16_t q, struct cdna_rxq *rxq,
 	if (rxq != NULL) {
 		cdna_rx_free_outstanding(rxq, 1);
 		if (qp->map_size != 0)
-			cdna_map_attach(&rxq->map,
-				cdna_area_map_req(qp->req_area, qp->tx_size,
-						  qp->rx_size, qp->map_size, 1),
-				cdna_area_map_cmp(qp->cmp_area, qp->tx_size,
-						  qp->rx_size, qp->map_size, 1),
-				&ri->rx_map_prod, &ri->rx_mapc_cons,
-				&ci->rx_mapc_prod, qp->map_size);
+			cdna_map_attach(&rxq->map, qp->req_area, qp->cmp_area,
+					qp->tx_size, qp->rx_size, qp->map_size);
 		rxq->req_prod = &ri->rx_req_prod;
 		rxq->cmp_cons = &ri->rx_cmp_cons;
 		rxq->cmp_prod = &ci->rx_cmp_prod;
@@ -435,13 +430,8 @@ cdna_attach_rings(struct cdna_priv *priv, uint16_t q, struct cdna_rxq *rxq,
 	if (txq != NULL) {
 		cdna_tx_free_outstanding(txq, 1);
 		if (qp->map_size != 0)
-			cdna_map_attach(&txq->map,
-				cdna_area_map_req(qp->req_area, qp->tx_size,
-						  qp->rx_size, qp->map_size, 0),
-				cdna_area_map_cmp(qp->cmp_area, qp->tx_size,
-						  qp->rx_size, qp->map_size, 0),
-				&ri->tx_map_prod, &ri->tx_mapc_cons,
-				&ci->tx_mapc_prod, qp->map_size);
+			cdna_map_attach(&txq->map, qp->req_area, qp->cmp_area,
+					qp->tx_size, qp->rx_size, qp->map_size);
 		txq->req_prod = &ri->tx_req_prod;
 		txq->cmp_cons = &ri->tx_cmp_cons;
 		txq->cmp_prod = &ci->tx_cmp_prod;

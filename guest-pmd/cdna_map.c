@@ -87,18 +87,23 @@ cdna_map_release(struct cdna_mapq *mq)
 }
 
 void
-cdna_map_attach(struct cdna_mapq *mq, struct cdna_map_req *req,
-		const struct cdna_map_cmp *cmp, struct cdna_index *req_prod,
-		struct cdna_index *cmp_cons, const struct cdna_index *cmp_prod,
-		uint32_t size)
+cdna_map_attach(struct cdna_mapq *mq, void *req_area, const void *cmp_area,
+		uint32_t tx_size, uint32_t rx_size, uint32_t map_size)
 {
-	mq->req = req;
-	mq->cmp = cmp;
-	mq->req_prod = req_prod;
-	mq->cmp_cons = cmp_cons;
-	mq->cmp_prod = cmp_prod;
-	mq->size = size;
-	mq->mask = size - 1;
+	struct cdna_req_area_idx *ri = req_area;
+	const struct cdna_cmp_area_idx *ci = cmp_area;
+	int rx = mq->dir == CDNA_DIR_RX;
+
+	mq->req = cdna_area_map_req(req_area, tx_size, rx_size, map_size,
+				    mq->dir);
+	/* The ring helpers take a writable area; this one is mapped read-only. */
+	mq->cmp = cdna_area_map_cmp((void *)(uintptr_t)cmp_area, tx_size,
+				    rx_size, map_size, mq->dir);
+	mq->req_prod = rx ? &ri->rx_map_prod : &ri->tx_map_prod;
+	mq->cmp_cons = rx ? &ri->rx_mapc_cons : &ri->tx_mapc_cons;
+	mq->cmp_prod = rx ? &ci->rx_mapc_prod : &ci->tx_mapc_prod;
+	mq->size = map_size;
+	mq->mask = map_size - 1;
 	mq->prod = 0;
 	mq->cons = 0;
 	mq->pub = 0;

@@ -253,10 +253,10 @@ uint32_t cdna_tx_free_outstanding(struct cdna_txq *txq, int do_free);
 int cdna_map_setup(struct cdna_mapq *mq, uint32_t mode, int dir, uint32_t ring,
 		   int socket);
 void cdna_map_release(struct cdna_mapq *mq);
-void cdna_map_attach(struct cdna_mapq *mq, struct cdna_map_req *req,
-		     const struct cdna_map_cmp *cmp, struct cdna_index *req_prod,
-		     struct cdna_index *cmp_cons, const struct cdna_index *cmp_prod,
-		     uint32_t size);
+/* Points mq at its map ring in a freshly mapped queue pair; all reset. */
+void cdna_map_attach(struct cdna_mapq *mq, void *req_area,
+		     const void *cmp_area, uint32_t tx_size, uint32_t rx_size,
+		     uint32_t map_size);
 /*
  * Maps up to n buffers: returns how many were handled; for each, ok[i]
  * says whether it may be posted, at iova[i]. Waits for the mediator.

@@ -68,6 +68,25 @@ cdna_status_slot(uint16_t status)
 	return status < CDNA_ST_COUNT ? status : CDNA_ST_COUNT;
 }
 
+/*
+ * Posts one segment at addr (the buffer's own address, or the I/O address
+ * its mapping gave): a cookie for it, the request at prod.
+ */
+static inline void
+cdna_tx_post_seg(struct cdna_txq *txq, uint32_t prod, struct rte_mbuf *seg,
+		 uint64_t addr, uint32_t pkt_len, int last)
+{
+	uint32_t id = txq->free_ids[--txq->nb_free];
+	struct cdna_tx_slot *slot = &txq->slots[id];
+
+	slot->m = seg;
+	slot->pkt_len = last ? pkt_len : 0;
+	slot->last = last;
+	slot->iova = addr;
+	cdna_req_write(&txq->req[prod & txq->mask], addr, seg->data_len, id,
+		       last ? 0 : CDNA_REQ_F_MORE);
+}
+
 /* Consume TX completions: free each segment and return its cookie. */
 static inline void
 cdna_tx_reap(struct cdna_txq *txq)
@@ -158,25 +177,15 @@ cdna_tx_burst(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 			break;
 
 		for (seg = m; seg != NULL; seg = next) {
-			struct cdna_tx_slot *slot;
-			uint32_t id;
-			int last;
-
 			next = seg->next;
 			if (seg->data_len == 0) {
 				rte_pktmbuf_free_seg(seg);
 				continue;
 			}
 			posted++;
-			last = posted == nseg;
-			id = txq->free_ids[--txq->nb_free];
-			slot = &txq->slots[id];
-			slot->m = seg;
-			slot->pkt_len = last ? len : 0;
-			slot->last = last;
-			cdna_req_write(&txq->req[prod & txq->mask],
-				rte_pktmbuf_mtod(seg, uintptr_t), seg->data_len,
-				id, last ? 0 : CDNA_REQ_F_MORE);
+			cdna_tx_post_seg(txq, prod, seg,
+					 rte_pktmbuf_mtod(seg, uintptr_t), len,
+					 posted == nseg);
 			prod++;
 		}
 		room -= nseg;
@@ -237,6 +246,19 @@ cdna_rx_map_post(struct cdna_rxq *rxq, struct rte_mbuf **mbufs, uint32_t n,
  */
 #define CDNA_MAP_BATCH	64u
 
+/* Gives back the mappings granted to segments [from, to) of a batch. */
+static void
+cdna_tx_unmap_some(struct cdna_txq *txq, uint32_t from, uint32_t to,
+		   const uint64_t *addr, const uint32_t *len,
+		   const uint64_t *iova, const uint8_t *ok)
+{
+	uint32_t j;
+
+	for (j = from; j < to; j++)
+		if (ok[j])
+			cdna_map_put(&txq->map, addr[j], len[j], iova[j]);
+}
+
 uint16_t
 cdna_tx_burst_map(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 {
@@ -296,19 +318,14 @@ cdna_tx_burst_map(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 		}
 		/* Not answered for: it and the rest stay with the caller. */
 		if (s + nseg_of[i] > h) {
-			for (j = s; j < h; j++)
-				if (ok[j])
-					cdna_map_put(&txq->map, addr[j], len[j],
-						     iova[j]);
+			cdna_tx_unmap_some(txq, s, h, addr, len, iova, ok);
 			break;
 		}
 		for (j = s; j < s + nseg_of[i]; j++)
 			bad += !ok[j];
 		if (bad != 0) {
-			for (j = s; j < s + nseg_of[i]; j++)
-				if (ok[j])
-					cdna_map_put(&txq->map, addr[j], len[j],
-						     iova[j]);
+			cdna_tx_unmap_some(txq, s, s + nseg_of[i], addr, len, iova,
+					   ok);
 			s += nseg_of[i];
 			txq->map.st.dropped++;
 			txq->stats.errors++;
@@ -316,24 +333,14 @@ cdna_tx_burst_map(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 			continue;
 		}
 		for (seg = m; seg != NULL; seg = next) {
-			struct cdna_tx_slot *slot;
-			uint32_t id;
-			int last;
-
 			next = seg->next;
 			if (seg->data_len == 0) {
 				rte_pktmbuf_free_seg(seg);
 				continue;
 			}
-			last = ++posted == nseg_of[i];
-			id = txq->free_ids[--txq->nb_free];
-			slot = &txq->slots[id];
-			slot->m = seg;
-			slot->pkt_len = last ? pkt_len[i] : 0;
-			slot->last = last;
-			slot->iova = iova[s];
-			cdna_req_write(&txq->req[prod & txq->mask], iova[s],
-				seg->data_len, id, last ? 0 : CDNA_REQ_F_MORE);
+			posted++;
+			cdna_tx_post_seg(txq, prod, seg, iova[s], pkt_len[i],
+					 posted == nseg_of[i]);
 			prod++;
 			s++;
 		}

@@ -51,18 +51,7 @@ static int
 m_setup(struct env *e, int k)
 {
 	uint8_t mac[6] = { 0x02, 0x5e, 0xa0, 0x00, 0x00, (uint8_t)(0x40 + k) };
-	static const struct {
-		uint32_t off, size, perm;
-	} reg[] = {
-		{ LAY_A, LAY_A_SZ, CDNA_PERM_KNOWN },
-		{ LAY_RO, LAY_RO_SZ, CDNA_PERM_DEV_READ },
-		{ LAY_WO, LAY_WO_SZ, CDNA_PERM_DEV_WRITE },
-		{ LAY_DL, LAY_DL_SZ, CDNA_PERM_KNOWN },
-	};
-	char o[64], nm[24];
-	uint8_t *f;
-	size_t i;
-	int r;
+	char nm[24];
 
 	snprintf(nm, sizeof(nm), "M%d", k);
 	mp.M = rg_guest_new(nm);
@@ -70,37 +59,17 @@ m_setup(struct env *e, int k)
 	mp.mem = rg_mem_new(nm, LAY_TOTAL, MFD_CLOEXEC);
 	if (mp.M == NULL || mp.mem == NULL)
 		return -1;
-	mp.M->mode = mp.mode;
-	mp.M->mem = mp.mem;
 	mp.base = (uintptr_t)mp.mem->va;
-	r = rg_connect(mp.M, e->v.sock);
-	if (r == 0)
-		r = rg_hello(mp.M, 1, mac);
-	for (i = 0; r == 0 && i < sizeof(reg) / sizeof(reg[0]); i++)
-		r = rg_region_add(mp.M, m_at(reg[i].off), reg[i].size,
-				  mp.mem->fd, reg[i].off, reg[i].perm);
-	if (r == 0)
-		r = rg_queue_create(mp.M, 0, MAP_RING, MAP_RING);
-	if (r == 0)
-		r = rg_simple(mp.M, CDNA_MSG_START);
-	if (r != 0 || mp.M->hello.mode != mp.mode || mp.M->map_size == 0) {
-		rg_note("%s guest M: %s, mode %u, map ring %u (%s)", mp.name,
-			env_outcome(r, o, sizeof(o)), mp.M->hello.mode,
-			mp.M->map_size, mp.M->err);
+	if (layout_guest_up(e, mp.M, mp.mem, mp.mode, mac, MAP_RING) != 0)
+		return -1;
+	if (mp.M->map_size == 0) {
+		rg_note("%s guest M: no map ring", mp.name);
 		return -1;
 	}
-	rg_sender_init(mp.M, m_at(LAY_A + 800 * K), 16, 10240);
+	/* Never to leave: in L's memory, where no DMA of M may read it. */
 	mp.foreign = (uintptr_t)e->L->mem->va + (3u << 20) + (uint64_t)k * 4096;
-	mp.foreign_seq = rg_frame_new(env_mac_group, mac, 200, 1);
-	f = malloc(200);
-	if (f == NULL || mp.foreign_seq == 0) {
-		free(f);
-		return -1;
-	}
-	rg_frame_build(mp.foreign_seq, f);
-	rg_mem_write(mp.foreign, f, 200);
-	free(f);
-	return 0;
+	mp.foreign_seq = foreign_frame(mac, mp.foreign);
+	return mp.foreign_seq != 0 ? 0 : -1;
 }
 
 static int
@@ -430,6 +399,114 @@ ring_corrupt(struct env *e, const struct dcase *c, char *why, size_t len)
 	return 0;
 }
 
+/* xorshift64: the same sequence every run, so a failure replays. */
+static uint64_t
+fuzz_rand(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/*
+ * Random map requests (fields drawn from edges and from M's layout), each
+ * answer checked against a plain statement of the rule: OK exactly when
+ * the operation is MAP, the reserved fields are zero, the length is in
+ * 1..65535 and the range lies in one of M's live regions that grants the
+ * ring's direction. A mapping granted is given back at once (and that must
+ * succeed); at the end M holds nothing.
+ */
+static uint16_t
+fuzz_expect(const struct cdna_map_req *r, int dir)
+{
+	static const struct {
+		uint32_t off, size, perm;
+	} live[] = {
+		{ LAY_A, LAY_A_SZ, CDNA_PERM_KNOWN },
+		{ LAY_RO, LAY_RO_SZ, CDNA_PERM_DEV_READ },
+		{ LAY_WO, LAY_WO_SZ, CDNA_PERM_DEV_WRITE },
+	};
+	uint32_t need = dir == RG_RX ? CDNA_PERM_DEV_WRITE : CDNA_PERM_DEV_READ;
+	size_t i;
+
+	if (r->reserved0 != 0 || r->reserved1 != 0 || r->reserved2 != 0)
+		return CDNA_ST_BAD_FLAGS;
+	if (r->len == 0 || r->len > CDNA_MAX_BUF_LEN)
+		return CDNA_ST_BAD_LENGTH;
+	if (r->op != CDNA_MAP_OP_MAP)
+		return CDNA_ST_BAD_FLAGS;
+	for (i = 0; i < sizeof(live) / sizeof(live[0]); i++) {
+		uint64_t lo = m_at(live[i].off), hi = lo + live[i].size;
+
+		if (r->addr >= lo && r->addr < hi)
+			return r->len > hi - r->addr ? CDNA_ST_BAD_ADDRESS :
+				(live[i].perm & need) ? CDNA_ST_OK : CDNA_ST_BAD_PERM;
+	}
+	return CDNA_ST_BAD_ADDRESS;
+}
+
+static int
+map_fuzz(struct env *e, const struct dcase *c, char *why, size_t len)
+{
+	static const uint64_t offs[] = {
+		LAY_A, LAY_A + 4095, LAY_A + 4096, LAY_GAP - 1, LAY_GAP - 64,
+		LAY_GAP, LAY_B, LAY_RO, LAY_RO + LAY_RO_SZ - 1, LAY_WO,
+		LAY_DL, LAY_TOTAL - 1,
+	};
+	static const uint32_t lens[] = {
+		0, 1, 64, 2048, 4095, 4096, 4097, 65535, 65536, UINT32_MAX,
+	};
+	uint64_t rng = 0x6d61702d66757a7aull, live = 1, io, io2;
+	uint32_t k, bad = 0;
+
+	(void)c;
+	for (k = 0; k < 2000 && bad < 5; k++) {
+		struct cdna_map_req r;
+		int dir = (int)(fuzz_rand(&rng) & 1), st;
+		uint16_t want;
+
+		memset(&r, 0, sizeof(r));
+		r.op = (fuzz_rand(&rng) % 16) ? CDNA_MAP_OP_MAP :
+			(uint16_t)(fuzz_rand(&rng) % 4);
+		r.addr = (fuzz_rand(&rng) % 8) ?
+			m_at((uint32_t)offs[fuzz_rand(&rng) % 12]) +
+			(fuzz_rand(&rng) % 3) * 128 :
+			(fuzz_rand(&rng) % 2 ? mp.foreign : fuzz_rand(&rng));
+		r.len = (fuzz_rand(&rng) % 4) ? lens[fuzz_rand(&rng) % 10] :
+			(uint32_t)fuzz_rand(&rng) % 70000;
+		if (fuzz_rand(&rng) % 32 == 0)
+			r.reserved1 = 1;
+		if (r.op == CDNA_MAP_OP_UNMAP)
+			continue;	/* unmaps of random addresses: below */
+		want = fuzz_expect(&r, dir);
+		st = rg_map_req(mp.M, dir, &r, &io);
+		if (st != want) {
+			rg_append(why, len, "[%u] %s addr 0x%llx len %u op %u res1 %u: expected %s got %s",
+				  k, dir ? "rx" : "tx", (unsigned long long)r.addr,
+				  r.len, r.op, r.reserved1, rg_st_name(want),
+				  st >= 0 ? rg_st_name((uint16_t)st) : "no answer");
+			bad++;
+		}
+		if (st != CDNA_ST_OK)
+			continue;
+		r.op = CDNA_MAP_OP_UNMAP;
+		r.addr = mp.mode == CDNA_MODE_SINGLE_USE ? io : r.addr;
+		st = rg_map_req(mp.M, dir, &r, &io2);
+		if (st != CDNA_ST_OK) {
+			rg_append(why, len, "[%u] UNMAP of a granted mapping: %s", k,
+				  st >= 0 ? rg_st_name((uint16_t)st) : "no answer");
+			bad++;
+		}
+	}
+	if (m_tel(e, "map_live", &live) != 0 || live != 0) {
+		rg_append(why, len, "map_live %llu after every mapping was given back",
+			  (unsigned long long)live);
+		bad++;
+	}
+	return bad ? -1 : 0;
+}
+
 static const struct dcase map_cases[] = {
 	{ "map-refused", "MAPs of memory M may not reach, or malformed",
 	  "each refused with its reason, counted, nothing mapped",
@@ -447,6 +524,9 @@ static const struct dcase map_cases[] = {
 	  NULL, quota, 0, { { 0 } } },
 	{ "map-stop", "STOP with a mapping held", "every mapping dropped", NULL,
 	  stop_drops, 0, { { 0 } } },
+	{ "map-fuzz", "2000 random map requests, each granted one given back",
+	  "every answer as the plain rule says, nothing held after", NULL,
+	  map_fuzz, 0, { { 0 } } },
 };
 
 /*

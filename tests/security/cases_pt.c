@@ -47,10 +47,10 @@ pt_at(uint32_t off)
 	return pt.base + off;
 }
 
-static int
-pt_setup(struct env *e)
+int
+layout_guest_up(struct env *e, struct rg_guest *g, struct rg_mem *mem,
+		uint32_t mode, const uint8_t mac[6], uint32_t ring)
 {
-	static const uint8_t mac[6] = PT_MAC;
 	static const struct {
 		uint32_t off, size, perm;
 	} reg[] = {
@@ -59,52 +59,70 @@ pt_setup(struct env *e)
 		{ LAY_WO, LAY_WO_SZ, CDNA_PERM_DEV_WRITE },
 		{ LAY_DL, LAY_DL_SZ, CDNA_PERM_KNOWN },
 	};
+	uint64_t base = (uintptr_t)mem->va;
 	char o[64];
-	uint8_t *f;
 	size_t i;
 	int r;
+
+	g->mode = mode;
+	g->mem = mem;
+	r = rg_connect(g, e->v.sock);
+	if (r == 0)
+		r = rg_hello(g, 1, mac);
+	for (i = 0; r == 0 && i < sizeof(reg) / sizeof(reg[0]); i++)
+		r = rg_region_add(g, base + reg[i].off, reg[i].size, mem->fd,
+				  reg[i].off, reg[i].perm);
+	if (r == 0)
+		r = rg_queue_create(g, 0, ring, ring);
+	if (r == 0)
+		r = rg_simple(g, CDNA_MSG_START);
+	if (r != 0) {
+		rg_note("guest %s: %s (%s)", g->name, env_outcome(r, o, sizeof(o)),
+			g->err);
+		return -1;
+	}
+	if (g->hello.mode != mode) {
+		rg_note("guest %s: asked for mode %u, granted %u", g->name, mode,
+			g->hello.mode);
+		return -1;
+	}
+	rg_sender_init(g, base + LAY_A + 800 * K, 16, 10240);
+	return 0;
+}
+
+uint32_t
+foreign_frame(const uint8_t src[6], uint64_t at)
+{
+	uint32_t seq = rg_frame_new(env_mac_group, src, 200, 1);
+	uint8_t f[200];
+
+	if (seq == 0)
+		return 0;
+	rg_frame_build(seq, f);
+	rg_mem_write(at, f, sizeof(f));
+	return seq;
+}
+
+static int
+pt_setup(struct env *e)
+{
+	static const uint8_t mac[6] = PT_MAC;
 
 	pt.P = rg_guest_new("P");
 	pt.mem = rg_mem_new("P-mem", LAY_TOTAL, MFD_CLOEXEC);
 	if (pt.P == NULL || pt.mem == NULL)
 		return -1;
-	pt.P->mode = pt.mode;
-	pt.P->mem = pt.mem;
 	pt.base = (uintptr_t)pt.mem->va;
-	r = rg_connect(pt.P, e->v.sock);
-	if (r == 0)
-		r = rg_hello(pt.P, 1, mac);
-	for (i = 0; r == 0 && i < sizeof(reg) / sizeof(reg[0]); i++)
-		r = rg_region_add(pt.P, pt_at(reg[i].off), reg[i].size,
-				  pt.mem->fd, reg[i].off, reg[i].perm);
-	if (r == 0)
-		r = rg_queue_create(pt.P, 0, PT_RING, PT_RING);
-	if (r == 0)
-		r = rg_simple(pt.P, CDNA_MSG_START);
-	if (r != 0) {
-		rg_note("passthrough guest P: %s (%s)",
-			env_outcome(r, o, sizeof(o)), pt.P->err);
+	if (layout_guest_up(e, pt.P, pt.mem, pt.mode, mac, PT_RING) != 0)
 		return -1;
-	}
-	if (pt.P->hello.mode != pt.mode) {
-		rg_note("passthrough guest P: granted mode %u", pt.P->hello.mode);
-		return -1;
-	}
-	rg_sender_init(pt.P, pt_at(LAY_A + 800 * K), 16, 10240);
 	/*
 	 * A frame that must never leave: it sits in the sink L's memory, far
 	 * above L's buffers. If any DMA of P read it, L (promiscuous) or the
 	 * wire would see it; the after-case check fails on that.
 	 */
 	pt.foreign = (uintptr_t)e->L->mem->va + (3u << 20);
-	pt.foreign_seq = rg_frame_new(env_mac_group, mac, 200, 1);
-	f = malloc(200);
-	if (f == NULL || pt.foreign_seq == 0)
-		return -1;
-	rg_frame_build(pt.foreign_seq, f);
-	rg_mem_write(pt.foreign, f, 200);
-	free(f);
-	return 0;
+	pt.foreign_seq = foreign_frame(mac, pt.foreign);
+	return pt.foreign_seq != 0 ? 0 : -1;
 }
 
 /* P's counter KEY in telemetry. */

@@ -67,6 +67,15 @@ int group_trunc(struct env *e);
 int group_policy(struct env *e);
 int group_pt(struct env *e);
 int group_dm(struct env *e);
+/*
+ * A guest of the given mode over mem with the rogue layout's regions A, RO,
+ * WO and DL, queue 0 of ring entries, started, a sender of 16 slots in A.
+ * 0, or -1 (said).
+ */
+int layout_guest_up(struct env *e, struct rg_guest *g, struct rg_mem *mem,
+		    uint32_t mode, const uint8_t mac[6], uint32_t ring);
+/* A 200-byte frame from src that must never be seen, written at at. Its seq or 0. */
+uint32_t foreign_frame(const uint8_t src[6], uint64_t at);
 int group_table1(struct env *e);
 int group_map(struct env *e);
 /* These return 77 when the machine cannot run them (said why). */
