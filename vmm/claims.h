@@ -14,6 +14,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+
+#include "regions.h"
 
 #define CDNA_CLAIM_RX		0xffu
 #define CDNA_CLAIM_TX_MAX	0xfeu
@@ -28,15 +31,155 @@ cdna_claims_span(uint64_t off, uint32_t len)
 	return ((off + len - 1) >> 6) - (off >> 6) + 1;
 }
 
-/* 1 if a device write (RX) may start on [off, off+len): every line free. */
-int cdna_claims_rx_ok(const uint8_t *map, uint64_t off, uint32_t len);
-/* 1 if a device read (TX) may start: no line held by RX, none saturated. */
-int cdna_claims_tx_ok(const uint8_t *map, uint64_t off, uint32_t len);
+/*
+ * The checks and updates below run for every descriptor: inline, so that
+ * a range of a line or two costs a few instructions, not a call. They read
+ * the map eight bytes at a time; the update loops are branch-free byte
+ * loops the compiler can vectorize. A buffer is at most CDNA_MAX_BUF_LEN
+ * bytes, so a range spans at most 1026 claim bytes.
+ */
+#define CDNA_CLAIM_ONES		0x0101010101010101ull
+#define CDNA_CLAIM_HIGHS	0x8080808080808080ull
 
-void cdna_claims_take_rx(uint8_t *map, uint64_t off, uint32_t len);
-void cdna_claims_take_tx(uint8_t *map, uint64_t off, uint32_t len);
-void cdna_claims_drop_rx(uint8_t *map, uint64_t off, uint32_t len);
-void cdna_claims_drop_tx(uint8_t *map, uint64_t off, uint32_t len);
+/*
+ * First and number of claim bytes covering [off, off+len). A partly covered
+ * line counts as covered. Callers guarantee len > 0 and off + len <= region
+ * size <= UINT64_MAX, so off + len - 1 does not wrap.
+ */
+static inline void
+cdna_claims_line_span(uint64_t off, uint32_t len, size_t *first, size_t *n)
+{
+	uint64_t lo = off >> CDNA_CLAIM_SHIFT;
+	uint64_t hi = (off + len - 1) >> CDNA_CLAIM_SHIFT;
+
+	*first = (size_t)lo;
+	*n = (size_t)(hi - lo + 1);
+}
+
+static inline uint64_t
+cdna_claims_load64(const uint8_t *p)
+{
+	uint64_t w;
+
+	/* memcpy: the map has no alignment guarantee; compiles to one load. */
+	memcpy(&w, p, sizeof(w));
+	return w;
+}
+
+/* Nonzero if some byte of w is zero (exact for "any", the classic test). */
+static inline uint64_t
+cdna_claims_has_zero_byte(uint64_t w)
+{
+	return (w - CDNA_CLAIM_ONES) & ~w & CDNA_CLAIM_HIGHS;
+}
+
+/* 1 if a device write (RX) may start on [off, off+len): every line free. */
+static inline int
+cdna_claims_rx_ok(const uint8_t *map, uint64_t off, uint32_t len)
+{
+	size_t first, n, i = 0;
+	const uint8_t *p;
+
+	if (len == 0)
+		return 1;
+	cdna_claims_line_span(off, len, &first, &n);
+	p = map + first;
+	/* A device write needs every line free: all bytes zero. */
+	for (; i + 8 <= n; i += 8)
+		if (cdna_claims_load64(p + i) != 0)
+			return 0;
+	for (; i < n; i++)
+		if (p[i] != 0)
+			return 0;
+	return 1;
+}
+
+/* 1 if a device read (TX) may start: no line held by RX, none saturated. */
+static inline int
+cdna_claims_tx_ok(const uint8_t *map, uint64_t off, uint32_t len)
+{
+	size_t first, n, i = 0;
+	const uint8_t *p;
+
+	if (len == 0)
+		return 1;
+	cdna_claims_line_span(off, len, &first, &n);
+	p = map + first;
+	/*
+	 * A device read is refused on a line at CDNA_CLAIM_TX_MAX (0xfe) or
+	 * CDNA_CLAIM_RX (0xff). Those are exactly the bytes that become 0xff
+	 * once bit 0 is set, i.e. whose complement is a zero byte.
+	 */
+	for (; i + 8 <= n; i += 8)
+		if (cdna_claims_has_zero_byte(~(cdna_claims_load64(p + i) |
+						CDNA_CLAIM_ONES)) != 0)
+			return 0;
+	for (; i < n; i++)
+		if (p[i] >= CDNA_CLAIM_TX_MAX)
+			return 0;
+	return 1;
+}
+
+/* Takes and drops claims; callers checked with the _ok test first. */
+static inline void
+cdna_claims_take_rx(uint8_t *map, uint64_t off, uint32_t len)
+{
+	size_t first, n;
+
+	if (len == 0)
+		return;
+	cdna_claims_line_span(off, len, &first, &n);
+	memset(map + first, CDNA_CLAIM_RX, n);
+}
+
+static inline void
+cdna_claims_drop_rx(uint8_t *map, uint64_t off, uint32_t len)
+{
+	size_t first, n, i;
+	uint8_t *p;
+
+	if (len == 0)
+		return;
+	cdna_claims_line_span(off, len, &first, &n);
+	p = map + first;
+	/* Clear only RX marks: a stray drop must not erase TX counts. */
+	for (i = 0; i < n; i++)
+		p[i] = p[i] == CDNA_CLAIM_RX ? 0 : p[i];
+}
+
+static inline void
+cdna_claims_take_tx(uint8_t *map, uint64_t off, uint32_t len)
+{
+	size_t first, n, i;
+	uint8_t *p;
+
+	if (len == 0)
+		return;
+	cdna_claims_line_span(off, len, &first, &n);
+	p = map + first;
+	/*
+	 * Callers check cdna_claims_tx_ok first. The guard still stops a
+	 * count at CDNA_CLAIM_TX_MAX from ever becoming the RX mark, or an
+	 * RX mark from wrapping to "free".
+	 */
+	for (i = 0; i < n; i++)
+		p[i] = (uint8_t)(p[i] + (p[i] < CDNA_CLAIM_TX_MAX));
+}
+
+static inline void
+cdna_claims_drop_tx(uint8_t *map, uint64_t off, uint32_t len)
+{
+	size_t first, n, i;
+	uint8_t *p;
+
+	if (len == 0)
+		return;
+	cdna_claims_line_span(off, len, &first, &n);
+	p = map + first;
+	/* Decrement only 1..CDNA_CLAIM_TX_MAX: never a free line or RX mark. */
+	for (i = 0; i < n; i++)
+		p[i] = (uint8_t)(p[i] - ((uint8_t)(p[i] - 1) < CDNA_CLAIM_TX_MAX));
+}
 
 /* Number of lines with any claim: 0 means nothing in flight. */
 uint64_t cdna_claims_count(const uint8_t *map, size_t map_len);

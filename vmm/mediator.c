@@ -207,7 +207,8 @@ mediate_tx(struct vmm *v, struct mqueue *mq)
 		st = CDNA_ST_OK;
 		i = 0;
 		while (st == CDNA_ST_OK && i < n) {
-			st = cdna_validate_req(&g->rt, &seg[i], CDNA_DIR_TX, &ref[i]);
+			st = cdna_validate_req_hinted(&g->rt, &seg[i], CDNA_DIR_TX,
+						      &ref[i], &d->hint);
 			if (st != CDNA_ST_OK)
 				break;
 			cdna_claims_take_tx(ref[i].reg->claims, ref[i].off,
@@ -262,7 +263,8 @@ mediate_rx(struct vmm *v, struct mqueue *mq)
 		uint16_t st;
 
 		rte_compiler_barrier();	/* only the copy is read below */
-		st = cdna_validate_req(&g->rt, &req, CDNA_DIR_RX, &ref);
+		st = cdna_validate_req_hinted(&g->rt, &req, CDNA_DIR_RX, &ref,
+					      &d->hint);
 		if (unlikely(st != CDNA_ST_OK)) {
 			cmp_write(d, req.cookie, 0, st);
 			g->ctr.reject[st]++;

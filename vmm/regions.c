@@ -118,6 +118,7 @@ cdna_rt_insert(struct cdna_region_table *rt, struct cdna_region *r)
 		(size_t)(rt->n - pos) * sizeof(rt->v[0]));
 	rt->v[pos] = r;
 	rt->n++;
+	rt->gen++;
 	return 0;
 }
 
@@ -137,6 +138,7 @@ cdna_rt_remove(struct cdna_region_table *rt, struct cdna_region *r)
 		(size_t)(rt->n - pos - 1) * sizeof(rt->v[0]));
 	rt->n--;
 	rt->v[rt->n] = NULL;
+	rt->gen++;
 	return 0;
 }
 

@@ -35,6 +35,20 @@ struct cdna_region_table {
 	uint32_t n;
 	uint32_t cap;
 	uint32_t max;		/* policy limit on n */
+	uint64_t gen;		/* changes with every insert and removal */
+};
+
+/*
+ * The region the last lookup found, kept by a caller that looks up nearby
+ * addresses again and again (a queue's buffers lie in one region or a few):
+ * it answers the next lookup while the table has not changed since, when
+ * it contains the address. Ranges are disjoint, so it is then the region
+ * cdna_rt_find would find; a table change (gen) retires it, so it never
+ * names a region removed (and perhaps freed) since.
+ */
+struct cdna_rt_hint {
+	struct cdna_region *reg;
+	uint64_t gen;
 };
 
 /* Empty table allowing up to max regions. 0 or -ENOMEM. */
@@ -55,6 +69,24 @@ int cdna_rt_remove(struct cdna_region_table *rt, struct cdna_region *r);
 /* The region containing addr, or NULL. O(log n). */
 struct cdna_region *cdna_rt_find(const struct cdna_region_table *rt,
 				 uint64_t addr);
+
+/* cdna_rt_find, answered from *h when it can be and *h updated. */
+static inline struct cdna_region *
+cdna_rt_find_hinted(const struct cdna_region_table *rt, uint64_t addr,
+		    struct cdna_rt_hint *h)
+{
+	struct cdna_region *r = h->reg;
+
+	/* addr - gaddr wraps to a huge value below the region: one test. */
+	if (r != NULL && h->gen == rt->gen && addr - r->gaddr < r->size)
+		return r;
+	r = cdna_rt_find(rt, addr);
+	if (r != NULL) {
+		h->reg = r;
+		h->gen = rt->gen;
+	}
+	return r;
+}
 
 /* The region with exactly this start and size, or NULL. */
 struct cdna_region *cdna_rt_find_exact(const struct cdna_region_table *rt,

@@ -45,6 +45,7 @@ struct state {
 	unsigned int nm;
 	struct active act[MAX_ACTIVE];
 	unsigned int nact;
+	struct cdna_rt_hint hint;	/* kept across requests, as a queue keeps it */
 };
 
 static int
@@ -270,6 +271,18 @@ do_validate(struct reader *r, struct state *s)
 	memset(&out, 0, sizeof(out));
 	got = cdna_validate_req(&s->rt, &q, dir, &out);
 	want = model_verdict(s, &q, dir, &where);
+	/* The lookup through a hint must change nothing: same verdict, same place. */
+	{
+		struct cdna_dma_ref out2;
+		uint16_t got2;
+
+		memset(&out2, 0, sizeof(out2));
+		got2 = cdna_validate_req_hinted(&s->rt, &q, dir, &out2, &s->hint);
+		FUZZ_CHECK(got2 == got);
+		FUZZ_CHECK(got != CDNA_ST_OK ||
+			   (out2.reg == out.reg && out2.off == out.off &&
+			    out2.len == out.len));
+	}
 	if (got != want)
 		fprintf(stderr, "addr 0x%" PRIx64 " len %u dir %d flags 0x%x:"
 			" got %u, model %u\n", q.addr, q.len, dir, q.flags,
