@@ -109,6 +109,8 @@ cdna_map_attach(struct cdna_mapq *mq, void *req_area, const void *cmp_area,
 	mq->pub = 0;
 	mq->quiet = 0;
 	mq->broken = 0;
+	mq->quota_hit = 0;
+	mq->hand = 0;
 	if (mq->pt.e != NULL)
 		cdna_pagetab_clear(&mq->pt);
 }
