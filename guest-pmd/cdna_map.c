@@ -35,7 +35,7 @@
 #define UNMAP_COOKIE	UINT32_MAX
 
 /* A page entry's state (pagetab.h). */
-enum { PG_PENDING, PG_MAPPED, PG_FAILED };
+enum { PG_PENDING = 1, PG_MAPPED, PG_FAILED };
 
 static struct cdna_page_ent *
 pg_find(struct cdna_mapq *mq, uint64_t pfn)
@@ -263,7 +263,7 @@ on_map_page(struct cdna_mapq *mq, const struct cdna_map_cmp *c, void *arg)
 	struct cdna_page_ent *e;
 
 	/* The cookie is the entry's slot: no entry moves while MAPs wait. */
-	if (unlikely(c->cookie > mq->pt.mask ||
+	if (unlikely(c->cookie > mq->pt.mask || mq->pt.e[c->cookie].key1 == 0 ||
 		     mq->pt.e[c->cookie].state != PG_PENDING)) {
 		mq->st.bad_answer++;
 		return;

@@ -32,9 +32,11 @@ struct iomap {
 	uint32_t mode;
 	uint32_t quota;
 	struct cdna_iommu_domain *dom;
+	const struct cdna_region_table *rt;	/* the guest's regions */
 	struct su_slot *slots;		/* single-use: quota of them */
-	uint32_t *free_ids;
-	uint32_t nb_free;
+	uint32_t *free_ids;		/* a FIFO of free slots ... */
+	uint32_t free_head;		/* ... from here, */
+	uint32_t nb_free;		/* this many */
 	struct cdna_pagetab pt;		/* shared, persistent: pages, refs, perm */
 	struct iomap_stats st;
 };
@@ -50,7 +52,8 @@ pow2_at_least(uint32_t n)
 }
 
 struct iomap *
-iomap_new(uint32_t mode, uint32_t quota, struct cdna_iommu_domain *dom)
+iomap_new(uint32_t mode, uint32_t quota, struct cdna_iommu_domain *dom,
+	  const struct cdna_region_table *rt)
 {
 	struct iomap *m = calloc(1, sizeof(*m));
 	uint32_t i;
@@ -60,14 +63,19 @@ iomap_new(uint32_t mode, uint32_t quota, struct cdna_iommu_domain *dom)
 	m->mode = mode;
 	m->quota = quota;
 	m->dom = dom;
+	m->rt = rt;
 	if (mode == CDNA_MODE_SINGLE_USE) {
 		m->slots = calloc(quota, sizeof(*m->slots));
 		m->free_ids = malloc(quota * sizeof(*m->free_ids));
 		if (m->slots == NULL || m->free_ids == NULL)
 			goto fail;
-		/* Lowest slot first: the I/O addresses in use stay dense. */
+		/*
+		 * First in, first out: an I/O address just unmapped is the last
+		 * to be handed out again, so a device still aiming at it finds
+		 * nothing there for as long as possible.
+		 */
 		for (i = 0; i < quota; i++)
-			m->free_ids[i] = quota - 1 - i;
+			m->free_ids[i] = i;
 		m->nb_free = quota;
 	} else {
 		/* At most half full: probes stay short. */
@@ -125,17 +133,63 @@ page_remove(struct iomap *m, struct cdna_page_ent *e)
 	m->st.live--;
 }
 
-/* Drops one reference to each page of [first, last]; the last one unmaps. */
+/*
+ * A page's device-read references are counted in refs, its device-write
+ * ones in state (pagetab.h leaves state to its user): it is mapped with
+ * exactly the permissions that have references, so a page an RX buffer
+ * gave back is no longer writable while a TX buffer still holds it.
+ */
+static inline uint32_t *
+page_count(struct cdna_page_ent *e, uint32_t perm)
+{
+	return perm == CDNA_PERM_DEV_WRITE ? &e->state : &e->refs;
+}
+
+static inline uint32_t
+page_perm(const struct cdna_page_ent *e)
+{
+	return (e->refs != 0 ? CDNA_PERM_DEV_READ : 0) |
+		(e->state != 0 ? CDNA_PERM_DEV_WRITE : 0);
+}
+
+/*
+ * Writes page p's entry for the permissions it has references for now.
+ * 0, or -errno: -ENOMEM (no page-table memory), -EINVAL (an address the
+ * I/O page table cannot hold), -ENOENT (its region is gone).
+ */
+static int
+page_write(struct iomap *m, const struct cdna_region *reg, uint64_t p,
+	   uint32_t perm)
+{
+	if (reg == NULL)
+		reg = cdna_rt_find(m->rt, p * PAGE);
+	if (reg == NULL)
+		return -ENOENT;
+	return cdna_iommu_map(m->dom, p * PAGE,
+			      reg->host + (p * PAGE - reg->gaddr), PAGE, perm);
+}
+
+/*
+ * Drops one perm reference to each page of [first, last]: the last one of
+ * a page unmaps it, the last of one kind takes that permission away. The
+ * IOTLB forgets the old entry before this returns.
+ */
 static void
-pages_put(struct iomap *m, uint64_t first, uint64_t last)
+pages_put(struct iomap *m, uint64_t first, uint64_t last, uint32_t perm)
 {
 	uint64_t p;
 
 	for (p = first; p <= last; p++) {
 		struct cdna_page_ent *e = page_find(m, p);
+		uint32_t *n;
 
-		if (e == NULL || --e->refs != 0)
+		if (e == NULL || *(n = page_count(e, perm)) == 0 || --*n != 0)
 			continue;
+		if (page_perm(e) != 0 && page_write(m, NULL, p, page_perm(e)) == 0) {
+			cdna_iommu_invalidate(m->dom, p * PAGE, PAGE);
+			m->st.pages_mapped++;
+			continue;
+		}
 		cdna_iommu_unmap_flush(m->dom, p * PAGE, PAGE);
 		page_remove(m, e);
 	}
@@ -154,45 +208,53 @@ pages_map(struct iomap *m, const struct cdna_region *reg, uint64_t addr,
 		return CDNA_ST_MAP_QUOTA;
 	for (p = first; p <= last; p++) {
 		struct cdna_page_ent *e = page_find(m, p);
+		uint32_t old;
+		int rc = 0;
 
 		if (e == NULL) {
 			e = cdna_pagetab_insert(&m->pt, p);
 			m->st.live++;
-		} else if ((e->state & perm) == perm) {
-			m->st.pages_reused++;
 		}
-		if ((e->state & perm) != perm) {
-			uint8_t *host = reg->host + (p * PAGE - reg->gaddr);
-
+		old = page_perm(e);
+		/* References are the guest's to make: one more must not wrap. */
+		if (*page_count(e, perm) == UINT32_MAX)
+			rc = -ENOSPC;
+		else if ((old & perm) != perm)
+			rc = page_write(m, reg, p, old | perm);
+		if (rc != 0) {
+			if (old == 0)
+				page_remove(m, e);
+			if (p > first)
+				pages_put(m, first, p - 1, perm);
+			return rc == -EINVAL ? CDNA_ST_BAD_ADDRESS :
+				CDNA_ST_MAP_QUOTA;
+		}
+		if ((old & perm) == perm) {
+			m->st.pages_reused++;
+		} else {
 			/* A page gaining a permission: the IOTLB forgets the old one. */
-			if (cdna_iommu_map(m->dom, p * PAGE, host, PAGE,
-					   e->state | perm) != 0) {
-				if (e->refs == 0)
-					page_remove(m, e);
-				if (p > first)
-					pages_put(m, first, p - 1);
-				return CDNA_ST_MAP_QUOTA;
-			}
-			if (e->state != 0)
+			if (old != 0)
 				cdna_iommu_invalidate(m->dom, p * PAGE, PAGE);
-			e->state |= perm;
 			m->st.pages_mapped++;
 		}
-		e->refs++;
+		(*page_count(e, perm))++;
 	}
 	return CDNA_ST_OK;
 }
 
 static uint16_t
-pages_unmap(struct iomap *m, uint64_t addr, uint32_t len)
+pages_unmap(struct iomap *m, uint64_t addr, uint32_t len, uint32_t perm)
 {
 	uint64_t first = addr / PAGE, last = (addr + len - 1) / PAGE, p;
 
-	/* All or nothing: a page this guest holds no reference to is an error. */
-	for (p = first; p <= last; p++)
-		if (page_find(m, p) == NULL)
+	/* All or nothing: a page held by no reference of this kind is an error. */
+	for (p = first; p <= last; p++) {
+		struct cdna_page_ent *e = page_find(m, p);
+
+		if (e == NULL || *page_count(e, perm) == 0)
 			return CDNA_ST_BAD_ADDRESS;
-	pages_put(m, first, last);
+	}
+	pages_put(m, first, last, perm);
 	return CDNA_ST_OK;
 }
 
@@ -205,15 +267,19 @@ slot_map(struct iomap *m, const struct cdna_region *reg, uint64_t addr,
 	uint32_t id;
 	struct su_slot *s;
 
+	int rc;
+
 	if (m->nb_free == 0)
 		return CDNA_ST_MAP_QUOTA;
-	id = m->free_ids[m->nb_free - 1];
+	id = m->free_ids[m->free_head];
 	s = &m->slots[id];
 	/* The buffer keeps its offset in the page: the page table maps pages. */
 	*iova = IOMAP_SLOT_BASE + id * IOMAP_SLOT_BYTES + (addr & PAGE_MASK);
-	if (cdna_iommu_map(m->dom, *iova, reg->host + (addr - reg->gaddr), len,
-			   perm) != 0)
-		return CDNA_ST_MAP_QUOTA;
+	rc = cdna_iommu_map(m->dom, *iova, reg->host + (addr - reg->gaddr), len,
+			    perm);
+	if (rc != 0)
+		return rc == -EINVAL ? CDNA_ST_BAD_ADDRESS : CDNA_ST_MAP_QUOTA;
+	m->free_head = (m->free_head + 1) % m->quota;
 	m->nb_free--;
 	s->reg = reg;
 	s->iova = *iova;
@@ -230,7 +296,7 @@ slot_clear(struct iomap *m, uint32_t id)
 
 	cdna_iommu_unmap_flush(m->dom, s->iova, s->len);
 	memset(s, 0, sizeof(*s));
-	m->free_ids[m->nb_free++] = id;
+	m->free_ids[(m->free_head + m->nb_free++) % m->quota] = id;
 	m->st.live--;
 }
 
@@ -276,7 +342,7 @@ map_one(struct guest *g, const struct cdna_map_req *rq, int dir,
 			return slot_unmap(m, rq->addr, rq->len);
 		if (rq->addr > UINT64_MAX - rq->len)
 			return CDNA_ST_BAD_ADDRESS;
-		return pages_unmap(m, rq->addr, rq->len);
+		return pages_unmap(m, rq->addr, rq->len, perm);
 	}
 	if (rq->op != CDNA_MAP_OP_MAP)
 		return CDNA_ST_BAD_FLAGS;
@@ -333,8 +399,13 @@ serve_ring(struct vmm *v, struct mqueue *mq, int dir)
 		return 0;
 	}
 	r->cmp_cons_seen = gcons;
-	/* Only what can be answered now: an answer always has room. */
+	/*
+	 * Only what can be answered now (an answer always has room), and no
+	 * more than a burst a round: a guest flooding its map rings, each
+	 * request up to 17 page-table writes, must not hold up the others.
+	 */
 	n = RTE_MIN(prod - r->req_cons, r->size - (r->req_cons - gcons));
+	n = RTE_MIN(n, v->opt.burst);
 	for (k = 0; k < n; k++) {
 		const volatile struct cdna_map_req *src =
 			&r->req[(r->req_cons + k) & r->mask];

@@ -9,13 +9,15 @@
  * clears the entries and invalidates the IOTLB before it is answered.
  *
  *   single-use  every MAP gets its own I/O address (a slot of
- *               IOMAP_SLOT_BYTES in a window of the domain), every
- *               UNMAP names one; nothing is ever reused.
+ *               IOMAP_SLOT_BYTES in a window of the domain, the one
+ *               free longest), every UNMAP names one; no mapping is
+ *               ever shared or reused.
  *   shared      pages are mapped at their guest address and counted: a
  *   persistent  MAP of a page already mapped only takes a reference, the
- *               last UNMAP clears it. The two differ in the guest (a
- *               persistent guest keeps one reference of its own per page,
- *               a cache), not here.
+ *               last UNMAP clears it; a page is writable by the device
+ *               only while an RX mapping holds it. The two differ in the
+ *               guest (a persistent guest keeps one reference of its own
+ *               per page, a cache), not here.
  *
  * The quota (--map-quota) bounds live mappings (single-use) or mapped pages
  * (shared, persistent) per guest; a MAP past it is answered MAP_QUOTA.
@@ -32,6 +34,7 @@ struct guest;
 struct mqueue;
 struct cdna_region;
 struct cdna_iommu_domain;
+struct cdna_region_table;
 
 /* Where single-use I/O addresses live, and how far apart. */
 #define IOMAP_SLOT_BASE		(1ull << 40)
@@ -51,7 +54,8 @@ struct iomap;
 
 /* A guest's map state over domain dom, for mode (CDNA_MODE_*). NULL: no memory. */
 struct iomap *iomap_new(uint32_t mode, uint32_t quota,
-			struct cdna_iommu_domain *dom);
+			struct cdna_iommu_domain *dom,
+			const struct cdna_region_table *rt);
 void iomap_free(struct iomap *m);
 uint64_t iomap_bytes(const struct iomap *m);
 const struct iomap_stats *iomap_stats(const struct iomap *m);

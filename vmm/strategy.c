@@ -114,7 +114,7 @@ iomap_attach(struct vmm *v, struct guest *g, cdna_nic_xlate_fn *fn, void **arg)
 
 	if (rc != 0)
 		return rc;
-	g->iomap = iomap_new(g->strat->mode, v->opt.map_quota, g->iodom);
+	g->iomap = iomap_new(g->strat->mode, v->opt.map_quota, g->iodom, &g->rt);
 	if (g->iomap == NULL) {
 		GREFUSE(g, "HELLO refused: no memory for %u mappings (--map-quota)",
 			v->opt.map_quota);

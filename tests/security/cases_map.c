@@ -306,6 +306,48 @@ revoke_region(struct env *e, const struct dcase *c, char *why, size_t len)
 	return fail;
 }
 
+/*
+ * A buffer mapped for RX and for TX; the RX mapping given back. The device
+ * may still read it for the TX, but never write it again: an RX descriptor
+ * at the address the TX mapping gave must fault.
+ */
+static int
+perm_follows_holders(struct env *e, const struct dcase *c, char *why, size_t len)
+{
+	uint64_t buf = m_at(LAY_A + 224 * K), io_rx = 0, io_tx = 0;
+	struct cdna_map_req r = req(CDNA_MAP_OP_MAP, buf, 2048);
+	uint32_t seq, rx, tx;
+	uint8_t f[300];
+	int fail = 0;
+
+	(void)c;
+	if (m_expect("MAP for RX", RG_RX, &r, CDNA_ST_OK, &io_rx, why, len) != 0 ||
+	    m_expect("MAP for TX", RG_TX, &r, CDNA_ST_OK, &io_tx, why, len) != 0)
+		return -1;
+	r = req(CDNA_MAP_OP_UNMAP, mp.mode == CDNA_MODE_SINGLE_USE ? io_rx : buf,
+		2048);
+	fail |= m_expect("UNMAP of the RX mapping", RG_RX, &r, CDNA_ST_OK, NULL,
+			 why, len);
+	rx = rg_post(mp.M, RG_RX, io_tx, 2048, 0, CDNA_ST_DMA_FAULT);
+	rg_publish(mp.M, RG_RX);
+	rg_send_frame(e->S, mp.M->mac, 600, 0);
+	fail |= m_done(rx, CDNA_ST_DMA_FAULT, "RX at the TX mapping's address",
+		       why, len);
+	seq = rg_frame_new(e->L->mac, mp.M->mac, 300, 0);
+	rg_frame_build(seq, f);
+	rg_mem_write(buf, f, sizeof(f));
+	tx = rg_post(mp.M, RG_TX, io_tx, 300, 0, CDNA_ST_OK);
+	rg_publish(mp.M, RG_TX);
+	fail |= m_done(tx, CDNA_ST_OK, "TX through the mapping still held", why,
+		       len);
+	rg_drain(20);
+	r = req(CDNA_MAP_OP_UNMAP, mp.mode == CDNA_MODE_SINGLE_USE ? io_tx : buf,
+		2048);
+	fail |= m_expect("UNMAP of the TX mapping", RG_TX, &r, CDNA_ST_OK, NULL,
+			 why, len);
+	return fail;
+}
+
 /* The quota: MAP_QUOTA past it, room again after an UNMAP. */
 static int
 quota(struct env *e, const struct dcase *c, char *why, size_t len)
@@ -519,6 +561,9 @@ static const struct dcase map_cases[] = {
 	  map_use_unmap, 0, { { 0 } } },
 	{ "map-revoke-region", "REGION_DEL under a posted, mapped buffer",
 	  "the DMA after it aborted, the mapping gone", NULL, revoke_region, 0,
+	  { { 0 } } },
+	{ "map-perm", "a buffer mapped for RX and TX, the RX mapping given back",
+	  "still readable, never writable", NULL, perm_follows_holders, 0,
 	  { { 0 } } },
 	{ "map-quota", "MAPs past --map-quota", "MAP_QUOTA, room after UNMAP",
 	  NULL, quota, 0, { { 0 } } },
