@@ -413,6 +413,10 @@ cdna_ctrl_hello(struct cdna_priv *priv)
 		PMD_LOG(ERR, "%s: mediator allows no memory regions", priv->name);
 		return -EPROTO;
 	}
+	if (cdna_mode_maps(priv->args.mode) && r->map_quota == 0) {
+		PMD_LOG(ERR, "%s: mediator allows no mappings", priv->name);
+		return -EPROTO;
+	}
 	if (priv->args.mac_set && !rte_is_same_ether_addr(&mac, &priv->args.mac))
 		PMD_LOG(WARNING, "%s: mediator assigned MAC %s instead of the one requested",
 			priv->name, buf);
@@ -422,6 +426,7 @@ cdna_ctrl_hello(struct cdna_priv *priv)
 	priv->ring_min = RTE_MAX(r->ring_min, CDNA_RING_MIN);
 	priv->ring_max = RTE_MIN(r->ring_max, CDNA_RING_MAX);
 	priv->max_frame_len = r->max_frame_len;
+	priv->map_quota = r->map_quota;
 	priv->nb_queues = (uint16_t)priv->args.queues;
 	rte_ether_addr_copy(&mac, &priv->dev->data->mac_addrs[0]);
 	PMD_LOG(INFO, "%s: guest %u on %s, MAC %s, %u queue(s), rings %u..%u, %s",

@@ -261,6 +261,16 @@ cdna_ring_size(const struct cdna_priv *priv, uint16_t nb_desc)
 	return RTE_MIN(RTE_MAX(n, priv->ring_min), priv->ring_max);
 }
 
+/*
+ * The mediator's mapping quota split over the queue directions, with half
+ * kept back for pages in flight, which no cache may give up.
+ */
+static uint32_t
+cdna_quota_share(const struct cdna_priv *priv)
+{
+	return priv->map_quota / (4u * RTE_MAX(priv->nb_queues, (uint16_t)1));
+}
+
 static void
 cdna_rx_queue_release(struct rte_eth_dev *dev, uint16_t qid)
 {
@@ -306,7 +316,8 @@ cdna_rx_queue_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_desc,
 				sizeof(*rxq->free_ids)),
 			RTE_CACHE_LINE_SIZE, socket_id);
 	if (rxq == NULL || cdna_map_setup(&rxq->map, priv->args.mode,
-					  CDNA_DIR_RX, size, socket_id) != 0) {
+					  CDNA_DIR_RX, size,
+					  cdna_quota_share(priv), socket_id) != 0) {
 		PMD_LOG(ERR, "%s: rx queue %u: cannot allocate %u entries",
 			priv->name, qid, size);
 		rte_free(rxq);
@@ -347,7 +358,8 @@ cdna_tx_queue_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_desc,
 			size * (sizeof(*txq->slots) + sizeof(*txq->free_ids)),
 			RTE_CACHE_LINE_SIZE, socket_id);
 	if (txq == NULL || cdna_map_setup(&txq->map, priv->args.mode,
-					  CDNA_DIR_TX, size, socket_id) != 0) {
+					  CDNA_DIR_TX, size,
+					  cdna_quota_share(priv), socket_id) != 0) {
 		PMD_LOG(ERR, "%s: tx queue %u: cannot allocate %u entries",
 			priv->name, qid, size);
 		rte_free(txq);

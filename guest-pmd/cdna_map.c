@@ -60,7 +60,7 @@ pg_remove(struct cdna_mapq *mq, struct cdna_page_ent *e)
 
 int
 cdna_map_setup(struct cdna_mapq *mq, uint32_t mode, int dir, uint32_t ring,
-	       int socket)
+	       uint32_t quota_share, int socket)
 {
 	memset(mq, 0, sizeof(*mq));
 	mq->mode = mode;
@@ -69,9 +69,10 @@ cdna_map_setup(struct cdna_mapq *mq, uint32_t mode, int dir, uint32_t ring,
 		return 0;
 	/*
 	 * Shared: at most every posted buffer's pages. Persistent: the cache,
-	 * a few pages per descriptor (an mbuf is about half a page).
+	 * a few pages per descriptor (an mbuf is about half a page), within
+	 * this direction's share of the mediator's quota.
 	 */
-	mq->cache_max = 4 * ring;
+	mq->cache_max = RTE_MAX(RTE_MIN(4 * ring, quota_share), 64u);
 	mq->pt.mask = rte_align32pow2(4 * mq->cache_max) - 1;
 	mq->pt.e = rte_zmalloc_socket("cdna_map_pages",
 			((size_t)mq->pt.mask + 1) * sizeof(*mq->pt.e), 0, socket);
@@ -300,6 +301,62 @@ pages_put(struct cdna_mapq *mq, uint64_t addr, uint32_t len)
 	}
 }
 
+/*
+ * One pass of the page strategies over buffers idx[0..n) (all of 0..n when
+ * idx is NULL): a reference on every page, a MAP for each page not held
+ * yet, one wait, then ok[] and iova[] per buffer (a refused one holds
+ * nothing). Returns how many were handled, or UINT32_MAX when the ring
+ * broke.
+ */
+static uint32_t
+map_pages(struct cdna_mapq *mq, uint32_t n, const uint16_t *idx,
+	  const uint64_t *addr, const uint32_t *len, uint64_t *iova,
+	  uint8_t *ok)
+{
+	uint32_t k, done;
+
+	for (done = 0; done < n; done++) {
+		uint32_t b = idx != NULL ? idx[done] : done;
+		uint64_t p, first = addr[b] >> PG_SHIFT;
+		uint64_t last = (addr[b] + len[b] - 1) >> PG_SHIFT;
+		uint32_t fresh = 0;
+
+		for (p = first; p <= last; p++)
+			fresh += pg_find(mq, p) == NULL;
+		/* Both bounds keep every entry in place until the answers. */
+		if (mq->pt.n + fresh > mq->pt.mask / 2 ||
+		    mq->size - (mq->prod - mq->cons) < fresh)
+			break;
+		for (p = first; p <= last; p++) {
+			struct cdna_page_ent *e = pg_find(mq, p);
+
+			if (e == NULL) {
+				e = pg_insert(mq, p);
+				req_write(mq, CDNA_MAP_OP_MAP, p << PG_SHIFT,
+					  PG_SIZE, (uint32_t)(e - mq->pt.e));
+			} else {
+				mq->st.reused++;
+			}
+			e->refs++;
+		}
+	}
+	if (wait_all(mq, mq->dead, on_map_page, NULL) != 0)
+		return UINT32_MAX;
+	for (k = 0; k < done; k++) {
+		uint32_t b = idx != NULL ? idx[k] : k;
+		uint64_t p, last = (addr[b] + len[b] - 1) >> PG_SHIFT;
+
+		ok[b] = 1;
+		iova[b] = addr[b];	/* pages are mapped at their own address */
+		for (p = addr[b] >> PG_SHIFT; p <= last; p++)
+			if (pg_find(mq, p)->state != PG_MAPPED)
+				ok[b] = 0;
+		if (!ok[b])
+			pages_put(mq, addr[b], len[b]);
+	}
+	return done;
+}
+
 static uint32_t map_get(struct cdna_mapq *mq, uint32_t n, const uint64_t *addr,
 			const uint32_t *len, uint64_t *iova, uint8_t *ok);
 
@@ -323,6 +380,7 @@ map_get(struct cdna_mapq *mq, uint32_t n, const uint64_t *addr,
 
 	if (unlikely(mq->broken))
 		return 0;
+	n = RTE_MIN(n, CDNA_MAP_MAX);
 	if (mq->mode == CDNA_MODE_SINGLE_USE) {
 		struct single_use_out o = { iova, ok, n };
 
@@ -347,43 +405,25 @@ map_get(struct cdna_mapq *mq, uint32_t n, const uint64_t *addr,
 			   mq->dead);
 		mq->quota_hit = 0;
 	}
-	/* Take a reference on every page; a MAP for each page not held yet. */
-	for (done = 0; done < n; done++) {
-		uint64_t p, first = addr[done] >> PG_SHIFT;
-		uint64_t last = (addr[done] + len[done] - 1) >> PG_SHIFT;
-		uint32_t fresh = 0;
-
-		for (p = first; p <= last; p++)
-			fresh += pg_find(mq, p) == NULL;
-		/* Both bounds keep every entry in place until the answers. */
-		if (mq->pt.n + fresh > mq->pt.mask / 2 ||
-		    mq->size - (mq->prod - mq->cons) < fresh)
-			break;
-		for (p = first; p <= last; p++) {
-			struct cdna_page_ent *e = pg_find(mq, p);
-
-			if (e == NULL) {
-				e = pg_insert(mq, p);
-				req_write(mq, CDNA_MAP_OP_MAP, p << PG_SHIFT,
-					  PG_SIZE, (uint32_t)(e - mq->pt.e));
-			} else {
-				mq->st.reused++;
-			}
-			e->refs++;
-		}
-	}
-	if (wait_all(mq, mq->dead, on_map_page, NULL) != 0)
+	done = map_pages(mq, n, NULL, addr, len, iova, ok);
+	if (done == UINT32_MAX)
 		return 0;
-	for (i = 0; i < done; i++) {
-		uint64_t p, last = (addr[i] + len[i] - 1) >> PG_SHIFT;
+	/*
+	 * Persistent, and the quota refused a page: give back every idle page
+	 * and ask once more for the buffers refused, rather than drop them.
+	 */
+	if (mq->mode == CDNA_MODE_PERSISTENT && mq->quota_hit) {
+		uint16_t again[CDNA_MAP_MAX];
+		uint32_t k = 0;
 
-		ok[i] = 1;
-		iova[i] = addr[i];	/* pages are mapped at their own address */
-		for (p = addr[i] >> PG_SHIFT; p <= last; p++)
-			if (pg_find(mq, p)->state != PG_MAPPED)
-				ok[i] = 0;
-		if (!ok[i])
-			pages_put(mq, addr[i], len[i]);
+		for (i = 0; i < done; i++)
+			if (!ok[i])
+				again[k++] = (uint16_t)i;
+		evict_idle(mq, 0, mq->dead);
+		mq->quota_hit = 0;
+		if (k != 0 && map_pages(mq, k, again, addr, len, iova, ok) ==
+		    UINT32_MAX)
+			return 0;
 	}
 	return done;
 }

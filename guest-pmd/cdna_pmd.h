@@ -37,6 +37,7 @@ extern int cdna_logtype;
 
 #define CDNA_DEFAULT_RING	1024u
 #define CDNA_RX_BULK		64u	/* mbufs allocated per refill step */
+#define CDNA_MAP_MAX		64u	/* buffers one cdna_map_get handles at most */
 #define CDNA_RX_REFILL_THRESH	32u	/* refill once this many slots are free */
 #define CDNA_CTRL_TIMEOUT_S	30	/* longest wait for one control reply */
 #define CDNA_LINK_SPEED		RTE_ETH_SPEED_NUM_10G
@@ -227,6 +228,7 @@ struct cdna_priv {
 	uint32_t ring_min;
 	uint32_t ring_max;
 	uint32_t max_frame_len;
+	uint32_t map_quota;	/* mapping strategies: the mediator's limit */
 	uint16_t nb_queues;
 
 	struct cdna_qpair qp[CDNA_MAX_QUEUES];
@@ -250,8 +252,12 @@ uint32_t cdna_rx_free_outstanding(struct cdna_rxq *rxq, int do_free);
 uint32_t cdna_tx_free_outstanding(struct cdna_txq *txq, int do_free);
 
 /* cdna_map.c */
+/*
+ * A queue direction's map state. quota_share: the pages of the mediator's
+ * quota this direction may keep cached (persistent).
+ */
 int cdna_map_setup(struct cdna_mapq *mq, uint32_t mode, int dir, uint32_t ring,
-		   int socket);
+		   uint32_t quota_share, int socket);
 void cdna_map_release(struct cdna_mapq *mq);
 /* Points mq at its map ring in a freshly mapped queue pair; all reset. */
 void cdna_map_attach(struct cdna_mapq *mq, void *req_area,

@@ -244,7 +244,7 @@ cdna_rx_map_post(struct cdna_rxq *rxq, struct rte_mbuf **mbufs, uint32_t n,
  * segment it refused is dropped and counted; one the mediator could not
  * answer for stays with the caller.
  */
-#define CDNA_MAP_BATCH	64u
+_Static_assert(CDNA_RX_BULK <= CDNA_MAP_MAX, "a refill step is one map batch");
 
 /* Gives back the mappings granted to segments [from, to) of a batch. */
 static void
@@ -263,10 +263,10 @@ uint16_t
 cdna_tx_burst_map(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 {
 	struct cdna_txq *txq = queue;
-	uint64_t addr[CDNA_MAP_BATCH], iova[CDNA_MAP_BATCH];
-	uint32_t len[CDNA_MAP_BATCH], pkt_len[CDNA_MAP_BATCH];
-	uint16_t nseg_of[CDNA_MAP_BATCH];
-	uint8_t ok[CDNA_MAP_BATCH];
+	uint64_t addr[CDNA_MAP_MAX], iova[CDNA_MAP_MAX];
+	uint32_t len[CDNA_MAP_MAX], pkt_len[CDNA_MAP_MAX];
+	uint16_t nseg_of[CDNA_MAP_MAX];
+	uint8_t ok[CDNA_MAP_MAX];
 	uint32_t prod, room, nseg = 0, h, s = 0;
 	uint16_t i, np;
 
@@ -274,10 +274,10 @@ cdna_tx_burst_map(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 		return 0;
 	cdna_tx_reap(txq);
 	room = RTE_MIN(txq->size - (txq->prod - txq->cons), txq->nb_free);
-	room = RTE_MIN(room, CDNA_MAP_BATCH);
+	room = RTE_MIN(room, CDNA_MAP_MAX);
 
 	/* Which packets go: nseg_of 0 marks one dropped here. */
-	for (np = 0; np < nb_pkts && np < CDNA_MAP_BATCH; np++) {
+	for (np = 0; np < nb_pkts && np < CDNA_MAP_MAX; np++) {
 		struct rte_mbuf *seg;
 		uint32_t n = 0, bytes = 0;
 

@@ -126,6 +126,8 @@ struct cdna_msg_hello_reply {
 	uint8_t mac[6];		/* the MAC the guest was given */
 	uint32_t max_frame_len;
 	uint32_t mode;		/* the mode granted: always the one asked for */
+	uint32_t map_quota;	/* mapping strategies: mappings or pages it may hold */
+	uint32_t reserved;	/* zero */
 };
 
 struct cdna_msg_region {
@@ -200,7 +202,7 @@ struct cdna_msg {
 _Static_assert(sizeof(struct cdna_msg_hdr) == 16, "msg header");
 _Static_assert(sizeof(struct cdna_msg) == 256, "msg size");
 _Static_assert(sizeof(struct cdna_msg_hello) == 16, "hello");
-_Static_assert(sizeof(struct cdna_msg_hello_reply) == 32, "hello reply");
+_Static_assert(sizeof(struct cdna_msg_hello_reply) == 40, "hello reply");
 _Static_assert(sizeof(struct cdna_msg_region) == 32, "region");
 _Static_assert(sizeof(struct cdna_msg_queue) == 16, "queue");
 _Static_assert(sizeof(struct cdna_msg_queue_reply) == 32, "queue reply");

@@ -194,6 +194,8 @@ on_hello(struct vmm *v, struct guest *g, const struct cdna_msg_hello *h,
 	memcpy(r->mac, g->mac, 6);
 	r->max_frame_len = CDNA_MAX_FRAME_LEN;
 	r->mode = g->mode;
+	/* A persistent guest sizes its cache by it, not by trial and refusal. */
+	r->map_quota = cdna_mode_maps(g->mode) ? v->opt.map_quota : 0;
 	vlog_uid(g->uid, "guest %u connected pid=%d uid=%u mac=%s queues=%u mode=%s",
 		 g->id, (int)g->pid, (unsigned int)g->uid, ms, g->nb_queues,
 		 g->strat->name);

@@ -10,7 +10,19 @@
 #     queues, so both of B's queues receive;
 #   - every total matches the mediator: tx_pkts(A), rx_pkts(B), and every
 #     frame A sent reached B or was counted as dropped there.
+#
+# test_multiqueue.sh [STRATEGY]: both guests use strategy=STRATEGY
+# (single-use, shared, persistent): every queue has its own map channel,
+# and every queue that carried traffic must have used it.
 . "$(dirname "$0")/lib.sh"
+STRAT=${1:-}
+case "$STRAT" in
+'') VMM_OPT=() GARG= ;;
+single-use | shared | persistent)
+	VMM_OPT=(--allow-passthrough) GARG=,strategy=$STRAT
+	IT_NAME="multiqueue-$STRAT" ;;
+*) echo "$0: '$STRAT' is not single-use, shared or persistent" >&2; exit 2 ;;
+esac
 it_init 60
 
 QA=4
@@ -36,10 +48,10 @@ stream_tx() {
 		}'
 }
 
-vmm_start v --vdev net_null0,no-rx=1 -- --wire net_null0 --audit
-guest_start B v "queues=$QB,mac=$MAC_B" --forward-mode=rxonly \
+vmm_start v --vdev net_null0,no-rx=1 -- --wire net_null0 --audit "${VMM_OPT[@]}"
+guest_start B v "queues=$QB,mac=$MAC_B$GARG" --forward-mode=rxonly \
 	"--rxq=$QB" "--txq=$QB" --nb-cores=1
-guest_start A v "queues=$QA,mac=$MAC_A" --forward-mode=txonly \
+guest_start A v "queues=$QA,mac=$MAC_A$GARG" --forward-mode=txonly \
 	"--rxq=$QA" "--txq=$QA" --nb-cores=1 "--eth-peer=0,$MAC_B"
 a=$(guest_id v A)
 b=$(guest_id v B)
@@ -68,6 +80,8 @@ sum=0
 for ((q = 0; q < QA; q++)); do
 	n=$(xstat "$xa" "tx_q${q}_packets")
 	expect_gt "A tx_q${q}_packets" "$n" 0
+	[ -n "$STRAT" ] && expect_gt "A tx_q${q}_map_requests" \
+		"$(xstat "$xa" "tx_q${q}_map_requests")" 0
 	s=$(stream_tx "$a_stop" "$q")
 	is_uint "$s" || fail "no forward stats of the stream on TX queue $q"
 	check_eq "A tx_q${q}_packets vs testpmd stream $q TX-packets" "$n" "$s"
@@ -83,6 +97,8 @@ sum=0
 for ((q = 0; q < QB; q++)); do
 	n=$(xstat "$xb" "rx_q${q}_packets")
 	expect_gt "B rx_q${q}_packets" "$n" 0
+	[ -n "$STRAT" ] && expect_gt "B rx_q${q}_map_requests" \
+		"$(xstat "$xb" "rx_q${q}_map_requests")" 0
 	sum=$((sum + n))
 done
 check_eq "B sum of rx_qN_packets vs vmm rx_pkts(B)" "$sum" "$t_rx"
