@@ -463,12 +463,30 @@ iomap_serve(struct vmm *v, struct guest *g)
 void
 iomap_region_retire(struct iomap *m, const struct cdna_region *r)
 {
+	uint64_t p, first = r->gaddr / PAGE, pages = r->size / PAGE;
 	uint32_t i;
 
+	if (m->st.live == 0)
+		return;
 	if (m->slots != NULL) {
 		for (i = 0; i < m->quota; i++)
 			if (m->slots[i].reg == r)
 				slot_clear(m, i);
+		return;
+	}
+	/*
+	 * Whichever is shorter: the region's pages looked up one by one, or
+	 * one pass over the table (regions are whole pages: ctrl_parse.c).
+	 */
+	if (pages <= (uint64_t)m->pt.mask + 1) {
+		for (p = first; p < first + pages; p++) {
+			struct cdna_page_ent *e = page_find(m, p);
+
+			if (e != NULL) {
+				cdna_iommu_unmap_flush(m->dom, p * PAGE, PAGE);
+				page_remove(m, e);
+			}
+		}
 		return;
 	}
 	/* Removal moves entries back: look at a slot again after one goes. */
