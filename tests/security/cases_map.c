@@ -111,6 +111,17 @@ req(uint16_t op, uint64_t addr, uint32_t len)
 	return r;
 }
 
+/*
+ * The UNMAP that gives M's mapping of buf back: named by the I/O address
+ * under single-use, by the guest address under shared and persistent.
+ */
+static struct cdna_map_req
+unmap_of(uint64_t buf, uint64_t io, uint32_t len)
+{
+	return req(CDNA_MAP_OP_UNMAP, mp.mode == CDNA_MODE_SINGLE_USE ? io : buf,
+		   len);
+}
+
 /* Waits for cookie c of M and checks its status. */
 static int
 m_done(uint32_t c, uint16_t st, const char *what, char *why, size_t len)
@@ -238,7 +249,7 @@ map_use_unmap(struct env *e, const struct dcase *c, char *why, size_t len)
 		rg_append(why, len, "the mapped frame did not reach L");
 		fail = -1;
 	}
-	r = req(CDNA_MAP_OP_UNMAP, mp.mode == CDNA_MODE_SINGLE_USE ? io : buf, 300);
+	r = unmap_of(buf, io, 300);
 	fail |= m_expect("UNMAP of it", RG_TX, &r, CDNA_ST_OK, NULL, why, len);
 	tx = rg_post(mp.M, RG_TX, io, 300, 0, CDNA_ST_DMA_FAULT);
 	rg_publish(mp.M, RG_TX);
@@ -259,8 +270,7 @@ map_use_unmap(struct env *e, const struct dcase *c, char *why, size_t len)
 		rg_send_frame(e->S, mp.M->mac, 400, 0);
 		fail |= m_done(rx, CDNA_ST_OK, "RX through its mapping", why, len);
 		rg_mem_accept(m_at(LAY_A + 160 * K), 2048);
-		r = req(CDNA_MAP_OP_UNMAP, mp.mode == CDNA_MODE_SINGLE_USE ? io :
-			m_at(LAY_A + 160 * K), 2048);
+		r = unmap_of(m_at(LAY_A + 160 * K), io, 2048);
 		fail |= m_expect("UNMAP of the RX buffer", RG_RX, &r, CDNA_ST_OK,
 				 NULL, why, len);
 	} else {
@@ -324,8 +334,7 @@ perm_follows_holders(struct env *e, const struct dcase *c, char *why, size_t len
 	if (m_expect("MAP for RX", RG_RX, &r, CDNA_ST_OK, &io_rx, why, len) != 0 ||
 	    m_expect("MAP for TX", RG_TX, &r, CDNA_ST_OK, &io_tx, why, len) != 0)
 		return -1;
-	r = req(CDNA_MAP_OP_UNMAP, mp.mode == CDNA_MODE_SINGLE_USE ? io_rx : buf,
-		2048);
+	r = unmap_of(buf, io_rx, 2048);
 	fail |= m_expect("UNMAP of the RX mapping", RG_RX, &r, CDNA_ST_OK, NULL,
 			 why, len);
 	rx = rg_post(mp.M, RG_RX, io_tx, 2048, 0, CDNA_ST_DMA_FAULT);
@@ -341,8 +350,7 @@ perm_follows_holders(struct env *e, const struct dcase *c, char *why, size_t len
 	fail |= m_done(tx, CDNA_ST_OK, "TX through the mapping still held", why,
 		       len);
 	rg_drain(20);
-	r = req(CDNA_MAP_OP_UNMAP, mp.mode == CDNA_MODE_SINGLE_USE ? io_tx : buf,
-		2048);
+	r = unmap_of(buf, io_tx, 2048);
 	fail |= m_expect("UNMAP of the TX mapping", RG_TX, &r, CDNA_ST_OK, NULL,
 			 why, len);
 	return fail;
