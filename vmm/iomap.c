@@ -16,6 +16,7 @@
 #include "iomap.h"
 #include "iommu.h"
 #include "pagetab.h"
+#include "validate.h"
 #include "vmm.h"
 
 #define PAGE		CDNA_IOMMU_PAGE
@@ -329,7 +330,9 @@ map_one(struct guest *g, const struct cdna_map_req *rq, int dir,
 	struct iomap *m = g->iomap;
 	uint32_t perm = dir == CDNA_DIR_RX ? CDNA_PERM_DEV_WRITE :
 		CDNA_PERM_DEV_READ;
-	const struct cdna_region *reg;
+	struct cdna_region *reg;
+	uint64_t off;
+	uint16_t st;
 
 	*iova = 0;
 	if (rq->reserved0 != 0 || rq->reserved1 != 0 || rq->reserved2 != 0)
@@ -347,12 +350,11 @@ map_one(struct guest *g, const struct cdna_map_req *rq, int dir,
 	if (rq->op != CDNA_MAP_OP_MAP)
 		return CDNA_ST_BAD_FLAGS;
 	m->st.map_requests++;
-	reg = cdna_rt_find(&g->rt, rq->addr);
-	if (reg == NULL || reg->dying ||
-	    rq->len > reg->gaddr + reg->size - rq->addr)
-		return CDNA_ST_BAD_ADDRESS;
-	if ((reg->perm & perm) != perm)
-		return CDNA_ST_BAD_PERM;
+	/* The same region rule as a mediated guest's requests. */
+	st = cdna_validate_range(&g->rt, rq->addr, rq->len, dir, NULL, &reg,
+				 &off);
+	if (st != CDNA_ST_OK)
+		return st;
 	if (m->mode == CDNA_MODE_SINGLE_USE)
 		return slot_map(m, reg, rq->addr, rq->len, perm, iova);
 	*iova = rq->addr;

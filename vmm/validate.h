@@ -35,6 +35,42 @@ uint16_t cdna_validate_req(const struct cdna_region_table *rt,
 			   const struct cdna_req *req, int dir,
 			   struct cdna_dma_ref *out);
 /*
+ * The region rule alone, for every strategy that lets a guest name memory
+ * (the mediated requests here, the map channel's MAPs in vmm/iomap.c):
+ * [addr, addr+len), len > 0, lies inside one live region of rt (looked up
+ * through hint when not NULL) that grants dir's access. CDNA_ST_OK with
+ * the region and the offset in it, else BAD_ADDRESS or BAD_PERM.
+ */
+static inline uint16_t
+cdna_validate_range(const struct cdna_region_table *rt, uint64_t addr,
+		    uint32_t len, int dir, struct cdna_rt_hint *hint,
+		    struct cdna_region **reg_out, uint64_t *off_out)
+{
+	struct cdna_region *reg;
+	uint64_t off;
+
+	reg = hint != NULL ? cdna_rt_find_hinted(rt, addr, hint) :
+		cdna_rt_find(rt, addr);
+	if (reg == NULL)
+		return CDNA_ST_BAD_ADDRESS;
+	/* find() guarantees gaddr <= addr < gaddr + size, so off < size. */
+	off = addr - reg->gaddr;
+	/* Overflow-safe form of off + len > size (addr + len may wrap). */
+	if (len > reg->size - off)
+		return CDNA_ST_BAD_ADDRESS;
+	if (reg->dying)
+		return CDNA_ST_BAD_ADDRESS;
+
+	if (dir == CDNA_DIR_TX && (reg->perm & CDNA_PERM_DEV_READ) == 0)
+		return CDNA_ST_BAD_PERM;
+	if (dir == CDNA_DIR_RX && (reg->perm & CDNA_PERM_DEV_WRITE) == 0)
+		return CDNA_ST_BAD_PERM;
+	*reg_out = reg;
+	*off_out = off;
+	return CDNA_ST_OK;
+}
+
+/*
  * The same, the region looked up through a hint (regions.h) when not NULL.
  * Inline: the data path runs it for every descriptor, on a private copy
  * the compiler then need not copy again.
@@ -48,6 +84,7 @@ cdna_validate_req_hinted(const struct cdna_region_table *rt,
 	const struct cdna_req r = *req;
 	struct cdna_region *reg;
 	uint64_t off;
+	uint16_t st;
 
 	if (dir != CDNA_DIR_TX && dir != CDNA_DIR_RX)
 		return CDNA_ST_BAD_FLAGS;
@@ -64,22 +101,9 @@ cdna_validate_req_hinted(const struct cdna_region_table *rt,
 	if (dir == CDNA_DIR_TX && r.len > CDNA_MAX_FRAME_LEN)
 		return CDNA_ST_BAD_LENGTH;
 
-	reg = hint != NULL ? cdna_rt_find_hinted(rt, r.addr, hint) :
-		cdna_rt_find(rt, r.addr);
-	if (reg == NULL)
-		return CDNA_ST_BAD_ADDRESS;
-	/* find() guarantees gaddr <= addr < gaddr + size, so off < size. */
-	off = r.addr - reg->gaddr;
-	/* Overflow-safe form of off + len > size (addr + len may wrap). */
-	if (r.len > reg->size - off)
-		return CDNA_ST_BAD_ADDRESS;
-	if (reg->dying)
-		return CDNA_ST_BAD_ADDRESS;
-
-	if (dir == CDNA_DIR_TX && (reg->perm & CDNA_PERM_DEV_READ) == 0)
-		return CDNA_ST_BAD_PERM;
-	if (dir == CDNA_DIR_RX && (reg->perm & CDNA_PERM_DEV_WRITE) == 0)
-		return CDNA_ST_BAD_PERM;
+	st = cdna_validate_range(rt, r.addr, r.len, dir, hint, &reg, &off);
+	if (st != CDNA_ST_OK)
+		return st;
 
 	/* No claim map means no way to track the DMA: refuse it. */
 	if (reg->claims == NULL)
