@@ -181,6 +181,65 @@ cdna_claims_drop_tx(uint8_t *map, uint64_t off, uint32_t len)
 		p[i] = (uint8_t)(p[i] - ((uint8_t)(p[i] - 1) < CDNA_CLAIM_TX_MAX));
 }
 
+/*
+ * The data path's forms: check and take (or drop) in one, returning the
+ * lines the range spans. A range inside one line, which a small frame
+ * nearly always is, costs a byte's test and store.
+ */
+static inline uint64_t
+cdna_claims_try_take_tx(uint8_t *map, uint64_t off, uint32_t len)
+{
+	size_t first, n;
+
+	cdna_claims_line_span(off, len, &first, &n);
+	if (__builtin_expect(n == 1, 1)) {
+		if (map[first] >= CDNA_CLAIM_TX_MAX)
+			return 0;
+		map[first]++;
+		return 1;
+	}
+	if (!cdna_claims_tx_ok(map, off, len))
+		return 0;
+	cdna_claims_take_tx(map, off, len);
+	return n;
+}
+
+static inline uint64_t
+cdna_claims_try_take_rx(uint8_t *map, uint64_t off, uint32_t len)
+{
+	size_t first, n;
+
+	if (!cdna_claims_rx_ok(map, off, len))
+		return 0;
+	cdna_claims_line_span(off, len, &first, &n);
+	memset(map + first, CDNA_CLAIM_RX, n);
+	return n;
+}
+
+static inline uint64_t
+cdna_claims_put_tx(uint8_t *map, uint64_t off, uint32_t len)
+{
+	size_t first, n;
+
+	cdna_claims_line_span(off, len, &first, &n);
+	if (__builtin_expect(n == 1, 1)) {
+		uint8_t c = map[first];
+
+		/* As cdna_claims_drop_tx: only 1..CDNA_CLAIM_TX_MAX moves. */
+		map[first] = (uint8_t)(c - ((uint8_t)(c - 1) < CDNA_CLAIM_TX_MAX));
+		return 1;
+	}
+	cdna_claims_drop_tx(map, off, len);
+	return n;
+}
+
+static inline uint64_t
+cdna_claims_put_rx(uint8_t *map, uint64_t off, uint32_t len)
+{
+	cdna_claims_drop_rx(map, off, len);
+	return cdna_claims_span(off, len);
+}
+
 /* Number of lines with any claim: 0 means nothing in flight. */
 uint64_t cdna_claims_count(const uint8_t *map, size_t map_len);
 

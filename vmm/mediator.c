@@ -100,33 +100,6 @@ req_prefetch(const struct mq_dir *d, uint32_t n)
 		rte_prefetch0(&d->req[(d->req_cons + i) & d->mask]);
 }
 
-static inline void
-post_desc(struct vmm *v, struct mqueue *mq, struct mq_dir *d,
-	  const struct cdna_dma_ref *ref, uint32_t cookie, uint16_t flags,
-	  int dir)
-{
-	uint32_t slot = d->nic_tail & d->mask;
-	struct cdna_nic_desc *desc = &d->nic->desc[slot];
-	uint8_t *host = ref->reg->host + ref->off;
-
-	d->slots[slot].reg = ref->reg;
-	d->slots[slot].off = ref->off;
-	d->slots[slot].len = ref->len;
-	d->slots[slot].cookie = cookie;
-	ref->reg->inflight++;
-	mq->g->inflight++;
-	desc->addr = (uint64_t)(uintptr_t)host;	/* "host" address stage */
-	desc->len = ref->len;
-	desc->tag = slot;
-	desc->flags = flags;
-	desc->reserved0 = 0;
-	desc->reserved1 = 0;
-	desc->reserved2 = 0;
-	if (unlikely(v->opt.audit))
-		audit_post((uint32_t)mq->g->nic_ctx, host, ref->len, dir);
-	d->nic_tail++;
-}
-
 /* Publishes only what moved: an idle queue dirties no shared line. */
 static inline void
 dir_publish(struct mq_dir *d, uint32_t old_tail, uint32_t old_cmp,
@@ -153,24 +126,195 @@ tx_unclaim(struct guest *g, struct cdna_dma_ref *ref, uint32_t n)
 	}
 }
 
+/*
+ * Writes a validated request's NIC descriptor and its slot record. The
+ * caller counts the in-flight DMA (region, guest) for its whole batch.
+ */
+static inline void
+desc_write(struct cdna_nic_desc *desc, struct mq_slot *slots, uint32_t slot,
+	   struct cdna_region *reg, uint8_t *host, uint64_t off, uint32_t len,
+	   uint32_t cookie, uint16_t flags)
+{
+	slots[slot].reg = reg;
+	slots[slot].off = off;
+	slots[slot].len = len;
+	slots[slot].cookie = cookie;
+	desc[slot].addr = (uint64_t)(uintptr_t)(host + off); /* "host" address stage */
+	desc[slot].len = len;
+	desc[slot].tag = slot;
+	desc[slot].flags = flags;
+	desc[slot].reserved0 = 0;
+	desc[slot].reserved1 = 0;
+	desc[slot].reserved2 = 0;
+}
+
+static inline void
+post_desc(struct vmm *v, struct mqueue *mq, struct mq_dir *d,
+	  const struct cdna_dma_ref *ref, uint32_t cookie, uint16_t flags,
+	  int dir)
+{
+	uint32_t slot = d->nic_tail & d->mask;
+
+	desc_write(d->nic->desc, d->slots, slot, ref->reg, ref->reg->host,
+		   ref->off, ref->len, cookie, flags);
+	ref->reg->inflight++;
+	mq->g->inflight++;
+	if (unlikely(v->opt.audit))
+		audit_post((uint32_t)mq->g->nic_ctx, ref->reg->host + ref->off,
+			   ref->len, dir);
+	d->nic_tail++;
+}
+
+/*
+ * The batch path: the run of common requests (cdna_validate_simple) at the
+ * head of d's request ring, at most max, each claimed and posted, with the
+ * ring state in locals (the claim map's byte stores would otherwise make
+ * the compiler reload every field after each one) and the in-flight
+ * counts added once. Stops at the first other request and hands its copy
+ * to the caller in *stop, so that the full path goes on from that copy and
+ * the entry is still read once. Returns the requests posted.
+ */
+static inline __rte_always_inline uint32_t
+fast_run(struct vmm *v, struct mqueue *mq, struct mq_dir *d, int dir,
+	 const struct cdna_fast_region *f, uint32_t max, struct cdna_req *stop,
+	 int *stopped)
+{
+	const struct cdna_req *ring = d->req;
+	struct cdna_nic_desc *desc = d->nic->desc;
+	struct mq_slot *slots = d->slots;
+	const uint32_t mask = d->mask, cons = d->req_cons, tail = d->nic_tail;
+	const int audit = v->opt.audit;
+	/* A private copy of f: the claim stores cannot be seen to change it. */
+	const struct cdna_fast_region fr = *f;
+	uint64_t lines = 0, off, span;
+	uint32_t k;
+
+	for (k = 0; k < max; k++) {
+		struct cdna_req e = ring[(cons + k) & mask];
+
+		rte_compiler_barrier();	/* only the copy is read below */
+		if (unlikely(!cdna_validate_simple(&e, &fr, dir, &off) ||
+			     (span = dir == CDNA_DIR_TX ?
+			      cdna_claims_try_take_tx(fr.claims, off, e.len) :
+			      cdna_claims_try_take_rx(fr.claims, off, e.len)) == 0)) {
+			*stop = e;
+			*stopped = 1;
+			break;
+		}
+		lines += span;
+		desc_write(desc, slots, (tail + k) & mask, fr.reg, fr.host, off,
+			   e.len, e.cookie, 0);
+		if (unlikely(audit))
+			audit_post((uint32_t)mq->g->nic_ctx, fr.host + off, e.len,
+				   dir);
+	}
+	if (k != 0) {
+		fr.reg->inflight += k;
+		mq->g->inflight += k;
+		mq->g->claimed_lines += lines;
+		d->req_cons = cons + k;
+		d->nic_tail = tail + k;
+	}
+	return k;
+}
+
+/* One copy per direction, out of line: the loop gets the registers. */
+static __rte_noinline uint32_t
+fast_run_tx(struct vmm *v, struct mqueue *mq, const struct cdna_fast_region *f,
+	    uint32_t max, struct cdna_req *stop, int *stopped)
+{
+	return fast_run(v, mq, &mq->tx, CDNA_DIR_TX, f, max, stop, stopped);
+}
+
+static __rte_noinline uint32_t
+fast_run_rx(struct vmm *v, struct mqueue *mq, const struct cdna_fast_region *f,
+	    uint32_t max, struct cdna_req *stop, int *stopped)
+{
+	return fast_run(v, mq, &mq->rx, CDNA_DIR_RX, f, max, stop, stopped);
+}
+
+/*
+ * The full path for one TX packet whose first segment's copy is first:
+ * copies the rest of its chain out of shared memory, checks each request
+ * and the chain, posts or rejects it. Returns the requests consumed, 0 if
+ * the chain is not fully posted yet (nothing consumed; it is read again
+ * next time).
+ */
+static uint32_t
+tx_full_packet(struct vmm *v, struct mqueue *mq, struct mq_dir *d,
+	       const struct cdna_req *first, int64_t budget)
+{
+	struct guest *g = mq->g;
+	struct cdna_req seg[CDNA_MAX_SEGS + 1];
+	struct cdna_dma_ref ref[CDNA_MAX_SEGS + 1];
+	uint32_t n = 1, i;
+	uint16_t st;
+
+	seg[0] = *first;
+	while ((seg[n - 1].flags & CDNA_REQ_F_MORE) && n <= CDNA_MAX_SEGS) {
+		if (n == budget)
+			return 0;
+		seg[n] = d->req[(d->req_cons + n) & d->mask];
+		/* From here on only the private copy is read. */
+		rte_compiler_barrier();
+		n++;
+	}
+
+	/*
+	 * Each request's own faults first, claimed as it passes so a later
+	 * segment sees it (n <= CDNA_MAX_SEGS + 1 = RTE_DIM(ref)), then the
+	 * rules of the chain as a whole.
+	 */
+	st = CDNA_ST_OK;
+	i = 0;
+	while (st == CDNA_ST_OK && i < n) {
+		st = cdna_validate_req_hinted(&g->rt, &seg[i], CDNA_DIR_TX,
+					      &ref[i], &d->hint);
+		if (st != CDNA_ST_OK)
+			break;
+		cdna_claims_take_tx(ref[i].reg->claims, ref[i].off, ref[i].len);
+		g->claimed_lines += cdna_claims_span(ref[i].off, ref[i].len);
+		i++;
+	}
+	if (st == CDNA_ST_OK)
+		st = cdna_validate_chain(seg, n);	/* i == n: all claimed */
+	if (unlikely(st != CDNA_ST_OK)) {
+		/* A bad segment rejects the whole packet. */
+		tx_unclaim(g, ref, i);
+		for (i = 0; i < n; i++)
+			cmp_write(d, seg[i].cookie, 0, st);
+		g->ctr.reject[st]++;
+		/* The rest of an overlong chain is rejected as it comes. */
+		d->skip_chain = st == CDNA_ST_BAD_CHAIN &&
+			(seg[n - 1].flags & CDNA_REQ_F_MORE) != 0;
+	} else {
+		for (i = 0; i < n; i++)
+			post_desc(v, mq, d, &ref[i], seg[i].cookie,
+				  i + 1 < n ? CDNA_DESC_F_MORE : 0, CDNA_DIR_TX);
+	}
+	d->req_cons += n;
+	return n;
+}
+
 static unsigned int
 mediate_tx(struct vmm *v, struct mqueue *mq)
 {
 	struct mq_dir *d = &mq->tx;
-	struct guest *g = mq->g;
-	struct cdna_req seg[CDNA_MAX_SEGS + 1];
-	struct cdna_dma_ref ref[CDNA_MAX_SEGS + 1];
+	struct cdna_fast_region f;
 	uint32_t old_tail = d->nic_tail, old_cmp = d->cmp_prod_v;
 	uint32_t old_cons = d->req_cons;
 	unsigned int pkts = 0;
 	int64_t budget = dir_budget(v, mq, d, "tx");
-	uint32_t n, i;
-	uint16_t st;
+	struct cdna_req stop = { 0 };
+	uint32_t n;
 
 	if (budget < 0)
 		return 0;
 	req_prefetch(d, RTE_MIN((uint32_t)budget, v->opt.burst));
+	cdna_fast_region_load(&f, &mq->g->rt, &d->hint, CDNA_DIR_TX);
 	while (pkts < v->opt.burst && budget > 0) {
+		int stopped = 0;
+
 		if (unlikely(d->skip_chain)) {
 			/*
 			 * The tail of an overlong chain, up to and including
@@ -187,99 +331,97 @@ mediate_tx(struct vmm *v, struct mqueue *mq)
 			budget--;
 			continue;
 		}
-		/* Copy the whole chain out of shared memory first. */
-		n = 0;
-		do {
-			if (n == budget)
-				goto out;	/* chain not fully posted yet */
-			seg[n] = d->req[(d->req_cons + n) & d->mask];
-			/* From here on only the private copy is read. */
-			rte_compiler_barrier();
-			n++;
-		} while ((seg[n - 1].flags & CDNA_REQ_F_MORE) &&
-			 n <= CDNA_MAX_SEGS);
-
-		/*
-		 * Each request's own faults first, claimed as it passes so a
-		 * later segment sees it (n <= CDNA_MAX_SEGS + 1 = RTE_DIM(ref)),
-		 * then the rules of the chain as a whole.
-		 */
-		st = CDNA_ST_OK;
-		i = 0;
-		while (st == CDNA_ST_OK && i < n) {
-			st = cdna_validate_req_hinted(&g->rt, &seg[i], CDNA_DIR_TX,
-						      &ref[i], &d->hint);
-			if (st != CDNA_ST_OK)
-				break;
-			cdna_claims_take_tx(ref[i].reg->claims, ref[i].off,
-					    ref[i].len);
-			g->claimed_lines += cdna_claims_span(ref[i].off, ref[i].len);
-			i++;
-		}
-		if (st == CDNA_ST_OK)
-			st = cdna_validate_chain(seg, n);	/* i == n: all claimed */
-		if (unlikely(st != CDNA_ST_OK)) {
-			/* A bad segment rejects the whole packet. */
-			tx_unclaim(g, ref, i);
-			for (i = 0; i < n; i++)
-				cmp_write(d, seg[i].cookie, 0, st);
-			g->ctr.reject[st]++;
-			/* The rest of an overlong chain is rejected as it comes. */
-			d->skip_chain = st == CDNA_ST_BAD_CHAIN &&
-				(seg[n - 1].flags & CDNA_REQ_F_MORE) != 0;
-		} else {
-			for (i = 0; i < n; i++)
-				post_desc(v, mq, d, &ref[i], seg[i].cookie,
-					  i + 1 < n ? CDNA_DESC_F_MORE : 0,
-					  CDNA_DIR_TX);
-		}
-		d->req_cons += n;
+		/* One-segment packets: one request each. */
+		n = fast_run_tx(v, mq, &f,
+				RTE_MIN(v->opt.burst - pkts, (uint32_t)budget),
+				&stop, &stopped);
+		pkts += n;
+		budget -= n;
+		if (!stopped)
+			break;
+		n = tx_full_packet(v, mq, d, &stop, budget);
+		if (n == 0)
+			break;	/* chain not fully posted yet */
 		budget -= n;
 		pkts++;
+		/* The full path may have looked up another region. */
+		cdna_fast_region_load(&f, &mq->g->rt, &d->hint, CDNA_DIR_TX);
 	}
-out:
 	dir_publish(d, old_tail, old_cmp, old_cons);
 	return pkts;
+}
+
+/* The full path for one RX request (its copy): checked, posted or rejected. */
+static void
+rx_full_req(struct vmm *v, struct mqueue *mq, struct mq_dir *d,
+	    const struct cdna_req *req)
+{
+	struct guest *g = mq->g;
+	struct cdna_dma_ref ref;
+	uint16_t st;
+
+	st = cdna_validate_req_hinted(&g->rt, req, CDNA_DIR_RX, &ref, &d->hint);
+	if (unlikely(st != CDNA_ST_OK)) {
+		cmp_write(d, req->cookie, 0, st);
+		g->ctr.reject[st]++;
+	} else {
+		cdna_claims_take_rx(ref.reg->claims, ref.off, ref.len);
+		g->claimed_lines += cdna_claims_span(ref.off, ref.len);
+		post_desc(v, mq, d, &ref, req->cookie, 0, CDNA_DIR_RX);
+	}
+	d->req_cons++;
 }
 
 static unsigned int
 mediate_rx(struct vmm *v, struct mqueue *mq)
 {
 	struct mq_dir *d = &mq->rx;
-	struct guest *g = mq->g;
+	struct cdna_fast_region f;
 	uint32_t old_tail = d->nic_tail, old_cmp = d->cmp_prod_v;
 	uint32_t old_cons = d->req_cons;
 	int64_t budget = dir_budget(v, mq, d, "rx");
-	unsigned int k;
+	struct cdna_req stop = { 0 };
+	uint32_t k = 0, n;
 
 	if (budget < 0)
 		return 0;
 	if (budget > v->opt.burst)
 		budget = v->opt.burst;
 	req_prefetch(d, (uint32_t)budget);
-	for (k = 0; k < budget; k++) {
-		struct cdna_dma_ref ref;
-		struct cdna_req req = d->req[(d->req_cons + k) & d->mask];
-		uint16_t st;
+	cdna_fast_region_load(&f, &mq->g->rt, &d->hint, CDNA_DIR_RX);
+	while (k < budget) {
+		int stopped = 0;
 
-		rte_compiler_barrier();	/* only the copy is read below */
-		st = cdna_validate_req_hinted(&g->rt, &req, CDNA_DIR_RX, &ref,
-					      &d->hint);
-		if (unlikely(st != CDNA_ST_OK)) {
-			cmp_write(d, req.cookie, 0, st);
-			g->ctr.reject[st]++;
-			continue;
-		}
-		cdna_claims_take_rx(ref.reg->claims, ref.off, ref.len);
-		g->claimed_lines += cdna_claims_span(ref.off, ref.len);
-		post_desc(v, mq, d, &ref, req.cookie, 0, CDNA_DIR_RX);
+		n = fast_run_rx(v, mq, &f, (uint32_t)budget - k, &stop,
+				&stopped);
+		k += n;
+		if (!stopped)
+			break;
+		rx_full_req(v, mq, d, &stop);
+		k++;
+		cdna_fast_region_load(&f, &mq->g->rt, &d->hint, CDNA_DIR_RX);
 	}
-	d->req_cons += k;
 	dir_publish(d, old_tail, old_cmp, old_cons);
 	return k;
 }
 
-static unsigned int
+/* Gives back n in-flight descriptors of r; a dying region retires at 0. */
+static inline void
+region_put(struct guest *g, struct cdna_region *r, uint64_t n)
+{
+	if (r == NULL)
+		return;
+	r->inflight -= n;
+	if (r->inflight == 0 && unlikely(r->dying))
+		guest_mem_dma_done(g, r);
+}
+
+/*
+ * Everything the NIC completed on d, as a batch: ring state in locals, the
+ * in-flight counts given back once per run of slots in one region (every
+ * claim of the run is dropped before its region may retire).
+ */
+static inline __rte_always_inline unsigned int
 reclaim_dir(struct vmm *v, struct mqueue *mq, struct mq_dir *d, int is_rx)
 {
 	struct guest *g = mq->g;
@@ -287,13 +429,23 @@ reclaim_dir(struct vmm *v, struct mqueue *mq, struct mq_dir *d, int is_rx)
 	/* Pairs with the NIC's release: status entries up to sp are written. */
 	uint32_t sp = cdna_load_acquire(r->st_prod);
 	uint32_t sc = r->st_cons.val, n = 0;
+	const struct cdna_nic_status *status = r->status;
+	struct cdna_nic_desc *desc = r->desc;
+	struct mq_slot *slots = d->slots;
+	struct cdna_cmp *cmp = d->cmp;
+	const uint32_t mask = d->mask, rmask = r->mask;
+	uint32_t cprod = d->cmp_prod_v;
+	const int audit = v->opt.audit;
+	struct cdna_region *run = NULL;
+	uint64_t run_n = 0, lines = 0;
 
 	if (sc == sp)
 		return 0;
 	for (; sc != sp; sc++, n++) {
-		struct cdna_nic_status s = r->status[sc & r->mask];
-		uint32_t slot = sc & d->mask;	/* the NIC completes in order */
-		struct mq_slot sl = d->slots[slot];
+		struct cdna_nic_status s = status[sc & rmask];
+		uint32_t slot = sc & mask;	/* the NIC completes in order */
+		struct mq_slot sl = slots[slot];
+		struct cdna_cmp *c = &cmp[cprod & mask];
 		uint16_t st = s.status;
 		uint32_t len = 0;
 
@@ -305,34 +457,55 @@ reclaim_dir(struct vmm *v, struct mqueue *mq, struct mq_dir *d, int is_rx)
 		}
 		if (st == CDNA_ST_OK)
 			len = is_rx ? s.len : sl.len;
-		if (is_rx)
-			cdna_claims_drop_rx(sl.reg->claims, sl.off, sl.len);
-		else
-			cdna_claims_drop_tx(sl.reg->claims, sl.off, sl.len);
-		g->claimed_lines -= cdna_claims_span(sl.off, sl.len);
-		if (unlikely(v->opt.audit))
+		lines += is_rx ? cdna_claims_put_rx(sl.reg->claims, sl.off, sl.len) :
+			cdna_claims_put_tx(sl.reg->claims, sl.off, sl.len);
+		if (unlikely(audit))
 			audit_complete((uint32_t)g->nic_ctx, sl.reg->host + sl.off,
 				       is_rx ? CDNA_DIR_RX : CDNA_DIR_TX);
-		g->inflight--;
-		if (--sl.reg->inflight == 0 && unlikely(sl.reg->dying))
-			guest_mem_dma_done(g, sl.reg);
+		if (sl.reg != run) {
+			region_put(g, run, run_n);
+			run = sl.reg;
+			run_n = 0;
+		}
+		run_n++;
 		/* Single use: the slot is re-armed only by a new post. */
-		memset(&r->desc[slot], 0, sizeof(r->desc[slot]));
-		memset(&d->slots[slot], 0, sizeof(d->slots[slot]));
-		if (st != CDNA_ST_OK)
+		memset(&desc[slot], 0, sizeof(desc[slot]));
+		memset(&slots[slot], 0, sizeof(slots[slot]));
+		if (unlikely(st != CDNA_ST_OK))
 			g->ctr.reject[st]++;
-		cmp_write(d, sl.cookie, len, st);
+		c->cookie = sl.cookie;
+		c->len = len;
+		c->status = st;
+		c->flags = 0;
+		c->reserved = 0;
+		cprod++;
 	}
+	region_put(g, run, run_n);
+	g->inflight -= n;
+	g->claimed_lines -= lines;
+	d->cmp_prod_v = cprod;
 	/* Status slots are free again once the index says so. */
 	cdna_store_release(&r->st_cons, sc);
-	cdna_store_release(d->cmp_prod, d->cmp_prod_v);
+	cdna_store_release(d->cmp_prod, cprod);
 	return n;
+}
+
+static __rte_noinline unsigned int
+reclaim_tx(struct vmm *v, struct mqueue *mq)
+{
+	return reclaim_dir(v, mq, &mq->tx, 0);
+}
+
+static __rte_noinline unsigned int
+reclaim_rx(struct vmm *v, struct mqueue *mq)
+{
+	return reclaim_dir(v, mq, &mq->rx, 1);
 }
 
 unsigned int
 mediator_reclaim(struct vmm *v, struct mqueue *mq)
 {
-	return reclaim_dir(v, mq, &mq->tx, 0) + reclaim_dir(v, mq, &mq->rx, 1);
+	return reclaim_tx(v, mq) + reclaim_rx(v, mq);
 }
 
 void

@@ -119,8 +119,80 @@ cdna_validate_req_hinted(const struct cdna_region_table *rt,
 }
 
 
+
 /* An Ethernet header: the shortest frame a TX chain may make. */
 #define CDNA_ETHER_HDR_LEN	14u
+
+/*
+ * The region a queue direction's requests last named (its hint), when it
+ * can take new DMA in that direction: live in the table, not dying, with
+ * the permission and a claim map. size 0 when there is none, so that the
+ * range test below fails without a test of its own. Valid while the region
+ * table does not change: for one pass of the data path.
+ */
+struct cdna_fast_region {
+	struct cdna_region *reg;
+	uint64_t gaddr;
+	uint64_t size;
+	uint8_t *host;
+	uint8_t *claims;
+};
+
+static inline void
+cdna_fast_region_load(struct cdna_fast_region *f,
+		      const struct cdna_region_table *rt,
+		      const struct cdna_rt_hint *h, int dir)
+{
+	struct cdna_region *r = h->reg;
+	uint32_t need = dir == CDNA_DIR_TX ? CDNA_PERM_DEV_READ :
+		CDNA_PERM_DEV_WRITE;
+
+	if (r != NULL && h->gen == rt->gen && !r->dying &&
+	    (r->perm & need) != 0 && r->claims != NULL) {
+		f->reg = r;
+		f->gaddr = r->gaddr;
+		f->size = r->size;
+		f->host = r->host;
+		f->claims = r->claims;
+	} else {
+		f->reg = NULL;
+		f->gaddr = 0;
+		f->size = 0;
+		f->host = NULL;
+		f->claims = NULL;
+	}
+}
+
+/*
+ * The request nearly every guest sends, recognised in a few instructions:
+ * no flag and nothing reserved set (on TX: a whole frame in one segment),
+ * a length the full rules accept (on TX at least an Ethernet header, so
+ * the chain rules hold too), inside the usable region f. 1 and the offset
+ * in f's region, else 0 and the request goes through cdna_validate_req and
+ * cdna_validate_chain, which say why. It accepts nothing those refuse and
+ * names the same place (the fuzzer checks both); the claims are still the
+ * caller's to check.
+ */
+static inline int
+cdna_validate_simple(const struct cdna_req *r, const struct cdna_fast_region *f,
+		     int dir, uint64_t *off_out)
+{
+	uint64_t off = r->addr - f->gaddr;
+	uint32_t lo = dir == CDNA_DIR_TX ? CDNA_ETHER_HDR_LEN : 1u;
+	uint32_t hi = dir == CDNA_DIR_TX ? CDNA_MAX_FRAME_LEN : CDNA_MAX_BUF_LEN;
+
+	/* flags, reserved0, reserved1 and reserved2 all zero at once. */
+	if (((uint64_t)r->flags | r->reserved0 | r->reserved1 | r->reserved2) != 0)
+		return 0;
+	/* lo <= len <= hi in one unsigned test. */
+	if (r->len - lo > hi - lo)
+		return 0;
+	/* Below gaddr, off wraps past size; len > size - off: overflow-safe. */
+	if (off >= f->size || r->len > f->size - off)
+		return 0;
+	*off_out = off;
+	return 1;
+}
 
 /*
  * The rules a TX chain of n segments (private copies, the last one without

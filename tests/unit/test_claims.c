@@ -172,6 +172,21 @@ test_take_drop(void)
 	cdna_claims_drop_tx(map, 0, 64);
 	cdna_claims_drop_tx(map, 0, 64);	/* below zero stays zero */
 	CHECK_EQ(map[0], 0);
+	/* The same for the data path's fused forms, one line and several. */
+	cdna_claims_take_rx(map, 0, 64);
+	CHECK_EQ(cdna_claims_put_tx(map, 0, 64), 1);
+	CHECK_EQ(map[0], CDNA_CLAIM_RX);
+	CHECK_EQ(cdna_claims_try_take_tx(map, 10, 20), 0);	/* RX holds it */
+	CHECK_EQ(cdna_claims_put_rx(map, 0, 64), 1);
+	CHECK_EQ(cdna_claims_put_tx(map, 0, 64), 1);
+	CHECK_EQ(cdna_claims_put_tx(map, 0, 200), 4);
+	CHECK_EQ(cdna_claims_count(map, sizeof(map)), 0);
+	CHECK_EQ(cdna_claims_try_take_tx(map, 60, 8), 2);
+	CHECK_EQ(cdna_claims_try_take_rx(map, 0, 64), 0);	/* TX holds it */
+	CHECK_EQ(cdna_claims_put_rx(map, 60, 8), 2);
+	CHECK_EQ(map[0], 1);
+	CHECK_EQ(cdna_claims_put_tx(map, 60, 8), 2);
+	CHECK_EQ(cdna_claims_count(map, sizeof(map)), 0);
 }
 
 /*
@@ -258,6 +273,7 @@ test_random_model(void)
 	size_t map_len = cdna_claims_map_len(REGION_SIZE);
 	uint8_t *map = calloc(map_len, 1);
 	unsigned int nact = 0, op, bad = 0, sat = 0, took = 0, took_rx = 0;
+	unsigned int fused_ops = 0;
 	uint64_t b, lo, hi;
 
 	if (map == NULL) {
@@ -285,14 +301,23 @@ test_random_model(void)
 				else
 					m_tx[b]--;
 			}
-			if (c.rx)
+			if ((r >> 59) & 1) {
+				/* The data path's fused form: same effect. */
+				uint64_t span = c.rx ?
+					cdna_claims_put_rx(map, c.off, c.len) :
+					cdna_claims_put_tx(map, c.off, c.len);
+
+				CHECK_EQ(span, cdna_claims_span(c.off, c.len));
+				fused_ops++;
+			} else if (c.rx) {
 				cdna_claims_drop_rx(map, c.off, c.len);
-			else
+			} else {
 				cdna_claims_drop_tx(map, c.off, c.len);
+			}
 			active[k] = active[--nact];
 		} else {
 			struct claim c;
-			int want_ok = 1, got_ok, full = 0;
+			int want_ok = 1, got_ok, full = 0, fused;
 
 			c.rx = (r >> 60) % 3 == 0;
 			if (phase == 1 && (r >> 62) != 0) {
@@ -312,8 +337,21 @@ test_random_model(void)
 				if (!c.rx && m_tx[b] >= CDNA_CLAIM_TX_MAX)
 					want_ok = 0, full = 1;
 			}
-			got_ok = c.rx ? cdna_claims_rx_ok(map, c.off, c.len) :
-				cdna_claims_tx_ok(map, c.off, c.len);
+			fused = (r >> 59) & 1;
+			if (fused) {
+				/* Check and take in one: takes only when ok. */
+				uint64_t span = c.rx ?
+					cdna_claims_try_take_rx(map, c.off, c.len) :
+					cdna_claims_try_take_tx(map, c.off, c.len);
+
+				got_ok = span != 0;
+				if (got_ok)
+					CHECK_EQ(span, cdna_claims_span(c.off, c.len));
+				fused_ops++;
+			} else {
+				got_ok = c.rx ? cdna_claims_rx_ok(map, c.off, c.len) :
+					cdna_claims_tx_ok(map, c.off, c.len);
+			}
 			if (got_ok != want_ok) {
 				bad++;
 				fprintf(stderr, "op %u: %s off %" PRIu64 " len %u:"
@@ -331,7 +369,9 @@ test_random_model(void)
 				else
 					m_tx[b]++;
 			}
-			if (c.rx)
+			if (fused)
+				;	/* already taken */
+			else if (c.rx)
 				cdna_claims_take_rx(map, c.off, c.len);
 			else
 				cdna_claims_take_tx(map, c.off, c.len);
@@ -366,6 +406,7 @@ test_random_model(void)
 	CHECK(took > RAND_OPS / 4);
 	CHECK(took_rx > RAND_OPS / 50);
 	CHECK(sat > 0);		/* the saturation path was reached */
+	CHECK(fused_ops > RAND_OPS / 4);	/* the fused forms ran too */
 
 	while (nact > 0) {
 		struct claim c = active[--nact];
