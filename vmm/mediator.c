@@ -127,25 +127,45 @@ tx_unclaim(struct guest *g, struct cdna_dma_ref *ref, uint32_t n)
 }
 
 /*
- * Writes a validated request's NIC descriptor and its slot record. The
- * caller counts the in-flight DMA (region, guest) for its whole batch.
+ * Copies one request out of the guest's ring: four 8-byte loads, each done
+ * once (the guest may rewrite the entry meanwhile); only the copy is read
+ * after. The same as a struct copy behind a compiler barrier, which would
+ * make the copy go through the stack.
  */
 static inline void
-desc_write(struct cdna_nic_desc *desc, struct mq_slot *slots, uint32_t slot,
+req_read_once(struct cdna_req *dst, const struct cdna_req *src)
+{
+	const volatile uint64_t *w = (const volatile uint64_t *)(const void *)src;
+	uint64_t v[4];
+
+	v[0] = w[0];
+	v[1] = w[1];
+	v[2] = w[2];
+	v[3] = w[3];
+	memcpy(dst, v, sizeof(v));
+}
+
+/*
+ * Writes a validated request's NIC descriptor and its slot record (desc
+ * and sl point at them; tag is the slot's number). The caller counts the
+ * in-flight DMA (region, guest) for its whole batch.
+ */
+static inline void
+desc_write(struct cdna_nic_desc *desc, struct mq_slot *sl, uint32_t tag,
 	   struct cdna_region *reg, uint8_t *host, uint64_t off, uint32_t len,
 	   uint32_t cookie, uint16_t flags)
 {
-	slots[slot].reg = reg;
-	slots[slot].off = off;
-	slots[slot].len = len;
-	slots[slot].cookie = cookie;
-	desc[slot].addr = (uint64_t)(uintptr_t)(host + off); /* "host" address stage */
-	desc[slot].len = len;
-	desc[slot].tag = slot;
-	desc[slot].flags = flags;
-	desc[slot].reserved0 = 0;
-	desc[slot].reserved1 = 0;
-	desc[slot].reserved2 = 0;
+	sl->reg = reg;
+	sl->off = off;
+	sl->len = len;
+	sl->cookie = cookie;
+	desc->addr = (uint64_t)(uintptr_t)(host + off); /* "host" address stage */
+	desc->len = len;
+	desc->tag = tag;
+	desc->flags = flags;
+	desc->reserved0 = 0;
+	desc->reserved1 = 0;
+	desc->reserved2 = 0;
 }
 
 static inline void
@@ -155,14 +175,51 @@ post_desc(struct vmm *v, struct mqueue *mq, struct mq_dir *d,
 {
 	uint32_t slot = d->nic_tail & d->mask;
 
-	desc_write(d->nic->desc, d->slots, slot, ref->reg, ref->reg->host,
-		   ref->off, ref->len, cookie, flags);
+	desc_write(&d->nic->desc[slot], &d->slots[slot], slot, ref->reg,
+		   ref->reg->host, ref->off, ref->len, cookie, flags);
 	ref->reg->inflight++;
 	mq->g->inflight++;
 	if (unlikely(v->opt.audit))
 		audit_post((uint32_t)mq->g->nic_ctx, ref->reg->host + ref->off,
 			   ref->len, dir);
 	d->nic_tail++;
+}
+
+/*
+ * The common requests among n entries from ring[0] on, posted into desc
+ * and slots from slot first on, none of the three wrapping (the caller
+ * splits at the ends). Stops at the first other request, its copy in
+ * *stop. Returns the requests posted; adds their claim lines to *lines.
+ */
+static inline __rte_always_inline uint32_t
+fast_span(const struct cdna_req *ring, struct cdna_nic_desc *desc,
+	  struct mq_slot *slots, uint32_t first, uint32_t n, int dir,
+	  int audit, uint32_t ctx, const struct cdna_fast_region *fr,
+	  uint64_t *lines, struct cdna_req *stop, int *stopped)
+{
+	uint64_t off, span, acc = 0;
+	uint32_t j;
+
+	for (j = 0; j < n; j++) {
+		struct cdna_req e;
+
+		req_read_once(&e, &ring[j]);
+		if (unlikely(!cdna_validate_simple(&e, fr, dir, &off) ||
+			     (span = dir == CDNA_DIR_TX ?
+			      cdna_claims_try_take_tx(fr->claims, off, e.len) :
+			      cdna_claims_try_take_rx(fr->claims, off, e.len)) == 0)) {
+			*stop = e;
+			*stopped = 1;
+			break;
+		}
+		acc += span;
+		desc_write(&desc[j], &slots[j], first + j, fr->reg, fr->host,
+			   off, e.len, e.cookie, 0);
+		if (audit)
+			audit_post(ctx, fr->host + off, e.len, dir);
+	}
+	*lines += acc;
+	return j;
 }
 
 /*
@@ -175,38 +232,24 @@ post_desc(struct vmm *v, struct mqueue *mq, struct mq_dir *d,
  * the entry is still read once. Returns the requests posted.
  */
 static inline __rte_always_inline uint32_t
-fast_run(struct vmm *v, struct mqueue *mq, struct mq_dir *d, int dir,
+fast_run(struct mqueue *mq, struct mq_dir *d, int dir, int audit,
 	 const struct cdna_fast_region *f, uint32_t max, struct cdna_req *stop,
 	 int *stopped)
 {
-	const struct cdna_req *ring = d->req;
-	struct cdna_nic_desc *desc = d->nic->desc;
-	struct mq_slot *slots = d->slots;
 	const uint32_t mask = d->mask, cons = d->req_cons, tail = d->nic_tail;
-	const int audit = v->opt.audit;
 	/* A private copy of f: the claim stores cannot be seen to change it. */
 	const struct cdna_fast_region fr = *f;
-	uint64_t lines = 0, off, span;
-	uint32_t k;
+	uint64_t lines = 0;
+	uint32_t k = 0, got;
 
-	for (k = 0; k < max; k++) {
-		struct cdna_req e = ring[(cons + k) & mask];
+	while (k < max && !*stopped) {
+		uint32_t i = (cons + k) & mask, slot = (tail + k) & mask;
+		uint32_t n = RTE_MIN(max - k, mask + 1 - RTE_MAX(i, slot));
 
-		rte_compiler_barrier();	/* only the copy is read below */
-		if (unlikely(!cdna_validate_simple(&e, &fr, dir, &off) ||
-			     (span = dir == CDNA_DIR_TX ?
-			      cdna_claims_try_take_tx(fr.claims, off, e.len) :
-			      cdna_claims_try_take_rx(fr.claims, off, e.len)) == 0)) {
-			*stop = e;
-			*stopped = 1;
-			break;
-		}
-		lines += span;
-		desc_write(desc, slots, (tail + k) & mask, fr.reg, fr.host, off,
-			   e.len, e.cookie, 0);
-		if (unlikely(audit))
-			audit_post((uint32_t)mq->g->nic_ctx, fr.host + off, e.len,
-				   dir);
+		got = fast_span(&d->req[i], &d->nic->desc[slot], &d->slots[slot],
+				slot, n, dir, audit, (uint32_t)mq->g->nic_ctx,
+				&fr, &lines, stop, stopped);
+		k += got;
 	}
 	if (k != 0) {
 		fr.reg->inflight += k;
@@ -218,19 +261,26 @@ fast_run(struct vmm *v, struct mqueue *mq, struct mq_dir *d, int dir,
 	return k;
 }
 
-/* One copy per direction, out of line: the loop gets the registers. */
+/*
+ * One copy per direction and audit setting, out of line: the loop gets the
+ * registers and carries no test of a constant.
+ */
 static __rte_noinline uint32_t
 fast_run_tx(struct vmm *v, struct mqueue *mq, const struct cdna_fast_region *f,
 	    uint32_t max, struct cdna_req *stop, int *stopped)
 {
-	return fast_run(v, mq, &mq->tx, CDNA_DIR_TX, f, max, stop, stopped);
+	return v->opt.audit ?
+		fast_run(mq, &mq->tx, CDNA_DIR_TX, 1, f, max, stop, stopped) :
+		fast_run(mq, &mq->tx, CDNA_DIR_TX, 0, f, max, stop, stopped);
 }
 
 static __rte_noinline uint32_t
 fast_run_rx(struct vmm *v, struct mqueue *mq, const struct cdna_fast_region *f,
 	    uint32_t max, struct cdna_req *stop, int *stopped)
 {
-	return fast_run(v, mq, &mq->rx, CDNA_DIR_RX, f, max, stop, stopped);
+	return v->opt.audit ?
+		fast_run(mq, &mq->rx, CDNA_DIR_RX, 1, f, max, stop, stopped) :
+		fast_run(mq, &mq->rx, CDNA_DIR_RX, 0, f, max, stop, stopped);
 }
 
 /*
@@ -416,90 +466,121 @@ region_put(struct guest *g, struct cdna_region *r, uint64_t n)
 		guest_mem_dma_done(g, r);
 }
 
-/*
- * Everything the NIC completed on d, as a batch: ring state in locals, the
- * in-flight counts given back once per run of slots in one region (every
- * claim of the run is dropped before its region may retire).
- */
-static inline __rte_always_inline unsigned int
-reclaim_dir(struct vmm *v, struct mqueue *mq, struct mq_dir *d, int is_rx)
-{
-	struct guest *g = mq->g;
-	struct cdna_nic_ring *r = d->nic;
-	/* Pairs with the NIC's release: status entries up to sp are written. */
-	uint32_t sp = cdna_load_acquire(r->st_prod);
-	uint32_t sc = r->st_cons.val, n = 0;
-	const struct cdna_nic_status *status = r->status;
-	struct cdna_nic_desc *desc = r->desc;
-	struct mq_slot *slots = d->slots;
-	struct cdna_cmp *cmp = d->cmp;
-	const uint32_t mask = d->mask, rmask = r->mask;
-	uint32_t cprod = d->cmp_prod_v;
-	const int audit = v->opt.audit;
-	struct cdna_region *run = NULL;
-	uint64_t run_n = 0, lines = 0;
+/* What a reclaim pass carries from span to span. */
+struct reclaim_acc {
+	struct cdna_region *run;	/* region of the current run of slots */
+	uint64_t run_n;			/* slots of that run */
+	uint64_t lines;			/* claim lines dropped */
+};
 
-	if (sc == sp)
-		return 0;
-	for (; sc != sp; sc++, n++) {
-		struct cdna_nic_status s = status[sc & rmask];
-		uint32_t slot = sc & mask;	/* the NIC completes in order */
-		struct mq_slot sl = slots[slot];
-		struct cdna_cmp *c = &cmp[cprod & mask];
+/*
+ * Reclaims n completed slots from first on, none wrapping in any of the
+ * four rings (the caller splits at the ends), so that each ring is walked
+ * by one base and one index.
+ */
+static inline __rte_always_inline void
+reclaim_span(struct guest *g, const struct cdna_nic_status *status,
+	     struct mq_slot *slots, struct cdna_nic_desc *desc,
+	     struct cdna_cmp *cmp, uint32_t first, uint32_t n, int is_rx,
+	     int audit, struct reclaim_acc *acc)
+{
+	struct cdna_region *run = acc->run;
+	uint64_t run_n = acc->run_n, lines = acc->lines;
+	uint32_t j;
+
+	for (j = 0; j < n; j++) {
+		const struct cdna_nic_status s = status[j];
+		const struct mq_slot sl = slots[j];
 		uint16_t st = s.status;
 		uint32_t len = 0;
 
-		if (unlikely(s.tag != slot || st >= CDNA_ST_COUNT ||
+		if (unlikely(s.tag != first + j || st >= CDNA_ST_COUNT ||
 			     (is_rx && st == CDNA_ST_OK && s.len > sl.len))) {
 			/* Not what was posted: trust only our own record. */
 			g->ctr.nic_bad_status++;
 			st = CDNA_ST_DMA_FAULT;
 		}
-		if (st == CDNA_ST_OK)
+		if (likely(st == CDNA_ST_OK))
 			len = is_rx ? s.len : sl.len;
+		else
+			g->ctr.reject[st]++;
 		lines += is_rx ? cdna_claims_put_rx(sl.reg->claims, sl.off, sl.len) :
 			cdna_claims_put_tx(sl.reg->claims, sl.off, sl.len);
-		if (unlikely(audit))
+		if (audit)
 			audit_complete((uint32_t)g->nic_ctx, sl.reg->host + sl.off,
 				       is_rx ? CDNA_DIR_RX : CDNA_DIR_TX);
-		if (sl.reg != run) {
+		if (unlikely(sl.reg != run)) {
 			region_put(g, run, run_n);
 			run = sl.reg;
 			run_n = 0;
 		}
 		run_n++;
 		/* Single use: the slot is re-armed only by a new post. */
-		memset(&desc[slot], 0, sizeof(desc[slot]));
-		memset(&slots[slot], 0, sizeof(slots[slot]));
-		if (unlikely(st != CDNA_ST_OK))
-			g->ctr.reject[st]++;
-		c->cookie = sl.cookie;
-		c->len = len;
-		c->status = st;
-		c->flags = 0;
-		c->reserved = 0;
-		cprod++;
+		memset(&desc[j], 0, sizeof(desc[j]));
+		memset(&slots[j], 0, sizeof(slots[j]));
+		cmp[j] = (struct cdna_cmp){ .cookie = sl.cookie, .len = len,
+					    .status = st };
 	}
-	region_put(g, run, run_n);
+	acc->run = run;
+	acc->run_n = run_n;
+	acc->lines = lines;
+}
+
+/*
+ * Everything the NIC completed on d, as a batch: the in-flight counts given
+ * back once per run of slots in one region (every claim of the run is
+ * dropped before its region may retire). audit is a constant in each
+ * instance, so the loop without it carries no test.
+ */
+static inline __rte_always_inline unsigned int
+reclaim_dir(struct mqueue *mq, struct mq_dir *d, int is_rx, int audit)
+{
+	struct guest *g = mq->g;
+	struct cdna_nic_ring *r = d->nic;
+	/* Pairs with the NIC's release: status entries up to sp are written. */
+	const uint32_t sp = cdna_load_acquire(r->st_prod);
+	uint32_t sc = r->st_cons.val;
+	const uint32_t n = sp - sc;
+	/* One mask for all four rings: the NIC's were made d->size long. */
+	const uint32_t mask = d->mask;
+	/* The completion ring runs a fixed distance ahead of the status ring. */
+	const uint32_t cdelta = d->cmp_prod_v - sc;
+	struct reclaim_acc acc = { NULL, 0, 0 };
+
+	RTE_ASSERT(r->mask == mask);
+	if (n == 0)
+		return 0;
+	while (sc != sp) {
+		uint32_t slot = sc & mask, c = (sc + cdelta) & mask;
+		uint32_t k = RTE_MIN(sp - sc, mask + 1 - RTE_MAX(slot, c));
+
+		reclaim_span(g, &r->status[slot], &d->slots[slot],
+			     &r->desc[slot], &d->cmp[c], slot, k, is_rx, audit,
+			     &acc);
+		sc += k;
+	}
+	region_put(g, acc.run, acc.run_n);
 	g->inflight -= n;
-	g->claimed_lines -= lines;
-	d->cmp_prod_v = cprod;
+	g->claimed_lines -= acc.lines;
+	d->cmp_prod_v = sc + cdelta;
 	/* Status slots are free again once the index says so. */
 	cdna_store_release(&r->st_cons, sc);
-	cdna_store_release(d->cmp_prod, cprod);
+	cdna_store_release(d->cmp_prod, d->cmp_prod_v);
 	return n;
 }
 
 static __rte_noinline unsigned int
 reclaim_tx(struct vmm *v, struct mqueue *mq)
 {
-	return reclaim_dir(v, mq, &mq->tx, 0);
+	return v->opt.audit ? reclaim_dir(mq, &mq->tx, 0, 1) :
+		reclaim_dir(mq, &mq->tx, 0, 0);
 }
 
 static __rte_noinline unsigned int
 reclaim_rx(struct vmm *v, struct mqueue *mq)
 {
-	return reclaim_dir(v, mq, &mq->rx, 1);
+	return v->opt.audit ? reclaim_dir(mq, &mq->rx, 1, 1) :
+		reclaim_dir(mq, &mq->rx, 1, 0);
 }
 
 unsigned int

@@ -6,7 +6,9 @@
 #ifndef CDNA_VALIDATE_H
 #define CDNA_VALIDATE_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "cdna_abi.h"
 #include "claims.h"
@@ -120,6 +122,9 @@ cdna_validate_req_hinted(const struct cdna_region_table *rt,
 
 
 
+_Static_assert(offsetof(struct cdna_req, reserved2) ==
+	       offsetof(struct cdna_req, flags) + 8, "flags..reserved1 is one word");
+
 /* An Ethernet header: the shortest frame a TX chain may make. */
 #define CDNA_ETHER_HDR_LEN	14u
 
@@ -177,12 +182,17 @@ static inline int
 cdna_validate_simple(const struct cdna_req *r, const struct cdna_fast_region *f,
 		     int dir, uint64_t *off_out)
 {
-	uint64_t off = r->addr - f->gaddr;
+	uint64_t off = r->addr - f->gaddr, rest;
 	uint32_t lo = dir == CDNA_DIR_TX ? CDNA_ETHER_HDR_LEN : 1u;
 	uint32_t hi = dir == CDNA_DIR_TX ? CDNA_MAX_FRAME_LEN : CDNA_MAX_BUF_LEN;
 
-	/* flags, reserved0, reserved1 and reserved2 all zero at once. */
-	if (((uint64_t)r->flags | r->reserved0 | r->reserved1 | r->reserved2) != 0)
+	/*
+	 * flags, reserved0 and reserved1 are the 8 bytes before reserved2
+	 * (cdna_abi.h): all four fields zero is two words zero.
+	 */
+	memcpy(&rest, (const uint8_t *)r + offsetof(struct cdna_req, flags),
+	       sizeof(rest));
+	if ((rest | r->reserved2) != 0)
 		return 0;
 	/* lo <= len <= hi in one unsigned test. */
 	if (r->len - lo > hi - lo)
