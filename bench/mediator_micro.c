@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The mediator's data path alone, for instruction counts: one guest, one
- * queue, TX requests of 64 bytes fetched, validated, claimed, posted,
- * reclaimed and completed by the real mediator.c, in rounds of a burst.
+ * queue, TX requests of 64 bytes (or RX buffers of 2 KiB that take 64-byte
+ * frames) fetched, validated, claimed, posted, reclaimed and completed by
+ * the real mediator.c, in rounds of a burst.
  * The NIC is a stub that completes every posted descriptor at once, and
  * the "guest" here posts and consumes in this same thread, so the figure
  * is the mediator's work per descriptor and nothing else.
  *
- *   mediator_micro [ROUNDS]     (default 20000 rounds of 32 descriptors)
+ *   mediator_micro [ROUNDS] [tx|rx]   (default 20000 rounds of 32 TX descriptors)
  *
  * Run under `valgrind --tool=callgrind --toggle-collect=mediator_poll` by
  * bench/micro.sh, which subtracts the stub NIC's own instructions. No EAL,
@@ -30,10 +31,14 @@
 
 struct vmm vmm;
 static struct cdna_nic_ring *stub_ring;
+static int stub_rx;		/* the ring served is the RX one */
 
 /* ---- what mediator.c calls outside itself ---- */
 
-/* The stub NIC: every posted TX descriptor done, at once. */
+/*
+ * The stub NIC: every posted descriptor done, at once; a TX one whole, an
+ * RX buffer filled with a FRAME-byte frame.
+ */
 unsigned int __attribute__((noinline))
 cdna_nic_poll(struct cdna_nic *nic)
 {
@@ -46,7 +51,7 @@ cdna_nic_poll(struct cdna_nic *nic)
 		struct cdna_nic_status *s = &r->status[r->st_prod->val & r->mask];
 
 		s->tag = d->tag;
-		s->len = d->len;
+		s->len = stub_rx ? FRAME : d->len;
 		s->status = CDNA_ST_OK;
 		s->flags = 0;
 		s->reserved = 0;
@@ -110,6 +115,8 @@ int
 main(int argc, char **argv)
 {
 	unsigned long rounds = argc > 1 ? strtoul(argv[1], NULL, 10) : 20000;
+	/* An RX buffer as net_cdna posts one from a default mbuf pool. */
+	uint32_t req_len = FRAME;
 	struct guest *g = zalloc(sizeof(*g));
 	struct cdna_region *r = zalloc(sizeof(*r));
 	struct cdna_index *req_prod = zalloc(sizeof(*req_prod));
@@ -125,6 +132,14 @@ main(int argc, char **argv)
 	/* The mediator serves only guests whose strategy is mediated. */
 	static const struct strategy mediated = { .name = "mediated", .mediated = 1 };
 
+	if (argc > 2 && strcmp(argv[2], "rx") == 0) {
+		stub_rx = 1;
+		req_len = 2048;
+	} else if (argc > 2 && strcmp(argv[2], "tx") != 0) {
+		fprintf(stderr, "mediator_micro: direction '%s' is neither tx nor rx\n",
+			argv[2]);
+		return 2;
+	}
 	g->strat = &mediated;
 	vmm.opt.burst = BURST;
 	vmm.opt.max_guests = 1;
@@ -171,18 +186,26 @@ main(int argc, char **argv)
 	g->q[0].rx.nic = zalloc(sizeof(*stub_ring));
 	g->q[0].rx.nic->tail = &g->q[0].rx.nic->own_tail;
 	g->q[0].rx.nic->st_prod = &g->q[0].rx.nic->own_st_prod;
+	if (stub_rx) {
+		/* The RX direction is the one served; TX stays empty. */
+		struct mq_dir t = g->q[0].tx;
+
+		g->q[0].tx = g->q[0].rx;
+		g->q[0].rx = t;
+		d = &g->q[0].rx;
+	}
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (i = 0; i < rounds; i++) {
 		uint32_t p = req_prod->val;
 
-		/* The guest: a burst of 64-byte frames, each its own 2 KiB slot. */
+		/* The guest: a burst of 64-byte frames (or 2 KiB buffers), each its own 2 KiB slot. */
 		for (k = 0; k < BURST; k++) {
 			struct cdna_req *q = &d->req[(p + k) & d->mask];
 
 			memset(q, 0, sizeof(*q));
 			q->addr = r->gaddr + ((p + k) % (MEM / 2048)) * 2048;
-			q->len = FRAME;
+			q->len = req_len;
 			q->cookie = p + k;
 		}
 		cdna_store_release(req_prod, p + BURST);
@@ -194,8 +217,11 @@ main(int argc, char **argv)
 			return 1;
 		}
 		for (k = 0; k < BURST; k++)
-			if (d->cmp[(p + k) & d->mask].status != CDNA_ST_OK) {
-				fprintf(stderr, "mediator_micro: completion %lu not OK\n", p + k);
+			if (d->cmp[(p + k) & d->mask].status != CDNA_ST_OK ||
+			    d->cmp[(p + k) & d->mask].len != FRAME) {
+				fprintf(stderr, "mediator_micro: completion %lu: status %u, length %u\n",
+					p + k, d->cmp[(p + k) & d->mask].status,
+					d->cmp[(p + k) & d->mask].len);
 				return 1;
 			}
 		cdna_store_release(cmp_cons, p + BURST);
