@@ -87,11 +87,42 @@ cdna_tx_post_seg(struct cdna_txq *txq, uint32_t prod, struct rte_mbuf *seg,
 		       last ? 0 : CDNA_REQ_F_MORE);
 }
 
+/*
+ * Segments on their way back to their pool, handed over in bulk (one
+ * mempool call per run of one pool, not one per segment).
+ */
+struct cdna_free_batch {
+	struct rte_mbuf *m[64];
+	unsigned int n;
+};
+
+static inline void
+cdna_free_flush(struct cdna_free_batch *b)
+{
+	if (b->n != 0)
+		rte_mempool_put_bulk(b->m[0]->pool, (void **)b->m, b->n);
+	b->n = 0;
+}
+
+static inline void
+cdna_free_seg(struct cdna_free_batch *b, struct rte_mbuf *seg)
+{
+	/* NULL: another reference holds it still (indirect, or cloned). */
+	struct rte_mbuf *m = rte_pktmbuf_prefree_seg(seg);
+
+	if (m == NULL)
+		return;
+	if (b->n == RTE_DIM(b->m) || (b->n != 0 && m->pool != b->m[0]->pool))
+		cdna_free_flush(b);
+	b->m[b->n++] = m;
+}
+
 /* Consume TX completions: free each segment and return its cookie. */
 static inline void
 cdna_tx_reap(struct cdna_txq *txq)
 {
 	struct cdna_txq_stats *st = &txq->stats;
+	struct cdna_free_batch fb;
 	uint32_t cons = txq->cons;
 	uint32_t n;
 
@@ -99,6 +130,7 @@ cdna_tx_reap(struct cdna_txq *txq)
 	if (n == 0)
 		return;
 
+	fb.n = 0;
 	for (; n > 0; n--, cons++) {
 		struct cdna_cmp_copy c;
 		struct cdna_tx_slot *slot;
@@ -123,10 +155,11 @@ cdna_tx_reap(struct cdna_txq *txq)
 		if (txq->map.req != NULL)
 			cdna_map_put(&txq->map, rte_pktmbuf_mtod(slot->m, uintptr_t),
 				     slot->m->data_len, slot->iova);
-		rte_pktmbuf_free_seg(slot->m);
+		cdna_free_seg(&fb, slot->m);
 		slot->m = NULL;
 		txq->free_ids[txq->nb_free++] = c.cookie;
 	}
+	cdna_free_flush(&fb);
 	txq->cons = cons;
 	/* Release: our reads of the entries finish before the slots are reused. */
 	cdna_store_release(txq->cmp_cons, cons);

@@ -48,6 +48,12 @@ struct cdna_nic {
 	struct rte_mbuf *wire_out[NIC_BURST_MAX * 2];
 	unsigned int nb_wire_out;
 	/*
+	 * Fresh mbufs for TX frames, taken from the pool a burst at a time:
+	 * one mempool call per burst instead of one per frame.
+	 */
+	struct rte_mbuf *spare[NIC_BURST_MAX];
+	unsigned int nb_spare;
+	/*
 	 * The contexts in use, densely: the switch and the poll loop visit
 	 * these, not every slot, so their cost follows the guests present.
 	 */
@@ -313,6 +319,7 @@ cdna_nic_destroy(struct cdna_nic *nic)
 			if (nic->ctx[c].q[q] != NULL)
 				cdna_nic_queue_destroy(nic, c, q);
 	rte_pktmbuf_free_bulk(nic->wire_out, nic->nb_wire_out);
+	rte_pktmbuf_free_bulk(nic->spare, nic->nb_spare);
 	rte_free(nic->mac_key_tab);
 	rte_free(nic->mac_ctx_tab);
 	rte_free(nic);
@@ -755,6 +762,19 @@ nic_tx_skip(struct cdna_nic_ring *r, uint32_t head, uint32_t tail)
 	return n;
 }
 
+/* A fresh mbuf from the spares, refilled a burst at a time; NULL if none. */
+static inline struct rte_mbuf *
+nic_mbuf_get(struct cdna_nic *nic)
+{
+	if (unlikely(nic->nb_spare == 0)) {
+		if (rte_pktmbuf_alloc_bulk(nic->cfg.mp, nic->spare,
+					   nic->cfg.burst) != 0)
+			return rte_pktmbuf_alloc(nic->cfg.mp);	/* the pool's last few */
+		nic->nb_spare = nic->cfg.burst;
+	}
+	return nic->spare[--nic->nb_spare];
+}
+
 /*
  * Gathers one chain starting at head into a fresh mbuf; writes one status
  * per descriptor. Returns descriptors consumed (0: chain not complete yet).
@@ -805,7 +825,7 @@ nic_tx_one(struct cdna_nic *nic, uint32_t ci, uint16_t q,
 	}
 	m = NULL;
 	if (st == CDNA_ST_OK) {
-		m = rte_pktmbuf_alloc(nic->cfg.mp);
+		m = nic_mbuf_get(nic);
 		if (unlikely(m == NULL ||
 			     rte_pktmbuf_tailroom(m) < total)) {
 			nic->st.mbuf_alloc_fail++;
