@@ -358,7 +358,8 @@ mediate_tx(struct vmm *v, struct mqueue *mq)
 	struct cdna_req stop = { 0 };
 	uint32_t n;
 
-	if (budget < 0)
+	/* An idle queue (most of them, with many guests) costs no more. */
+	if (budget <= 0)
 		return 0;
 	req_prefetch(d, RTE_MIN((uint32_t)budget, v->opt.burst));
 	cdna_fast_region_load(&f, &mq->g->rt, &d->hint, CDNA_DIR_TX);
@@ -433,7 +434,7 @@ mediate_rx(struct vmm *v, struct mqueue *mq)
 	struct cdna_req stop = { 0 };
 	uint32_t k = 0, n;
 
-	if (budget < 0)
+	if (budget <= 0)
 		return 0;
 	if (budget > v->opt.burst)
 		budget = v->opt.burst;
