@@ -13,7 +13,10 @@ say() { printf '%s: %s\n' "$BENCH_NAME" "$*" >&2; }
 bench_cleanup() {
 	local p
 	for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
-	rm -rf "$run" /var/run/dpdk/cdna-"$BENCH_NAME"-*
+	# A killed process leaves its hugepage files: the next run would find
+	# the pages taken and fall back to --no-huge. This run's files only.
+	rm -rf "$run" /var/run/dpdk/cdna-"$BENCH_NAME"-$$-* \
+		/dev/hugepages/cdna-"$BENCH_NAME"-$$-*
 }
 
 bench_init() {
