@@ -132,10 +132,12 @@ tx_unclaim(struct guest *g, struct cdna_dma_ref *ref, uint32_t n)
  * after. The same as a struct copy behind a compiler barrier, which would
  * make the copy go through the stack.
  */
+typedef uint64_t __attribute__((may_alias)) req_word;	/* reads a struct cdna_req */
+
 static inline void
 req_read_once(struct cdna_req *dst, const struct cdna_req *src)
 {
-	const volatile uint64_t *w = (const volatile uint64_t *)(const void *)src;
+	const volatile req_word *w = (const volatile req_word *)(const void *)src;
 	uint64_t v[4];
 
 	v[0] = w[0];
