@@ -34,9 +34,10 @@ cdna_claims_span(uint64_t off, uint32_t len)
 /*
  * The checks and updates below run for every descriptor: inline, so that
  * a range of a line or two costs a few instructions, not a call. They read
- * the map eight bytes at a time; the update loops are branch-free byte
- * loops the compiler can vectorize. A buffer is at most CDNA_MAX_BUF_LEN
- * bytes, so a range spans at most 1026 claim bytes.
+ * the map eight bytes at a time; the updates work a word at a time where
+ * no byte of the word can carry into the next, else byte by byte. A buffer
+ * is at most CDNA_MAX_BUF_LEN bytes, so a range spans at most 1026 claim
+ * bytes.
  */
 #define CDNA_CLAIM_ONES		0x0101010101010101ull
 #define CDNA_CLAIM_HIGHS	0x8080808080808080ull
