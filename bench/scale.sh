@@ -5,9 +5,13 @@
 # and what a guest costs the vmm in memory:
 #
 #   bash bench/scale.sh [--seconds S] [--guests "1 2 4 8 16"] [--mbufs "2048 16384 65536"]
+#                       [--idle "15"]
 #
 # Guests: N stock testpmd txonly guests (64-byte frames), all on CPU 0,
-# cdna-vmm on CPU 1 with a net_null wire. Regions: one guest on 2 MiB
+# cdna-vmm on CPU 1 with a net_null wire. Idle: one such guest beside K
+# rxonly guests that receive nothing, stopped (SIGSTOP) once connected, so
+# the vmm still serves their queues but they take none of CPU 0's time
+# (--idle "" skips it). Regions: one guest on 2 MiB
 # hugepages without --single-file-segments and without -m, so each page it
 # comes to use is a region of its own; its mbuf count sets how many (the
 # table gives the number telemetry saw). The first regions row runs the
@@ -27,11 +31,14 @@ build=${CDNA_BUILD:-$top/build}
 secs=4
 guests_list="1 2 4 8 16"
 mbufs_list="2048 16384 65536"
+idle_list="15"
+idle=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--seconds) secs=$2; shift ;;
 	--guests) guests_list=$2; shift ;;
 	--mbufs) mbufs_list=$2; shift ;;
+	--idle) idle_list=$2; shift ;;
 	-h | --help) sed -n '3,20p' "$0"; exit 0 ;;
 	*) echo "scale: unknown option '$1' (see --help)" >&2; exit 2 ;;
 	esac
@@ -56,9 +63,13 @@ measure() {
 	pids+=("$vp")
 	for i in $(seq 100); do [ -S "$run/v.sock" ] && break; sleep 0.1; done
 	for g in $(seq "$n"); do
+		# The last $idle guests receive only (nothing comes), and are
+		# stopped once connected: idle, and not taking CPU 0's time.
+		local fwd=txonly
+		[ "$g" -gt $((n - idle)) ] && fwd=rxonly
 		dpdk-testpmd --file-prefix "$tag-g$g" --lcores 0@0,1@0 "$@" --no-pci \
 			-d "$run/librte_net_cdna.so" --vdev "net_cdna0,path=$run/v.sock" -- \
-			--forward-mode=txonly --total-num-mbufs="$mbufs" --txd=512 --rxd=512 \
+			--forward-mode=$fwd --total-num-mbufs="$mbufs" --txd=512 --rxd=512 \
 			--stats-period 100 </dev/null >"$run/$name-g$g.log" 2>&1 &
 		gp+=($!)
 		pids+=($!)
@@ -69,11 +80,13 @@ measure() {
 		sleep 0.1
 	done
 	sleep 1
+	for g in $(seq $((n - idle + 1)) "$n"); do kill -STOP "${gp[$((g - 1))]}"; done
 	read -r r0 m0 n0 c0 <<<"$(tele "$tag-v" /cdna/vmm requests cyc_mediate cyc_nic cyc_reclaim)"
 	sleep "$secs"
 	read -r r1 m1 n1 c1 <<<"$(tele "$tag-v" /cdna/vmm requests cyc_mediate cyc_nic cyc_reclaim)"
 	first=$(tele "$tag-v" /cdna/guests | awk '{ print $1 }')
 	read -r regions vb mb <<<"$(tele "$tag-v" "/cdna/guest,$first" regions vmm_bytes mem_bytes)"
+	for g in "${gp[@]}"; do kill -CONT "$g" 2>/dev/null || true; done
 	for g in "${gp[@]}"; do kill -INT "$g" 2>/dev/null || true; done
 	for g in "${gp[@]}"; do wait "$g" 2>/dev/null || true; done
 	kill -INT "$vp"; wait "$vp" 2>/dev/null || true
@@ -89,6 +102,16 @@ for n in $guests_list; do
 	cpd=$(awk -v c="$cyc" -v r="$req" 'BEGIN { printf "%.1f", r ? c / r : 0 }')
 	say "$n guests: $cpd cycles per descriptor ($req descriptors)"
 	echo "guests,$n,4096,$regions,$req,$cyc,$cpd,$vb,$mb" >>"$csv"
+done
+# One busy guest beside idle ones: what polling guests that send nothing
+# costs the busy one, apart from the guests taking turns on CPU 0.
+for k in $idle_list; do
+	idle=$k
+	read -r req cyc regions vb mb <<<"$(measure "i$k" $((k + 1)) 4096 --no-huge -m 128)"
+	idle=0
+	cpd=$(awk -v c="$cyc" -v r="$req" 'BEGIN { printf "%.1f", r ? c / r : 0 }')
+	say "1 busy guest and $k idle: $cpd cycles per descriptor ($req descriptors)"
+	echo "idle,$((k + 1)),4096,$regions,$req,$cyc,$cpd,$vb,$mb" >>"$csv"
 done
 free=$(awk '/^HugePages_Free:/ { print $2 }' /proc/meminfo)
 if [ "${free:-0}" -ge 200 ]; then
@@ -122,11 +145,12 @@ python3 - "$csv" "$out/scale.md" "bash bench/scale.sh${args:+ $args}" \
 import csv, sys
 path, md, cmd, machine, secs, note = sys.argv[1:7]
 rows = list(csv.DictReader(open(path)))
-def block(kind, label, key):
+def block(kind, label, key, base=None):
     rs = [r for r in rows if r["kind"] == kind]
     if not rs:
         return []
-    base = next((float(r["cyc_per_desc"]) for r in rs if float(r["cyc_per_desc"] or 0) > 0), 1.0)
+    if base is None:
+        base = next((float(r["cyc_per_desc"]) for r in rs if float(r["cyc_per_desc"] or 0) > 0), 1.0)
     out = [f"| {label} | cycles / descriptor | x first row | vmm bytes per guest | registered bytes | vmm / registered |",
            "|---|---|---|---|---|---|"]
     for r in rs:
@@ -145,6 +169,12 @@ lines = ["# cdna-vmm: cost per descriptor against guests and regions", "",
          "it handled; guests txonly at 64 B, all on CPU 0, cdna-vmm on CPU 1", "",
          "## Guests (each --no-huge -m 128, one region)", ""]
 lines += block("guests", "guests", "guests")
+one = next((float(r["cyc_per_desc"]) for r in rows
+            if r["kind"] == "guests" and float(r["cyc_per_desc"] or 0) > 0), None)
+idle = block("idle", "guests (1 busy)", "guests", one)
+if idle:
+    lines += ["## One busy guest beside idle ones (rxonly, nothing to receive, "
+              "stopped once connected); x the first guests row", ""] + idle
 lines += ["## Regions (one guest on 2 MiB hugepages; first row with --single-file-segments -m 256 "
           "and the largest pool, then a region per page)", ""]
 lines += block("regions", "regions", "regions") or [note, ""]
