@@ -230,6 +230,13 @@ cdna_claims_take_tx(uint8_t *map, uint64_t off, uint32_t len)
 		p[i] = (uint8_t)(p[i] + (p[i] < CDNA_CLAIM_TX_MAX));
 }
 
+/* One claim byte's release by a device read: only 1..CDNA_CLAIM_TX_MAX moves. */
+static inline void
+cdna_claims_dec_tx(uint8_t *c)
+{
+	*c = (uint8_t)(*c - ((uint8_t)(*c - 1) < CDNA_CLAIM_TX_MAX));
+}
+
 static inline void
 cdna_claims_drop_tx(uint8_t *map, uint64_t off, uint32_t len)
 {
@@ -240,16 +247,9 @@ cdna_claims_drop_tx(uint8_t *map, uint64_t off, uint32_t len)
 		return;
 	cdna_claims_line_span(off, len, &first, &n);
 	p = map + first;
-	/* Decrement only 1..CDNA_CLAIM_TX_MAX: never a free line or RX mark. */
+	/* Never a free line or an RX mark. */
 	for (i = 0; i < n; i++)
-		p[i] = (uint8_t)(p[i] - ((uint8_t)(p[i] - 1) < CDNA_CLAIM_TX_MAX));
-}
-
-/* As cdna_claims_drop_tx, one byte: only 1..CDNA_CLAIM_TX_MAX moves. */
-static inline void
-cdna_claims_dec_tx(uint8_t *c)
-{
-	*c = (uint8_t)(*c - ((uint8_t)(*c - 1) < CDNA_CLAIM_TX_MAX));
+		cdna_claims_dec_tx(&p[i]);
 }
 
 /*

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cdna_abi.h"
 #include "claims.h"
@@ -374,13 +375,18 @@ do_toggle_table(struct reader *r, struct state *s)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Across inputs: the fast form's checks above only mean something if it ran. */
-static uint64_t fast_total;
+static uint64_t fast_total, inputs_total;
 
 static void __attribute__((destructor))
 report_fast(void)
 {
-	fprintf(stderr, "fuzz_validate: the fast form accepted %" PRIu64 " requests\n",
-		fast_total);
+	fprintf(stderr, "fuzz_validate: the fast form accepted %" PRIu64
+		" requests over %" PRIu64 " inputs\n", fast_total, inputs_total);
+	/* A long run in which it never accepted anything checked nothing. */
+	if (inputs_total >= 10000 && fast_total == 0) {
+		fprintf(stderr, "fuzz_validate: the fast form never ran\n");
+		_exit(1);
+	}
 }
 
 int
@@ -414,6 +420,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	shadow_compare(&s);
 	fast_total += s.fast_accepts;
+	inputs_total++;
 
 	while (s.nact > 0)
 		drop_active(&s, s.nact - 1);
