@@ -7,6 +7,14 @@
  *             write the completion into the guest's read-only ring.
  * Rejected requests complete at once with their reason. Nothing here logs
  * except the one-time quarantine of a queue whose indices are impossible.
+ *
+ * Two paths share these steps. The batch path (fast_run) takes the run of
+ * common requests at the head of a ring, each recognised, checked and
+ * claimed in a few instructions (cdna_validate_simple, the fused claim
+ * forms); the first other request goes to the full path (tx_full_packet,
+ * rx_full_req: cdna_validate_req and the chain rules), which says why it
+ * is refused. Both read each request once, and the batch path accepts
+ * nothing the full path would refuse (tests/fuzz/fuzz_validate.c).
  */
 #include <inttypes.h>
 #include <stdarg.h>
