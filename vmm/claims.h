@@ -237,20 +237,6 @@ cdna_claims_dec_tx(uint8_t *c)
 	*c = (uint8_t)(*c - ((uint8_t)(*c - 1) < CDNA_CLAIM_TX_MAX));
 }
 
-static inline void
-cdna_claims_drop_tx(uint8_t *map, uint64_t off, uint32_t len)
-{
-	size_t first, n, i;
-	uint8_t *p;
-
-	if (len == 0)
-		return;
-	cdna_claims_line_span(off, len, &first, &n);
-	p = map + first;
-	/* Never a free line or an RX mark. */
-	for (i = 0; i < n; i++)
-		cdna_claims_dec_tx(&p[i]);
-}
 
 /*
  * The data path's forms: check and take (or drop) in one, returning the
@@ -321,6 +307,14 @@ cdna_claims_put_tx(uint8_t *map, uint64_t off, uint32_t len)
 	for (; i < n; i++)
 		cdna_claims_dec_tx(&p[i]);
 	return n;
+}
+
+/* A device read's release: never a free line or an RX mark moves. */
+static inline void
+cdna_claims_drop_tx(uint8_t *map, uint64_t off, uint32_t len)
+{
+	if (len != 0)
+		(void)cdna_claims_put_tx(map, off, len);
 }
 
 static inline uint64_t
