@@ -30,6 +30,7 @@ struct nic_ctx {
 	uint16_t nb_queues;
 	uint16_t next_rx_queue;	/* spreads RX over queues, round-robin */
 	uint16_t next_tx_queue;	/* the queue served first, rotating */
+	uint8_t rx_unpublished;	/* on the NIC's rx_dirty list */
 	uint32_t bad_dma_left;	/* fault injection: DMAs still to send astray */
 	uint64_t bad_dma_addr;	/* ... to this address */
 	cdna_nic_xlate_fn xlate;
@@ -59,6 +60,13 @@ struct cdna_nic {
 	 */
 	uint32_t *live;
 	uint32_t nb_live;
+	/*
+	 * The contexts given RX statuses since the last publish: publishing
+	 * visits these, not every queue of every guest, so idle guests cost
+	 * a poll nothing there.
+	 */
+	uint32_t *rx_dirty;
+	uint32_t nb_rx_dirty;
 	/*
 	 * MAC -> context, open addressing over 2 x max_contexts slots (key
 	 * mac64 + 1, 0 empty), rebuilt whenever a context comes, goes or
@@ -207,20 +215,52 @@ nic_status_publish(struct cdna_nic_ring *r)
 	r->st_pub = r->st_prod_v;
 }
 
-/* Every RX status of every context out: frames land anywhere in a poll. */
+/*
+ * Every RX status written since the last call out, whichever contexts the
+ * frames landed in: those nic_rx_mark_dirty listed.
+ */
 static void
 nic_rx_publish_all(struct cdna_nic *nic)
 {
 	uint32_t k;
 	uint16_t q;
 
-	for (k = 0; k < nic->nb_live; k++) {
-		struct nic_ctx *c = &nic->ctx[nic->live[k]];
+	for (k = 0; k < nic->nb_rx_dirty; k++) {
+		struct nic_ctx *c = &nic->ctx[nic->rx_dirty[k]];
 
 		for (q = 0; q < c->nb_queues; q++)
 			if (c->q[q] != NULL)
 				nic_status_publish(&c->q[q]->rx);
+		c->rx_unpublished = 0;
 	}
+	nic->nb_rx_dirty = 0;
+}
+
+/*
+ * Lists ctx for the next nic_rx_publish_all. The flag keeps a context on
+ * the list once, so the list never outgrows max_contexts: every path that
+ * writes RX statuses publishes before returning to the vmm, and a context
+ * is freed only after a publish (cdna_nic_ctx_free), never while listed.
+ */
+static inline void
+nic_rx_mark_dirty(struct cdna_nic *nic, struct nic_ctx *c, uint32_t ci)
+{
+	if (c->rx_unpublished)
+		return;
+	c->rx_unpublished = 1;
+	nic->rx_dirty[nic->nb_rx_dirty++] = ci;
+}
+
+/*
+ * (start + i) mod n for start <= n and i < n, the rotations' case, without
+ * a division: a divide costs tens of cycles, once per guest per poll.
+ */
+static inline uint32_t
+nic_wrap(uint32_t s, uint32_t n)
+{
+	if (s >= n)
+		s -= n;
+	return likely(s < n) ? s : s % n;
 }
 
 struct cdna_nic *
@@ -233,12 +273,13 @@ cdna_nic_create(const struct cdna_nic_config *cfg)
 		return NULL;
 	nic = rte_zmalloc_socket("cdna_nic", sizeof(*nic) +
 			(size_t)cfg->max_contexts * (sizeof(struct nic_ctx) +
-						     sizeof(uint32_t)),
+						     2 * sizeof(uint32_t)),
 			RTE_CACHE_LINE_SIZE, cfg->socket_id);
 	if (nic == NULL)
 		return NULL;
 	nic->cfg = *cfg;
 	nic->live = (uint32_t *)&nic->ctx[cfg->max_contexts];
+	nic->rx_dirty = &nic->live[cfg->max_contexts];
 	nic->mac_mask = rte_align32pow2(2 * cfg->max_contexts) - 1;
 	nic->mac_key_tab = rte_zmalloc_socket("cdna_nic_macs",
 			(nic->mac_mask + 1) * sizeof(uint64_t), 0, cfg->socket_id);
@@ -360,6 +401,8 @@ cdna_nic_ctx_free(struct cdna_nic *nic, uint32_t ctx)
 
 	uint32_t i;
 
+	/* Nothing of this context's left on the RX list (nic_rx_mark_dirty). */
+	nic_rx_publish_all(nic);
 	for (q = 0; q < CDNA_MAX_QUEUES; q++)
 		if (nic->ctx[ctx].q[q] != NULL)
 			cdna_nic_queue_destroy(nic, ctx, q);
@@ -599,7 +642,7 @@ nic_deliver(struct cdna_nic *nic, uint32_t ci, const struct rte_mbuf *m)
 
 	/* Spread frames over the context's active queues. */
 	for (i = 0; i < c->nb_queues; i++) {
-		q = (uint16_t)((c->next_rx_queue + i) % c->nb_queues);
+		q = (uint16_t)nic_wrap(c->next_rx_queue + i, c->nb_queues);
 		if (c->q[q] != NULL && c->q[q]->active) {
 			nq = c->q[q];
 			c->next_rx_queue = (uint16_t)(q + 1);
@@ -617,6 +660,7 @@ nic_deliver(struct cdna_nic *nic, uint32_t ci, const struct rte_mbuf *m)
 		c->st.rx_nobuf++;
 		return;
 	}
+	nic_rx_mark_dirty(nic, c, ci);	/* a status follows, whatever happens */
 	/* One read of the descriptor: a guest may be rewriting it. */
 	d = r->desc[head & r->mask];
 	rte_compiler_barrier();
@@ -937,7 +981,7 @@ nic_tx_ctx(struct cdna_nic *nic, uint32_t ci)
 		struct cdna_nic_ring *r;
 		uint32_t head, tail, used;
 
-		q = (uint16_t)((c->next_tx_queue + i) % c->nb_queues);
+		q = (uint16_t)nic_wrap(c->next_tx_queue + i, c->nb_queues);
 		nq = c->q[q];
 		if (nq == NULL || !nq->active)
 			continue;
@@ -964,7 +1008,7 @@ nic_tx_ctx(struct cdna_nic *nic, uint32_t ci)
 		}
 		nic_status_publish(r);
 	}
-	c->next_tx_queue = (uint16_t)((c->next_tx_queue + 1) % c->nb_queues);
+	c->next_tx_queue = (uint16_t)nic_wrap(c->next_tx_queue + 1u, c->nb_queues);
 	return moved;
 }
 
@@ -990,6 +1034,8 @@ nic_rx_room(const struct cdna_nic *nic)
 			if (n > room)
 				room = n;
 		}
+		if (room >= nic->cfg.burst)
+			break;	/* a burst's worth: the rest cannot raise it */
 	}
 	return room;
 }
@@ -1022,8 +1068,8 @@ cdna_nic_poll(struct cdna_nic *nic)
 
 	/* Round-robin: a different context goes first each round. */
 	for (i = 0; i < n; i++)
-		moved += nic_tx_ctx(nic, nic->live[(nic->next_ctx + i) % n]);
-	nic->next_ctx = n != 0 ? (nic->next_ctx + 1) % n : 0;
+		moved += nic_tx_ctx(nic, nic->live[nic_wrap(nic->next_ctx + i, n)]);
+	nic->next_ctx = n != 0 ? nic_wrap(nic->next_ctx + 1, n) : 0;
 	nic_wire_flush(nic);
 	moved += nic_wire_rx(nic);
 	nic_rx_publish_all(nic);
