@@ -51,8 +51,9 @@ out=$top/bench/results/$(date -u +%Y%m%d-%H%M%S)-scale
 mkdir -p "$out"
 
 # measure NAME NGUESTS MBUFS MEM...: one vmm, NGUESTS txonly guests with
-# EAL memory options MEM; prints "requests cycles regions vmm_bytes mem_bytes"
-# (regions and bytes of the first guest).
+# EAL memory options MEM; prints "requests cycles regions vmm_bytes mem_bytes
+# batches" (regions and bytes of the first guest; batches: queue directions
+# the mediator found requests in, so requests / batches is the batch size).
 measure() {
 	local name=$1 n=$2 mbufs=$3 tag=cdna-scale-$$-$1 i g gp=() first
 	shift 3
@@ -81,9 +82,9 @@ measure() {
 	done
 	sleep 1
 	for g in $(seq $((n - idle + 1)) "$n"); do kill -STOP "${gp[$((g - 1))]}"; done
-	read -r r0 m0 n0 c0 <<<"$(tele "$tag-v" /cdna/vmm requests cyc_mediate cyc_nic cyc_reclaim)"
+	read -r r0 m0 n0 c0 b0 <<<"$(tele "$tag-v" /cdna/vmm requests cyc_mediate cyc_nic cyc_reclaim batches)"
 	sleep "$secs"
-	read -r r1 m1 n1 c1 <<<"$(tele "$tag-v" /cdna/vmm requests cyc_mediate cyc_nic cyc_reclaim)"
+	read -r r1 m1 n1 c1 b1 <<<"$(tele "$tag-v" /cdna/vmm requests cyc_mediate cyc_nic cyc_reclaim batches)"
 	first=$(tele "$tag-v" /cdna/guests | awk '{ print $1 }')
 	read -r regions vb mb <<<"$(tele "$tag-v" "/cdna/guest,$first" regions vmm_bytes mem_bytes)"
 	for g in "${gp[@]}"; do kill -CONT "$g" 2>/dev/null || true; done
@@ -92,26 +93,26 @@ measure() {
 	kill -INT "$vp"; wait "$vp" 2>/dev/null || true
 	rm -f "$run/v.sock" "$run/v.sock.lock"
 	rm -rf /var/run/dpdk/"$tag"-*
-	echo "$((r1 - r0)) $((m1 - m0 + n1 - n0 + c1 - c0)) $regions $vb $mb"
+	echo "$((r1 - r0)) $((m1 - m0 + n1 - n0 + c1 - c0)) $regions $vb $mb $((b1 - b0))"
 }
 
 csv=$out/scale.csv
-echo "kind,guests,mbufs,regions,requests,cycles,cyc_per_desc,vmm_bytes,mem_bytes" >"$csv"
+echo "kind,guests,mbufs,regions,requests,cycles,cyc_per_desc,vmm_bytes,mem_bytes,batches" >"$csv"
 for n in $guests_list; do
-	read -r req cyc regions vb mb <<<"$(measure "g$n" "$n" 4096 --no-huge -m 128)"
+	read -r req cyc regions vb mb bat <<<"$(measure "g$n" "$n" 4096 --no-huge -m 128)"
 	cpd=$(awk -v c="$cyc" -v r="$req" 'BEGIN { printf "%.1f", r ? c / r : 0 }')
 	say "$n guests: $cpd cycles per descriptor ($req descriptors)"
-	echo "guests,$n,4096,$regions,$req,$cyc,$cpd,$vb,$mb" >>"$csv"
+	echo "guests,$n,4096,$regions,$req,$cyc,$cpd,$vb,$mb,$bat" >>"$csv"
 done
 # One busy guest beside idle ones: what polling guests that send nothing
 # costs the busy one, apart from the guests taking turns on CPU 0.
 for k in $idle_list; do
 	idle=$k
-	read -r req cyc regions vb mb <<<"$(measure "i$k" $((k + 1)) 4096 --no-huge -m 128)"
+	read -r req cyc regions vb mb bat <<<"$(measure "i$k" $((k + 1)) 4096 --no-huge -m 128)"
 	idle=0
 	cpd=$(awk -v c="$cyc" -v r="$req" 'BEGIN { printf "%.1f", r ? c / r : 0 }')
 	say "1 busy guest and $k idle: $cpd cycles per descriptor ($req descriptors)"
-	echo "idle,$((k + 1)),4096,$regions,$req,$cyc,$cpd,$vb,$mb" >>"$csv"
+	echo "idle,$((k + 1)),4096,$regions,$req,$cyc,$cpd,$vb,$mb,$bat" >>"$csv"
 done
 free=$(awk '/^HugePages_Free:/ { print $2 }' /proc/meminfo)
 if [ "${free:-0}" -ge 200 ]; then
@@ -121,17 +122,17 @@ if [ "${free:-0}" -ge 200 ]; then
 	# how much memory the traffic runs over.
 	most=$(printf '%s\n' $mbufs_list | sort -n | tail -n 1)
 	if [ -n "$most" ]; then
-		read -r req cyc regions vb memb <<<"$(measure "r1-$most" 1 "$most" --single-file-segments -m 256)"
+		read -r req cyc regions vb memb bat <<<"$(measure "r1-$most" 1 "$most" --single-file-segments -m 256)"
 		cpd=$(awk -v c="$cyc" -v r="$req" 'BEGIN { printf "%.1f", r ? c / r : 0 }')
 		say "1 guest, $regions regions (--single-file-segments): $cpd cycles per descriptor"
-		echo "regions,1,$most,$regions,$req,$cyc,$cpd,$vb,$memb" >>"$csv"
+		echo "regions,1,$most,$regions,$req,$cyc,$cpd,$vb,$memb,$bat" >>"$csv"
 	fi
 	for mb in $mbufs_list; do
 		# No -m: EAL maps pages as the pools need them, a region each.
-		read -r req cyc regions vb memb <<<"$(measure "r$mb" 1 "$mb")"
+		read -r req cyc regions vb memb bat <<<"$(measure "r$mb" 1 "$mb")"
 		cpd=$(awk -v c="$cyc" -v r="$req" 'BEGIN { printf "%.1f", r ? c / r : 0 }')
 		say "1 guest, $regions regions: $cpd cycles per descriptor"
-		echo "regions,1,$mb,$regions,$req,$cyc,$cpd,$vb,$memb" >>"$csv"
+		echo "regions,1,$mb,$regions,$req,$cyc,$cpd,$vb,$memb,$bat" >>"$csv"
 	done
 	regions_note=""
 else
@@ -151,22 +152,26 @@ def block(kind, label, key, base=None):
         return []
     if base is None:
         base = next((float(r["cyc_per_desc"]) for r in rs if float(r["cyc_per_desc"] or 0) > 0), 1.0)
-    out = [f"| {label} | cycles / descriptor | x first row | vmm bytes per guest | registered bytes | vmm / registered |",
-           "|---|---|---|---|---|---|"]
+    out = [f"| {label} | cycles / descriptor | x first row | descriptors / batch | vmm bytes per guest | registered bytes | vmm / registered |",
+           "|---|---|---|---|---|---|---|"]
     for r in rs:
         if not r["vmm_bytes"] or not r["requests"] or int(r["requests"]) == 0:
-            out.append(f"| {r[key] or '?'} | guest did not run | | | | |")
+            out.append(f"| {r[key] or '?'} | guest did not run | | | | | |")
             continue
         vb, mb = int(r["vmm_bytes"]), int(r["mem_bytes"])
+        bat = int(r["batches"] or 0)
+        per = f"{int(r['requests']) / bat:.1f}" if bat else "?"
         out.append(f"| {r[key]} | {float(r['cyc_per_desc']):.0f} | "
-                   f"{float(r['cyc_per_desc']) / base:.2f} | {vb} | {mb} | "
+                   f"{float(r['cyc_per_desc']) / base:.2f} | {per} | {vb} | {mb} | "
                    f"{100.0 * vb / mb if mb else 0:.2f}% |")
     return out + [""]
 lines = ["# cdna-vmm: cost per descriptor against guests and regions", "",
          f"- command: `{cmd}`", f"- machine: {machine}",
          f"- {secs} s window per point; cost from cdna-vmm's own TSC accounting "
          "(mediate + NIC + reclaim, rounds that moved anything) over the descriptors "
-         "it handled; guests txonly at 64 B, all on CPU 0, cdna-vmm on CPU 1", "",
+         "it handled; guests txonly at 64 B, all on CPU 0, cdna-vmm on CPU 1",
+         "- descriptors / batch: requests per queue direction the mediator found any in; "
+         "fixed costs of a round weigh more per descriptor when batches are small", "",
          "## Guests (each --no-huge -m 128, one region)", ""]
 lines += block("guests", "guests", "guests")
 one = next((float(r["cyc_per_desc"]) for r in rows
