@@ -12,7 +12,9 @@
 #
 # Runs build/bench/mediator_micro (the real vmm/mediator.c, a stub NIC)
 # under valgrind, counting only inside mediator_poll, and subtracts the
-# stub NIC's own instructions.
+# stub NIC's own instructions. Then build/bench/nic_micro (the real NIC
+# model, EAL on --no-huge, a net_null wire): instructions per frame of
+# cdna_nic_poll with one context, and with 15 idle ones beside it.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -41,3 +43,22 @@ for dir in tx rx; do
 		printf "  instructions in mediator_poll: %d, of which the stub NIC: %d\n", t, n
 		printf "  mediator instructions per descriptor (%s): %.1f\n", dir, (t - n) / d }'
 done
+
+# The NIC model's poll: one context sending 64 B frames to a net_null wire,
+# alone and beside 15 idle contexts (RX buffers posted, nothing to send).
+[ -x "$build/bench/nic_micro" ] || die "$build/bench/nic_micro missing (rebuild: ninja -C $build)"
+for idle in 0 15; do
+	valgrind --tool=callgrind --toggle-collect=cdna_nic_poll \
+		--callgrind-out-file="$out/cg-nic$idle.out" "$build/bench/nic_micro" "$rounds" "$idle" \
+		>"$out/run-nic$idle.log" 2>"$out/vg-nic$idle.log" ||
+		die "nic_micro $idle failed: $(tail -n 3 "$out/vg-nic$idle.log")"
+	frames=$(awk '$1 == "frames" { print $2 }' "$out/run-nic$idle.log")
+	total=$(awk '/^summary:|^totals:/ { print $2; exit }' "$out/cg-nic$idle.out")
+	[ -n "$frames" ] && [ -n "$total" ] || die "no counts for nic_micro $idle (see $out)"
+	eval "nic_per_$idle=$(awk -v t="$total" -v f="$frames" 'BEGIN { printf "%.1f", t / f }')"
+done
+awk -v a="$nic_per_0" -v b="$nic_per_15" -v r="$rounds" 'BEGIN {
+	printf "NIC poll, 64 B frames to the wire (cdna_nic_poll, wire PMD included):\n"
+	printf "  instructions per frame, 1 context: %.1f\n", a
+	printf "  instructions per frame, 1 busy + 15 idle contexts: %.1f (%.2fx)\n", b, b / a
+	printf "  per idle context per poll of 32 frames: %.1f\n", (b - a) * 32 / 15 }'

@@ -77,6 +77,7 @@ struct cdna_nic {
 	uint64_t *mac_key_tab;
 	uint32_t *mac_ctx_tab;
 	uint32_t mac_mask;
+	uint32_t mac_shift;	/* 64 - log2(mac_mask + 1) */
 	uint32_t mac_dups;
 	struct nic_ctx ctx[];
 };
@@ -281,6 +282,7 @@ cdna_nic_create(const struct cdna_nic_config *cfg)
 	nic->live = (uint32_t *)&nic->ctx[cfg->max_contexts];
 	nic->rx_dirty = &nic->live[cfg->max_contexts];
 	nic->mac_mask = rte_align32pow2(2 * cfg->max_contexts) - 1;
+	nic->mac_shift = 64 - rte_log2_u32(nic->mac_mask + 1);
 	nic->mac_key_tab = rte_zmalloc_socket("cdna_nic_macs",
 			(nic->mac_mask + 1) * sizeof(uint64_t), 0, cfg->socket_id);
 	nic->mac_ctx_tab = rte_zmalloc_socket("cdna_nic_macs",
@@ -294,10 +296,16 @@ cdna_nic_create(const struct cdna_nic_config *cfg)
 	return nic;
 }
 
+/*
+ * Fibonacci hashing: the top bits of the product, which every bit of the
+ * MAC reaches. Middle bits would map the vmm's sequential MACs to adjacent
+ * slots, one cluster that every unknown destination (the wire's traffic)
+ * probes to its end: 7 probes a frame at 16 guests (bench/nic_micro).
+ */
 static inline uint32_t
 mac_slot(const struct cdna_nic *nic, uint64_t mac64)
 {
-	return (uint32_t)((mac64 * 0x9e3779b97f4a7c15ull) >> 40) & nic->mac_mask;
+	return (uint32_t)((mac64 * 0x9e3779b97f4a7c15ull) >> nic->mac_shift);
 }
 
 /* The MAC table anew from the live contexts (control path: rare, small). */
