@@ -25,6 +25,7 @@ static __thread __attribute__((tls_model("initial-exec"))) struct {
 	size_t len;
 	uintptr_t lo;			/* its guest side */
 	volatile sig_atomic_t armed;
+	unsigned int op;		/* the burst's copy in progress */
 } guard;
 
 static volatile unsigned long faults;
@@ -85,6 +86,42 @@ cdna_dma_copy(void *dst, const void *src, size_t len, const void *guest)
 	rte_compiler_barrier();	/* disarmed only after the last one */
 	guard.armed = 0;
 	return 0;
+}
+
+static void __rte_noinline
+guarded_copy_burst(const struct cdna_dma_op *ops, unsigned int n,
+		   cdna_dma_before_fn before, void *arg)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		guard.op = i;
+		if (before != NULL)
+			before(arg, i);
+		guard.lo = (uintptr_t)ops[i].src;
+		guard.len = ops[i].len;
+		rte_compiler_barrier();
+		guard.armed = 1;
+		rte_compiler_barrier();	/* armed before the first access */
+		rte_memcpy(ops[i].dst, ops[i].src, ops[i].len);
+		rte_compiler_barrier();	/* disarmed only after the last one */
+		guard.armed = 0;
+	}
+}
+
+unsigned int __rte_noinline
+cdna_dma_copy_burst(const struct cdna_dma_op *ops, unsigned int n,
+		    cdna_dma_before_fn before, void *arg)
+{
+	guard.op = 0;
+	/*
+	 * After a fault, guard.op names the copy that faulted: a local
+	 * changed since sigsetjmp would be indeterminate here.
+	 */
+	if (sigsetjmp(guard.env, 0) != 0)
+		return guard.op;
+	guarded_copy_burst(ops, n, before, arg);
+	return n;
 }
 
 unsigned long

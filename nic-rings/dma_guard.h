@@ -19,6 +19,7 @@
 #define CDNA_DMA_GUARD_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Installs the SIGBUS handler, once per process. 0 or -errno. */
 int cdna_dma_guard_init(void);
@@ -29,6 +30,26 @@ int cdna_dma_guard_init(void);
  * copied). Without cdna_dma_guard_init() a fault kills the process.
  */
 int cdna_dma_copy(void *dst, const void *src, size_t len, const void *guest);
+
+/* One copy of a burst: dst <- src, len bytes; src is the guest side. */
+struct cdna_dma_op {
+	void *dst;
+	const void *src;
+	uint32_t len;
+};
+
+/* Called before op i of a burst is copied, outside the guard. */
+typedef void (*cdna_dma_before_fn)(void *arg, unsigned int i);
+
+/*
+ * The n copies of ops in order, each from guest memory, under one recovery
+ * point: a burst pays for sigsetjmp once, not once a frame. before (if not
+ * NULL) runs ahead of each copy. Returns n, or the index of the copy that
+ * faulted (-EFAULT for that one, as cdna_dma_copy; the ones after it are
+ * not started).
+ */
+unsigned int cdna_dma_copy_burst(const struct cdna_dma_op *ops, unsigned int n,
+				 cdna_dma_before_fn before, void *arg);
 
 /* Copies that faulted since the process started (for telemetry and tests). */
 unsigned long cdna_dma_guard_faults(void);
