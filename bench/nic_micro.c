@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The NIC model's poll alone, for instruction counts: one busy context
- * sending 64-byte frames to the wire (net_null) beside IDLE contexts that
- * have RX buffers posted and nothing to send, as idle rxonly guests leave
- * them. What an idle guest costs each poll shows as the difference between
- * IDLE 0 and IDLE 15, per frame, repeatably (bench/micro.sh).
+ * sending 64-byte frames to the wire (net_null), or receiving the wire's
+ * 64-byte frames (rx: promiscuous, a burst of 2 KiB buffers posted each
+ * round), beside IDLE contexts that have RX buffers posted and nothing to
+ * send, as idle rxonly guests leave them. What an idle guest costs each
+ * poll shows as the difference between IDLE 0 and IDLE 15, per frame,
+ * repeatably (bench/micro.sh).
  *
- *   nic_micro [ROUNDS] [IDLE]   (default 20000 rounds of 32 frames, 0 idle)
+ *   nic_micro [ROUNDS] [IDLE] [tx|rx]   (default 20000 rounds of 32 frames, 0 idle, tx)
  *
  * The descriptors carry host pointers (the "host" address stage, as the
  * mediator posts them). EAL runs --no-huge with a private --file-prefix.
@@ -62,9 +64,11 @@ int
 main(int argc, char **argv)
 {
 	char prefix[64];
+	int rx = argc > 3 && strcmp(argv[3], "rx") == 0;
+	/* The wire sends frames only when they are what is counted. */
 	char *eal[] = { argv[0], "--no-huge", "-m", "256", "--no-pci",
-			"--vdev", "net_null0,no-rx=1", "--log-level", "lib.*:error",
-			"--file-prefix", prefix, NULL };
+			"--vdev", rx ? "net_null0,size=64" : "net_null0,no-rx=1",
+			"--log-level", "lib.*:error", "--file-prefix", prefix, NULL };
 	unsigned long rounds = argc > 1 ? strtoul(argv[1], NULL, 10) : 20000;
 	unsigned long idle = argc > 2 ? strtoul(argv[2], NULL, 10) : 0;
 	static uint8_t frames[RING][FRAME];
@@ -76,6 +80,10 @@ main(int argc, char **argv)
 	unsigned long i, k, sent = 0;
 	uint32_t c;
 
+	if (argc > 3 && !rx && strcmp(argv[3], "tx") != 0) {
+		fprintf(stderr, "nic_micro: direction '%s' is neither tx nor rx\n", argv[3]);
+		return 2;
+	}
 	if (idle > MAX_IDLE) {
 		fprintf(stderr, "nic_micro: %lu idle contexts, at most %u\n", idle, MAX_IDLE);
 		return 2;
@@ -112,6 +120,8 @@ main(int argc, char **argv)
 		cdna_nic_queue_enable(nic, c, 0, 1);
 		if (c == 0) {
 			busy = q;
+			/* rx: the wire's frames are to no MAC: promiscuous takes them. */
+			cdna_nic_ctx_set_rxmode(nic, 0, rx, 0);
 			continue;
 		}
 		/* An idle rxonly guest: every RX buffer posted, nothing arriving. */
@@ -131,7 +141,32 @@ main(int argc, char **argv)
 		frames[k][11] = 0;	/* context 0's MAC: passes a spoof check */
 		frames[k][12] = 0x08;
 	}
-	for (i = 0; i < rounds; i++) {
+	for (i = 0; rx && i < rounds; i++) {
+		struct cdna_nic_ring *r = &busy->rx;
+		uint32_t tail = r->tail->val, done;
+
+		/* A burst of buffers, as the mediator posts them each round. */
+		for (k = 0; k < BURST; k++)
+			r->desc[(tail + k) & r->mask] = (struct cdna_nic_desc){
+				.addr = (uint64_t)(uintptr_t)rxbuf[(tail + k) & r->mask],
+				.len = sizeof(rxbuf[0]), .tag = (uint32_t)((tail + k) & r->mask) };
+		cdna_store_release(r->tail, tail + BURST);
+		cdna_nic_poll(nic);
+		/* Every buffer filled with a frame: else the figure lies. */
+		done = cdna_load_acquire(r->st_prod);
+		if (done != tail + BURST ||
+		    r->status[(done - 1) & r->mask].status != CDNA_ST_OK ||
+		    r->status[(done - 1) & r->mask].len != FRAME) {
+			fprintf(stderr, "nic_micro: rx round %lu: %u statuses, expected %u (last %u, %u bytes)\n",
+				i, done - tail, BURST,
+				r->status[(done - 1) & r->mask].status,
+				r->status[(done - 1) & r->mask].len);
+			return 1;
+		}
+		r->st_cons.val = done;
+		sent += BURST;
+	}
+	for (i = 0; !rx && i < rounds; i++) {
 		struct cdna_nic_ring *r = &busy->tx;
 		uint32_t tail = r->tail->val, done;
 
@@ -153,7 +188,7 @@ main(int argc, char **argv)
 		r->st_cons.val = done;
 		sent += BURST;
 	}
-	if (cdna_nic_stats(nic)->wire_tx != sent) {
+	if (!rx && cdna_nic_stats(nic)->wire_tx != sent) {
 		fprintf(stderr, "nic_micro: %lu frames to the wire, expected %lu\n",
 			(unsigned long)cdna_nic_stats(nic)->wire_tx, sent);
 		return 1;

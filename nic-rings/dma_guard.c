@@ -90,15 +90,16 @@ cdna_dma_copy(void *dst, const void *src, size_t len, const void *guest)
 
 static void __rte_noinline
 guarded_copy_burst(const struct cdna_dma_op *ops, unsigned int n,
-		   cdna_dma_before_fn before, void *arg)
+		   int guest_dst, cdna_dma_before_fn before, void *arg)
 {
 	unsigned int i;
 
 	for (i = 0; i < n; i++) {
 		guard.op = i;
-		if (before != NULL)
-			before(arg, i);
-		guard.lo = (uintptr_t)ops[i].src;
+		if (before != NULL && before(arg, i) != 0)
+			continue;
+		guard.lo = guest_dst ? (uintptr_t)ops[i].dst :
+			(uintptr_t)ops[i].src;
 		guard.len = ops[i].len;
 		rte_compiler_barrier();
 		guard.armed = 1;
@@ -111,7 +112,7 @@ guarded_copy_burst(const struct cdna_dma_op *ops, unsigned int n,
 
 unsigned int __rte_noinline
 cdna_dma_copy_burst(const struct cdna_dma_op *ops, unsigned int n,
-		    cdna_dma_before_fn before, void *arg)
+		    int guest_dst, cdna_dma_before_fn before, void *arg)
 {
 	guard.op = 0;
 	/*
@@ -120,7 +121,7 @@ cdna_dma_copy_burst(const struct cdna_dma_op *ops, unsigned int n,
 	 */
 	if (sigsetjmp(guard.env, 0) != 0)
 		return guard.op;
-	guarded_copy_burst(ops, n, before, arg);
+	guarded_copy_burst(ops, n, guest_dst, before, arg);
 	return n;
 }
 

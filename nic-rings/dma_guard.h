@@ -31,25 +31,29 @@ int cdna_dma_guard_init(void);
  */
 int cdna_dma_copy(void *dst, const void *src, size_t len, const void *guest);
 
-/* One copy of a burst: dst <- src, len bytes; src is the guest side. */
+/* One copy of a burst: dst <- src, len bytes. */
 struct cdna_dma_op {
 	void *dst;
 	const void *src;
 	uint32_t len;
 };
 
-/* Called before op i of a burst is copied, outside the guard. */
-typedef void (*cdna_dma_before_fn)(void *arg, unsigned int i);
+/*
+ * Called before op i of a burst is copied, outside the guard: 0 to copy
+ * it, anything else to leave it out.
+ */
+typedef int (*cdna_dma_before_fn)(void *arg, unsigned int i);
 
 /*
- * The n copies of ops in order, each from guest memory, under one recovery
- * point: a burst pays for sigsetjmp once, not once a frame. before (if not
- * NULL) runs ahead of each copy. Returns n, or the index of the copy that
- * faulted (-EFAULT for that one, as cdna_dma_copy; the ones after it are
- * not started).
+ * The n copies of ops in order, under one recovery point: a burst pays for
+ * sigsetjmp once, not once a frame. The guest side is each op's dst if
+ * guest_dst, else its src. before (if not NULL) runs ahead of each copy.
+ * Returns n, or the index of the copy that faulted (-EFAULT for that one,
+ * as cdna_dma_copy; the ones after it are not started).
  */
 unsigned int cdna_dma_copy_burst(const struct cdna_dma_op *ops, unsigned int n,
-				 cdna_dma_before_fn before, void *arg);
+				 int guest_dst, cdna_dma_before_fn before,
+				 void *arg);
 
 /* Copies that faulted since the process started (for telemetry and tests). */
 unsigned long cdna_dma_guard_faults(void);

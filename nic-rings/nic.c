@@ -17,6 +17,18 @@
 #include "nic.h"
 
 #define NIC_BURST_MAX	64u
+#define NIC_RX_RUN_MAX	(2 * NIC_BURST_MAX)
+
+/* A delivery waiting in the RX run (nic_rx_run_flush). */
+struct nic_rx_op {
+	struct cdna_nic_ring *r;	/* the RX ring its descriptor came from */
+	uint32_t ci;
+	uint32_t tag;
+	uint16_t q;
+	uint8_t result;			/* NIC_RX_* */
+};
+
+enum { NIC_RX_PENDING, NIC_RX_DONE, NIC_RX_FAULTED, NIC_RX_SKIPPED };
 
 struct nic_ctx {
 	int in_use;
@@ -54,6 +66,19 @@ struct cdna_nic {
 	 */
 	struct rte_mbuf *spare[NIC_BURST_MAX];
 	unsigned int nb_spare;
+	/*
+	 * The RX run: frames delivered into guest buffers are copied together
+	 * when the burst ends (nic_rx_run_flush), under one recovery point,
+	 * and the frames freed in bulk: one sigsetjmp and one mempool call a
+	 * burst instead of one each a frame. Descriptors are consumed when a
+	 * delivery is queued; their statuses follow the copies, in order.
+	 */
+	struct nic_rx_op rx_op[NIC_RX_RUN_MAX];
+	struct cdna_dma_op rx_copy[NIC_RX_RUN_MAX];
+	unsigned int nb_rx_op;
+	unsigned int rx_run_base;	/* rx_op index of the burst call's op 0 */
+	struct rte_mbuf *rx_free[NIC_RX_RUN_MAX];	/* freed after the copies */
+	unsigned int nb_rx_free;
 	/*
 	 * The contexts in use, densely: the switch and the poll loop visit
 	 * these, not every slot, so their cost follows the guests present.
@@ -216,6 +241,93 @@ nic_status_publish(struct cdna_nic_ring *r)
 	r->st_pub = r->st_prod_v;
 }
 
+/* Ahead of each copy of the RX run: the audit hook, as nic_deliver calls it. */
+static int
+nic_rx_run_audit(void *arg, unsigned int i)
+{
+	struct cdna_nic *nic = arg;
+	const struct nic_rx_op *op = &nic->rx_op[nic->rx_run_base + i];
+	const struct cdna_dma_op *cp = &nic->rx_copy[nic->rx_run_base + i];
+
+	nic->audit(nic->audit_arg, op->ci, op->q, cp->dst, cp->len, CDNA_DIR_RX);
+	return 0;
+}
+
+/*
+ * The same once a copy of the run has faulted: a delivery to a context
+ * faulted meanwhile is not performed (nic_deliver would have refused it)
+ * and not audited.
+ */
+static int
+nic_rx_run_check(void *arg, unsigned int i)
+{
+	struct cdna_nic *nic = arg;
+	struct nic_rx_op *op = &nic->rx_op[nic->rx_run_base + i];
+
+	if (nic->ctx[op->ci].fault.why != CDNA_NIC_FAULT_NONE) {
+		op->result = NIC_RX_SKIPPED;
+		return 1;
+	}
+	return nic->audit != NULL ? nic_rx_run_audit(arg, i) : 0;
+}
+
+/*
+ * Performs the RX run: every queued copy, a fault marking its context and
+ * refusing that context's later ones, then the statuses and counts in
+ * queue order, then the frames' bulk free. Called before anything else
+ * writes an RX status, frees or sends a frame the run still reads, and
+ * before any publish.
+ */
+static void
+nic_rx_run_flush(struct cdna_nic *nic)
+{
+	unsigned int n = nic->nb_rx_op, i = 0, k, done;
+	cdna_dma_before_fn before = nic->audit != NULL ? nic_rx_run_audit : NULL;
+
+	while (i < n) {
+		nic->rx_run_base = i;
+		done = cdna_dma_copy_burst(&nic->rx_copy[i], n - i, 1, before, nic);
+		for (k = i; k < i + done; k++)
+			if (nic->rx_op[k].result == NIC_RX_PENDING)
+				nic->rx_op[k].result = NIC_RX_DONE;
+		if (i + done == n)
+			break;
+		/* Copy i + done faulted: its context is faulted from here on. */
+		nic->rx_op[i + done].result = NIC_RX_FAULTED;
+		nic_ctx_mark_faulted(nic, &nic->ctx[nic->rx_op[i + done].ci],
+				     CDNA_NIC_FAULT_MEMORY);
+		before = nic_rx_run_check;
+		i += done + 1;
+	}
+	for (k = 0; k < n; k++) {
+		const struct nic_rx_op *op = &nic->rx_op[k];
+		struct nic_ctx *c = &nic->ctx[op->ci];
+
+		if (likely(op->result == NIC_RX_DONE)) {
+			c->st.rx_pkts++;
+			c->st.rx_bytes += nic->rx_copy[k].len;
+			nic_status(op->r, op->tag, nic->rx_copy[k].len, CDNA_ST_OK);
+		} else {
+			c->st.dma_fault++;
+			nic_status(op->r, op->tag, 0, CDNA_ST_DMA_FAULT);
+		}
+	}
+	nic->nb_rx_op = 0;
+	if (nic->nb_rx_free != 0) {
+		rte_pktmbuf_free_bulk(nic->rx_free, nic->nb_rx_free);
+		nic->nb_rx_free = 0;
+	}
+}
+
+/* A frame the switch is done with, freed once the run no longer reads it. */
+static inline void
+nic_rx_run_free(struct cdna_nic *nic, struct rte_mbuf *m)
+{
+	if (unlikely(nic->nb_rx_free == NIC_RX_RUN_MAX))
+		nic_rx_run_flush(nic);
+	nic->rx_free[nic->nb_rx_free++] = m;
+}
+
 /*
  * Every RX status written since the last call out, whichever contexts the
  * frames landed in: those nic_rx_mark_dirty listed.
@@ -226,6 +338,7 @@ nic_rx_publish_all(struct cdna_nic *nic)
 	uint32_t k;
 	uint16_t q;
 
+	nic_rx_run_flush(nic);
 	for (k = 0; k < nic->nb_rx_dirty; k++) {
 		struct nic_ctx *c = &nic->ctx[nic->rx_dirty[k]];
 
@@ -363,6 +476,7 @@ cdna_nic_destroy(struct cdna_nic *nic)
 
 	if (nic == NULL)
 		return;
+	nic_rx_run_flush(nic);
 	for (c = 0; c < nic->cfg.max_contexts; c++)
 		for (q = 0; q < CDNA_MAX_QUEUES; q++)
 			if (nic->ctx[c].q[q] != NULL)
@@ -625,6 +739,7 @@ cdna_nic_queue_destroy(struct cdna_nic *nic, uint32_t ctx, uint16_t q)
 
 	if (nq == NULL)
 		return;
+	nic_rx_run_flush(nic);	/* no queued delivery left into its rings */
 	nic->ctx[ctx].q[q] = NULL;
 	nic_ring_free(&nq->tx);
 	nic_ring_free(&nq->rx);
@@ -681,11 +796,27 @@ nic_deliver(struct cdna_nic *nic, uint32_t ci, const struct rte_mbuf *m)
 	dst = unlikely(c->fault.why != CDNA_NIC_FAULT_NONE) ? NULL :
 		nic_xlate(c, d.addr, len, CDNA_DIR_RX);
 	if (unlikely(dst == NULL)) {
+		nic_rx_run_flush(nic);	/* this ring's earlier statuses first */
 		c->st.dma_fault++;
 		nic_status(r, d.tag, 0, CDNA_ST_DMA_FAULT);
 		r->head.val = head + 1;
 		return;
 	}
+	if (likely(m->nb_segs == 1)) {
+		unsigned int k;
+
+		if (unlikely(nic->nb_rx_op == NIC_RX_RUN_MAX))
+			nic_rx_run_flush(nic);
+		k = nic->nb_rx_op++;
+		nic->rx_op[k] = (struct nic_rx_op){ r, ci, d.tag, q,
+						    NIC_RX_PENDING };
+		nic->rx_copy[k] = (struct cdna_dma_op){
+			dst, rte_pktmbuf_mtod(m, const void *), len };
+		r->head.val = head + 1;
+		return;
+	}
+	/* A chain, copied segment by segment now: after the run, in order. */
+	nic_rx_run_flush(nic);
 	if (nic->audit != NULL)
 		nic->audit(nic->audit_arg, ci, q, dst, len, CDNA_DIR_RX);
 	if (unlikely(nic_dma_to(dst, m) != 0)) {
@@ -738,7 +869,7 @@ nic_switch(struct cdna_nic *nic, struct rte_mbuf *m, int64_t src_ctx)
 			nic_deliver(nic, (uint32_t)to, m);
 			if (src_ctx >= 0)
 				nic->st.switched++;
-			rte_pktmbuf_free(m);
+			nic_rx_run_free(nic, m);	/* the run may still read it */
 			return;
 		}
 	}
@@ -767,7 +898,7 @@ nic_switch(struct cdna_nic *nic, struct rte_mbuf *m, int64_t src_ctx)
 	}
 	if (to_wire)
 		nic->st.wire_tx_drop++;
-	rte_pktmbuf_free(m);
+	nic_rx_run_free(nic, m);
 }
 
 static void
@@ -777,6 +908,8 @@ nic_wire_flush(struct cdna_nic *nic)
 
 	if (nic->nb_wire_out == 0)
 		return;
+	/* A frame both delivered and sent: the run copies it before it goes. */
+	nic_rx_run_flush(nic);
 	sent = rte_eth_tx_burst(nic->cfg.wire_port, nic->cfg.wire_queue,
 				nic->wire_out, (uint16_t)nic->nb_wire_out);
 	nic->st.wire_tx += sent;
@@ -951,13 +1084,14 @@ struct nic_tx_run {
 };
 
 /* The audit hook ahead of each copy of a run, as nic_tx_one calls it. */
-static void
+static int
 nic_tx_run_audit(void *arg, unsigned int i)
 {
 	struct nic_tx_run *t = arg;
 
 	t->nic->audit(t->nic->audit_arg, t->ci, t->q, t->op[i].src,
 		      t->op[i].len, CDNA_DIR_TX);
+	return 0;
 }
 
 /*
@@ -1015,7 +1149,7 @@ nic_tx_run(struct cdna_nic *nic, uint32_t ci, uint16_t q,
 	t.nic = nic;
 	t.ci = ci;
 	t.q = q;
-	done = n == 0 ? 0 : cdna_dma_copy_burst(t.op, n,
+	done = n == 0 ? 0 : cdna_dma_copy_burst(t.op, n, 0,
 			nic->audit != NULL ? nic_tx_run_audit : NULL, &t);
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = t.m[i];
@@ -1186,6 +1320,7 @@ nic_wire_rx(struct cdna_nic *nic)
 	nic->st.wire_rx += n;
 	for (i = 0; i < n; i++)
 		nic_switch(nic, pkts[i], -1);
+	nic_rx_run_flush(nic);
 	return n;
 }
 
