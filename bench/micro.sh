@@ -14,7 +14,8 @@
 # under valgrind, counting only inside mediator_poll, and subtracts the
 # stub NIC's own instructions. Then build/bench/nic_micro (the real NIC
 # model, EAL on --no-huge, a net_null wire): instructions per frame of
-# cdna_nic_poll with one context, and with 15 idle ones beside it.
+# cdna_nic_poll sending with one context and with 15 idle ones beside it,
+# and receiving.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -45,20 +46,23 @@ for dir in tx rx; do
 done
 
 # The NIC model's poll: one context sending 64 B frames to a net_null wire,
-# alone and beside 15 idle contexts (RX buffers posted, nothing to send).
+# alone and beside 15 idle contexts (RX buffers posted, nothing to send);
+# and one context receiving the wire's 64 B frames.
 [ -x "$build/bench/nic_micro" ] || die "$build/bench/nic_micro missing (rebuild: ninja -C $build)"
-for idle in 0 15; do
+for spec in "tx 0" "tx 15" "rx 0"; do
+	set -- $spec
 	valgrind --tool=callgrind --toggle-collect=cdna_nic_poll \
-		--callgrind-out-file="$out/cg-nic$idle.out" "$build/bench/nic_micro" "$rounds" "$idle" \
-		>"$out/run-nic$idle.log" 2>"$out/vg-nic$idle.log" ||
-		die "nic_micro $idle failed: $(tail -n 3 "$out/vg-nic$idle.log")"
-	frames=$(awk '$1 == "frames" { print $2 }' "$out/run-nic$idle.log")
-	total=$(awk '/^summary:|^totals:/ { print $2; exit }' "$out/cg-nic$idle.out")
-	[ -n "$frames" ] && [ -n "$total" ] || die "no counts for nic_micro $idle (see $out)"
-	eval "nic_per_$idle=$(awk -v t="$total" -v f="$frames" 'BEGIN { printf "%.1f", t / f }')"
+		--callgrind-out-file="$out/cg-nic-$1$2.out" "$build/bench/nic_micro" "$rounds" "$2" "$1" \
+		>"$out/run-nic-$1$2.log" 2>"$out/vg-nic-$1$2.log" ||
+		die "nic_micro $spec failed: $(tail -n 3 "$out/vg-nic-$1$2.log")"
+	frames=$(awk '$1 == "frames" { print $2 }' "$out/run-nic-$1$2.log")
+	total=$(awk '/^summary:|^totals:/ { print $2; exit }' "$out/cg-nic-$1$2.out")
+	[ -n "$frames" ] && [ -n "$total" ] || die "no counts for nic_micro $spec (see $out)"
+	eval "nic_$1$2=$(awk -v t="$total" -v f="$frames" 'BEGIN { printf "%.1f", t / f }')"
 done
-awk -v a="$nic_per_0" -v b="$nic_per_15" -v r="$rounds" 'BEGIN {
-	printf "NIC poll, 64 B frames to the wire (cdna_nic_poll, wire PMD included):\n"
-	printf "  instructions per frame, 1 context: %.1f\n", a
-	printf "  instructions per frame, 1 busy + 15 idle contexts: %.1f (%.2fx)\n", b, b / a
-	printf "  per idle context per poll of 32 frames: %.1f\n", (b - a) * 32 / 15 }'
+awk -v a="$nic_tx0" -v b="$nic_tx15" -v r="$nic_rx0" 'BEGIN {
+	printf "NIC poll (cdna_nic_poll, the net_null wire PMD included), instructions per frame:\n"
+	printf "  TX, 64 B frames to the wire, 1 context: %.1f\n", a
+	printf "  TX, 1 busy + 15 idle contexts: %.1f (%.2fx)\n", b, b / a
+	printf "  TX, per idle context per poll of 32 frames: %.1f\n", (b - a) * 32 / 15
+	printf "  RX, 64 B frames from the wire, 1 context: %.1f\n", r }'

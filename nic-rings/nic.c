@@ -71,7 +71,9 @@ struct cdna_nic {
 	 * when the burst ends (nic_rx_run_flush), under one recovery point,
 	 * and the frames freed in bulk: one sigsetjmp and one mempool call a
 	 * burst instead of one each a frame. Descriptors are consumed when a
-	 * delivery is queued; their statuses follow the copies, in order.
+	 * delivery is queued; their statuses follow the copies, in order. A
+	 * context whose memory faults in a run is faulted when the run is
+	 * performed: within the same poll, before any status is published.
 	 */
 	struct nic_rx_op rx_op[NIC_RX_RUN_MAX];
 	struct cdna_dma_op rx_copy[NIC_RX_RUN_MAX];
