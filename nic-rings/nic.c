@@ -804,7 +804,8 @@ nic_deliver(struct cdna_nic *nic, uint32_t ci, const struct rte_mbuf *m)
 		r->head.val = head + 1;
 		return;
 	}
-	if (likely(m->nb_segs == 1)) {
+	/* One segment holding the whole frame: else segment by segment below. */
+	if (likely(m->nb_segs == 1 && m->data_len == len)) {
 		unsigned int k;
 
 		if (unlikely(nic->nb_rx_op == NIC_RX_RUN_MAX))
