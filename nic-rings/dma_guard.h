@@ -40,7 +40,8 @@ struct cdna_dma_op {
 
 /*
  * Called before op i of a burst is copied, outside the guard: 0 to copy
- * it, anything else to leave it out.
+ * it, anything else to leave it out. It must not copy under the guard
+ * itself: a thread has one recovery point, and the burst's is in use.
  */
 typedef int (*cdna_dma_before_fn)(void *arg, unsigned int i);
 
