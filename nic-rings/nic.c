@@ -964,6 +964,26 @@ nic_mbuf_get(struct cdna_nic *nic)
 }
 
 /*
+ * A TX frame whole in m, its DMA done (statuses OK): counted and kept for
+ * the switch (1), or, when the context's spoof check refuses its source
+ * MAC, counted and freed (0): the frame goes nowhere.
+ */
+static inline int
+nic_tx_frame_ok(struct nic_ctx *c, struct rte_mbuf *m)
+{
+	if (c->spoof_check && (m->data_len < RTE_ETHER_HDR_LEN ||
+	    memcmp(&rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->src_addr,
+		   c->mac, 6) != 0)) {
+		c->st.tx_spoofed++;
+		rte_pktmbuf_free(m);
+		return 0;
+	}
+	c->st.tx_pkts++;
+	c->st.tx_bytes += m->pkt_len;
+	return 1;
+}
+
+/*
  * Gathers one chain starting at head into a fresh mbuf; writes one status
  * per descriptor. Returns descriptors consumed (0: chain not complete yet).
  */
@@ -1058,17 +1078,8 @@ nic_tx_one(struct cdna_nic *nic, uint32_t ci, uint16_t q,
 		return n;
 	}
 	m->pkt_len = m->data_len;
-	if (c->spoof_check && (m->data_len < RTE_ETHER_HDR_LEN ||
-	    memcmp(&rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->src_addr,
-		   c->mac, 6) != 0)) {
-		/* The DMA was done (statuses OK); the frame goes nowhere. */
-		c->st.tx_spoofed++;
-		rte_pktmbuf_free(m);
-		return n;
-	}
-	c->st.tx_pkts++;
-	c->st.tx_bytes += m->pkt_len;
-	*out = m;
+	if (nic_tx_frame_ok(c, m))
+		*out = m;
 	return n;
 }
 
@@ -1169,15 +1180,8 @@ nic_tx_run(struct cdna_nic *nic, uint32_t ci, uint16_t q,
 		m->data_len = (uint16_t)t.op[i].len;
 		m->pkt_len = t.op[i].len;
 		nic_status(r, t.tag[i], t.op[i].len, CDNA_ST_OK);
-		if (c->spoof_check && (m->data_len < RTE_ETHER_HDR_LEN ||
-		    memcmp(&rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->src_addr,
-			   c->mac, 6) != 0)) {
-			c->st.tx_spoofed++;
-			rte_pktmbuf_free(m);
+		if (!nic_tx_frame_ok(c, m))
 			continue;
-		}
-		c->st.tx_pkts++;
-		c->st.tx_bytes += m->pkt_len;
 		nic_switch(nic, m, ci);
 		(*moved)++;
 		if (nic->nb_wire_out >= NIC_BURST_MAX)
