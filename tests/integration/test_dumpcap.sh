@@ -35,8 +35,13 @@ capture_once() {
 	# The capture starts before the guest posts its first buffer, so the
 	# NIC pulls nothing from the wire until dumpcap records. A ring (-N)
 	# larger than the replay: dumpcap drops what its ring cannot hold when
-	# the writer lags, and it must not have to here.
-	stdbuf -oL -eL dpdk-dumpcap --file-prefix="$vprefix" -i net_pcap0 -N 8192 -w "$cap" \
+	# the writer lags, and it must not have to here. On CPU 1, so that its
+	# EAL lcore is 1: dumpcap takes no lcore option and numbers itself
+	# after its CPUs, and as lcore 0 it would share the capture pool's
+	# per-lcore mbuf cache with the vmm's lcore 0, which allocates from
+	# that pool in the capture callback. Two processes in one cache hand
+	# out one mbuf twice: a recorded frame then holds another's bytes.
+	taskset -c 1 stdbuf -oL -eL dpdk-dumpcap --file-prefix="$vprefix" -i net_pcap0 -N 8192 -w "$cap" \
 		</dev/null >"$dumpcap_log" 2>&1 &
 	dpid=$!
 	IT_PIDS+=("$dpid")
