@@ -21,9 +21,14 @@ rm -rf "$out" obj-*-linux-gnu debian/cdna debian/.debhelper debian/files \
 mkdir -p "$out"
 dpkg-buildpackage -us -uc -b >"$out/build.log" 2>&1 ||
 	die "dpkg-buildpackage failed (see $out/build.log): $(tail -n 5 "$out/build.log")"
-# dpkg-buildpackage leaves its results beside the tree.
+# dpkg-buildpackage leaves its results beside the tree: all of them,
+# the debug-symbol package too, move into build/deb, none stays there.
 ver=$(dpkg-parsechangelog -S Version)
-mv ../cdna_"$ver"_*.deb ../cdna_"$ver"_*.buildinfo ../cdna_"$ver"_*.changes "$out"/ 2>/dev/null || true
+for f in ../cdna_"$ver"_*.deb ../cdna-dbgsym_"$ver"_*.deb \
+	../cdna_"$ver"_*.buildinfo ../cdna_"$ver"_*.changes; do
+	[ -e "$f" ] || continue
+	mv "$f" "$out"/ || die "cannot move $f into $out"
+done
 ls "$out"/cdna_*.deb >/dev/null 2>&1 || die "no .deb produced (see $out/build.log)"
 rm -rf obj-*-linux-gnu debian/cdna debian/.debhelper debian/files \
 	debian/cdna.substvars debian/debhelper-build-stamp debian/*.debhelper*

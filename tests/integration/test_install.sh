@@ -65,6 +65,10 @@ if [ "$mode" = deb ]; then
 	bash "$top/scripts/deb.sh" >"$IT_RUN/deb.log" 2>&1 ||
 		fail "scripts/deb.sh failed: $(tail -n 5 "$IT_RUN/deb.log")"
 	deb=$(ls "$top"/build/deb/cdna_*.deb | head -n 1)
+	# Nothing of the build left beside the tree (dpkg-buildpackage's habit).
+	left=$(cd "$top/.." && ls -d cdna_*.deb cdna-dbgsym_*.deb cdna_*.buildinfo \
+		cdna_*.changes 2>/dev/null | tr '\n' ' ' || true)
+	expect_eq "package files left beside the tree" "${left:-none}" none
 	log "built $deb"
 	uninstall() {
 		DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq cdna >"$IT_RUN/uninstall.log" 2>&1
