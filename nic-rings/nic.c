@@ -797,19 +797,18 @@ nic_deliver(struct cdna_nic *nic, uint32_t ci, const struct rte_mbuf *m)
 	}
 	dst = unlikely(c->fault.why != CDNA_NIC_FAULT_NONE) ? NULL :
 		nic_xlate(c, d.addr, len, CDNA_DIR_RX);
-	if (unlikely(dst == NULL)) {
-		nic_rx_run_flush(nic);	/* this ring's earlier statuses first */
-		c->st.dma_fault++;
-		nic_status(r, d.tag, 0, CDNA_ST_DMA_FAULT);
-		r->head.val = head + 1;
-		return;
-	}
+	if (unlikely(dst == NULL))
+		goto refuse;
 	/* One segment holding the whole frame: else segment by segment below. */
 	if (likely(m->nb_segs == 1 && m->data_len == len)) {
 		unsigned int k;
 
-		if (unlikely(nic->nb_rx_op == NIC_RX_RUN_MAX))
+		if (unlikely(nic->nb_rx_op == NIC_RX_RUN_MAX)) {
 			nic_rx_run_flush(nic);
+			/* The run may have faulted c itself: then no copy. */
+			if (unlikely(c->fault.why != CDNA_NIC_FAULT_NONE))
+				goto refuse;
+		}
 		k = nic->nb_rx_op++;
 		nic->rx_op[k] = (struct nic_rx_op){ r, ci, d.tag, q,
 						    NIC_RX_PENDING };
@@ -820,6 +819,8 @@ nic_deliver(struct cdna_nic *nic, uint32_t ci, const struct rte_mbuf *m)
 	}
 	/* A chain, copied segment by segment now: after the run, in order. */
 	nic_rx_run_flush(nic);
+	if (unlikely(c->fault.why != CDNA_NIC_FAULT_NONE))
+		goto refuse;	/* faulted by the run just performed */
 	if (nic->audit != NULL)
 		nic->audit(nic->audit_arg, ci, q, dst, len, CDNA_DIR_RX);
 	if (unlikely(nic_dma_to(dst, m) != 0)) {
@@ -832,6 +833,13 @@ nic_deliver(struct cdna_nic *nic, uint32_t ci, const struct rte_mbuf *m)
 	c->st.rx_pkts++;
 	c->st.rx_bytes += len;
 	nic_status(r, d.tag, len, CDNA_ST_OK);
+	r->head.val = head + 1;
+	return;
+refuse:
+	/* Untranslatable, or c faulted: the buffer is used up, nothing copied. */
+	nic_rx_run_flush(nic);	/* this ring's earlier statuses first */
+	c->st.dma_fault++;
+	nic_status(r, d.tag, 0, CDNA_ST_DMA_FAULT);
 	r->head.val = head + 1;
 }
 

@@ -1288,6 +1288,9 @@ static void
 test_ctx_fault(void)
 {
 	unsigned int rxb[NB_CTX][2], c, tx, run[3], i, n;
+	/* 3 contexts x 43 broadcasts: one more delivery than the run holds. */
+	enum { FULL_RUN_FRAMES = 43 };
+	unsigned int full[NB_CTX][FULL_RUN_FRAMES], full_tx[FULL_RUN_FRAMES];
 	struct cdna_nic_desc d[2];
 	struct cdna_nic_status st[RING];
 	unsigned long faults0;
@@ -1408,6 +1411,48 @@ test_ctx_fault(void)
 	CHECK_EQ(cdna_nic_ctx_faulted(nic, B), CDNA_NIC_FAULT_MEMORY);
 	CHECK_EQ(cdna_nic_take_faults(nic), 1);
 	CHECK_WIRE(2);
+	nic_down();
+
+	/*
+	 * The run fills up (NIC_RX_RUN_MAX deliveries) and is performed in
+	 * the middle of a broadcast's deliveries: D's first copy faults
+	 * there, so D's delivery that found the run full must be refused
+	 * too, not queued with the address it translated before.
+	 */
+	case_begin("ctx fault: memory gone in a full RX run");
+	nic_up(64, 1, 0);
+	faults0 = cdna_dma_guard_faults();
+	for (c = B; c < NB_CTX; c++)
+		for (i = 0; i < FULL_RUN_FRAMES; i++) {
+			full[c][i] = c == D && i == 0 ?
+				hb_vanishing(2048, NULL, 0) : hb_new(2048);
+			rx_post(c, 0, full[c][i], 0x1000 * c + i);
+		}
+	fault_in_dma = D;
+	fault_hb = full[D][0];
+	for (i = 0; i < FULL_RUN_FRAMES; i++)
+		full_tx[i] = tx_frame(A, mac_bcast, 60 + i, 1 + i);
+	cdna_nic_poll(nic);
+	for (c = B; c <= C; c++) {
+		CHECK_EQ(reap(&tq[c][0]->rx, st, RING), FULL_RUN_FRAMES);
+		for (i = 0; i < FULL_RUN_FRAMES; i++) {
+			CHECK_ST(st[i], 0x1000 * c + i, 60 + i, CDNA_ST_OK);
+			CHECK_EQ(hb_diff(full[c][i], hb[full_tx[i]].ref, 60 + i), -1);
+		}
+	}
+	CHECK_EQ(reap(&tq[D][0]->rx, st, RING), FULL_RUN_FRAMES);
+	for (i = 0; i < FULL_RUN_FRAMES; i++) {
+		CHECK_ST(st[i], 0x1000 * D + i, 0, CDNA_ST_DMA_FAULT);
+		if (i > 0)
+			CHECK_EQ(hb_diff(full[D][i], NULL, 0), -1);	/* untouched */
+	}
+	CHECK_CTX(D, .dma_fault = FULL_RUN_FRAMES);
+	for (i = 0, n = 0; i < nb_audits && i < AUDIT_CAP; i++)
+		n += audits[i].ctx == D;
+	CHECK_EQ(n, 1);
+	CHECK_EQ(cdna_dma_guard_faults() - faults0, 1);
+	CHECK_EQ(cdna_nic_take_faults(nic), 1);
+	CHECK_WIRE(FULL_RUN_FRAMES);
 	nic_down();
 
 	case_begin("ctx fault: memory gone during a TX chain");
