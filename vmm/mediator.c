@@ -344,9 +344,12 @@ tx_full_packet(struct vmm *v, struct mqueue *mq, struct mq_dir *d,
 		for (i = 0; i < n; i++)
 			cmp_write(d, seg[i].cookie, 0, st);
 		g->ctr.reject[st]++;
-		/* The rest of an overlong chain is rejected as it comes. */
-		d->skip_chain = st == CDNA_ST_BAD_CHAIN &&
-			(seg[n - 1].flags & CDNA_REQ_F_MORE) != 0;
+		/*
+		 * The rest of an overlong chain is rejected as it comes,
+		 * whichever fault rejected its first CDNA_MAX_SEGS + 1: the
+		 * gather stops there with MORE still set only when overlong.
+		 */
+		d->skip_chain = (seg[n - 1].flags & CDNA_REQ_F_MORE) != 0;
 	} else {
 		for (i = 0; i < n; i++)
 			post_desc(v, mq, d, &ref[i], seg[i].cookie,

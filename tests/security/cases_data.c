@@ -857,15 +857,19 @@ chain_too_long(struct env *e, const struct dcase *c, char *why, size_t len)
  * An overlong TX chain followed by a plain packet, published in pieces of
  * split entries (0: all at once). The whole chain is refused BAD_CHAIN,
  * none of its tail goes out as a frame of its own, and the plain packet
- * after it passes, wherever the publishes cut the chain.
+ * after it passes, wherever the publishes cut the chain. With bad_seg >= 0
+ * that segment lies outside every region: the first CDNA_MAX_SEGS + 1
+ * segments are refused BAD_ADDRESS for it, and the tail still BAD_CHAIN.
  */
 static int
-chain_overlong_then_packet(struct env *e, int nseg, int split, char *why,
-			   size_t len)
+chain_overlong_then_packet(struct env *e, int nseg, int split, int bad_seg,
+			   char *why, size_t len)
 {
 	struct rg_guest *R = rogue.R;
 	uint64_t base = rogue_addr(W_A, 512 * K), pa;
-	uint32_t ck[48], seq, pk, i, nchain = 0, flen = 64;
+	uint32_t ck[48], seq, pk, i, nchain = 0, nbad = 0, flen = 64;
+	/* Segments the bad one's fault covers: the first packet's gather. */
+	uint32_t nhead = bad_seg >= 0 ? CDNA_MAX_SEGS + 1 : 0;
 	uint8_t frame[256];
 	struct cdna_req rq;
 	uint64_t end;
@@ -876,10 +880,12 @@ chain_overlong_then_packet(struct env *e, int nseg, int split, char *why,
 		rg_frame_build(seq, frame);
 		rg_mem_write(base + i * 4096u, frame, flen);
 		memset(&rq, 0, sizeof(rq));
-		rq.addr = base + i * 4096u;
+		rq.addr = (int)i == bad_seg ? rogue_addr(W_AEND, 0) :
+			base + i * 4096u;
 		rq.len = flen;
 		rq.flags = i + 1 < (uint32_t)nseg ? CDNA_REQ_F_MORE : 0;
-		ck[i] = rg_post_raw(R, RG_TX, &rq, CDNA_ST_BAD_CHAIN);
+		ck[i] = rg_post_raw(R, RG_TX, &rq, i < nhead ?
+				    CDNA_ST_BAD_ADDRESS : CDNA_ST_BAD_CHAIN);
 		if (split != 0 && (i + 1) % (uint32_t)split == 0) {
 			rg_publish(R, RG_TX);
 			/* An unfinished chain is not consumed: just let it poll. */
@@ -900,13 +906,19 @@ chain_overlong_then_packet(struct env *e, int nseg, int split, char *why,
 		uint64_t t = rg_now_ms();
 
 		rg_wait(R, ck[i], t < end ? (int)(end - t) : 0);
-		if (R->rec[ck[i]].done &&
+		if (R->rec[ck[i]].done && i < nhead &&
+		    R->rec[ck[i]].status == CDNA_ST_BAD_ADDRESS)
+			nbad++;
+		if (R->rec[ck[i]].done && i >= nhead &&
 		    R->rec[ck[i]].status == CDNA_ST_BAD_CHAIN)
 			nchain++;
 	}
-	if (nchain != (uint32_t)nseg)
-		rg_append(why, len, "expected all %d segments BAD_CHAIN got %u",
-			  nseg, nchain);
+	if (nbad != nhead)
+		rg_append(why, len, "expected the first %u segments BAD_ADDRESS got %u",
+			  nhead, nbad);
+	if (nchain != (uint32_t)nseg - nhead)
+		rg_append(why, len, "expected the other %u segments BAD_CHAIN got %u",
+			  (uint32_t)nseg - nhead, nchain);
 	rg_wait(R, pk, RG_WAIT_MS);
 	if (!R->rec[pk].done || R->rec[pk].status != OK)
 		rg_append(why, len, "expected the packet after the chain OK got %s",
@@ -925,19 +937,25 @@ chain_overlong_then_packet(struct env *e, int nseg, int split, char *why,
 static int
 chain_40_one_publish(struct env *e, const struct dcase *c, char *why, size_t len)
 {
-	return chain_overlong_then_packet(e, 40, 0, why, len);
+	return chain_overlong_then_packet(e, 40, 0, -1, why, len);
 }
 
 static int
 chain_40_split_20(struct env *e, const struct dcase *c, char *why, size_t len)
 {
-	return chain_overlong_then_packet(e, 40, 20, why, len);
+	return chain_overlong_then_packet(e, 40, 20, -1, why, len);
 }
 
 static int
 chain_40_split_7(struct env *e, const struct dcase *c, char *why, size_t len)
 {
-	return chain_overlong_then_packet(e, 40, 7, why, len);
+	return chain_overlong_then_packet(e, 40, 7, -1, why, len);
+}
+
+static int
+chain_40_bad_first(struct env *e, const struct dcase *c, char *why, size_t len)
+{
+	return chain_overlong_then_packet(e, 40, 0, 0, why, len);
 }
 
 static const struct dcase req_cases[] = {
@@ -988,6 +1006,8 @@ static const struct dcase req_cases[] = {
 	  "all 40 BAD_CHAIN, no piece sent; the packet OK and at the sink", NULL, chain_40_split_20, 0, { { 0 } } },
 	{ "chain-40-then-packet-split-7", "the same, published 7 entries at a time",
 	  "all 40 BAD_CHAIN, no piece sent; the packet OK and at the sink", NULL, chain_40_split_7, 0, { { 0 } } },
+	{ "chain-40-bad-first-segment", "40-segment TX chain whose first segment is outside every region, then a plain packet",
+	  "the first 33 BAD_ADDRESS, the other 7 BAD_CHAIN, no piece sent; the packet OK and at the sink", NULL, chain_40_bad_first, 0, { { 0 } } },
 	{ "chain-bad-address-segment", "4-segment chain whose third segment is outside every region",
 	  "no segment OK; nothing sent", NULL, chain_bad_addr, 0, { { 0 } } },
 	{ "chain-bad-flags-segment", "4-segment chain whose second segment has an unknown flag",
