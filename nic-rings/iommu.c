@@ -284,6 +284,54 @@ unmap_pages(struct cdna_iommu_domain *d, uint64_t iova, uint64_t len,
 	return n;
 }
 
+/*
+ * Frees every table below t (a table of the given level whose first entry
+ * is vpn base) that covers part of [first, last] and holds nothing once
+ * its own children are pruned. Returns whether t itself holds nothing.
+ */
+static int
+prune(struct cdna_iommu_domain *d, uint64_t *t, unsigned int level,
+      uint64_t base, uint64_t first, uint64_t last)
+{
+	const unsigned int shift = level * LEVEL_BITS;	/* vpns per entry: 1 << shift */
+	unsigned int i, lo, hi;
+
+	lo = first > base ? (unsigned int)((first - base) >> shift) : 0;
+	hi = (last - base) >> shift >= ENTRIES ? ENTRIES - 1 :
+		(unsigned int)((last - base) >> shift);
+	for (i = lo; level > 0 && i <= hi; i++) {
+		uint64_t *c;
+
+		if (!(t[i] & PTE_TABLE))
+			continue;
+		c = (uint64_t *)(uintptr_t)(t[i] & PTE_ADDR);
+		if (prune(d, c, level - 1, base + ((uint64_t)i << shift),
+			  first, last)) {
+			t[i] = 0;
+			free(c);
+			d->mmu->st.table_pages--;
+			d->pages--;
+		}
+	}
+	for (i = 0; i < ENTRIES; i++)
+		if (t[i] != 0)
+			return 0;
+	return 1;
+}
+
+uint64_t
+cdna_iommu_prune(struct cdna_iommu_domain *d, uint64_t iova, uint64_t len)
+{
+	uint64_t first, last, before;
+
+	if (d == NULL || page_span(iova, len, &first, &last) != 0)
+		return 0;
+	before = d->pages;
+	/* The root stays, empty or not: the domain always has one. */
+	prune(d, d->root, LEVELS - 1, 0, first, last);
+	return before - d->pages;
+}
+
 uint64_t
 cdna_iommu_unmap(struct cdna_iommu_domain *d, uint64_t iova, uint64_t len)
 {

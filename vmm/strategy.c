@@ -84,6 +84,11 @@ direct_map_region_retire(struct guest *g, struct cdna_region *r)
 {
 	/* Cleared and flushed before the reaper may unmap the memory. */
 	cdna_iommu_unmap_flush(g->iodom, r->gaddr, r->size);
+	/*
+	 * And the tables that served only it freed: else a guest adding and
+	 * deleting regions at new addresses grows them without end.
+	 */
+	cdna_iommu_prune(g->iodom, r->gaddr, r->size);
 }
 
 static void
@@ -128,6 +133,8 @@ static void
 iomap_retire(struct guest *g, struct cdna_region *r)
 {
 	iomap_region_retire(g->iomap, r);
+	/* Its pages were mapped at its guest addresses: their tables go too. */
+	cdna_iommu_prune(g->iodom, r->gaddr, r->size);
 }
 
 static void

@@ -317,6 +317,73 @@ revoke_region(struct env *e, const struct dcase *c, char *why, size_t len)
 }
 
 /*
+ * A region added at a new guest address 2^39 away each time (a new
+ * top-level entry of the I/O page table), a buffer in it mapped, the region
+ * removed, 32 times: the vmm's page tables must come back to what they
+ * were, not keep the three tables each address needed.
+ */
+static int
+region_churn(struct env *e, const struct dcase *c, char *why, size_t len)
+{
+	enum { CHURN = 32 };
+	struct rg_mem *x = rg_mem_new("map-churn", CHURN * 4096u, MFD_CLOEXEC);
+	char out[8192], o[64];
+	uint64_t t0 = 0, t1 = 0, ga, live = 1, slack;
+	int k, st;
+
+	(void)c;
+	if (x == NULL)
+		return -1;
+	if (rg_tel(&e->v, "/cdna/vmm", out, sizeof(out)) != 0 ||
+	    rg_json_u64(out, "iommu_table_pages", &t0) != 0) {
+		rg_append(why, len, "no iommu_table_pages in /cdna/vmm");
+		return -1;
+	}
+	for (k = 0; k < CHURN; k++) {
+		struct cdna_map_req r;
+
+		ga = (uint64_t)(k + 1) << 39;
+		st = rg_region_add(mp.M, ga, 4096, x->fd, (uint64_t)k * 4096u,
+				   CDNA_PERM_KNOWN);
+		if (st != 0) {
+			rg_append(why, len, "REGION_ADD %d at 0x%llx: %s", k,
+				  (unsigned long long)ga, env_outcome(st, o, sizeof(o)));
+			return -1;
+		}
+		r = req(CDNA_MAP_OP_MAP, ga, 2048);
+		if (m_expect("MAP in the new region", RG_RX, &r, CDNA_ST_OK,
+			     NULL, why, len) != 0)
+			return -1;
+		st = rg_region_del(mp.M, ga, 4096);
+		if (st != 0) {
+			rg_append(why, len, "REGION_DEL %d at 0x%llx: %s", k,
+				  (unsigned long long)ga, env_outcome(st, o, sizeof(o)));
+			return -1;
+		}
+	}
+	/*
+	 * Shared and persistent map at guest addresses: every table the
+	 * regions needed must be gone. Single-use maps in its slot window
+	 * alone (--map-quota slots of IOMAP_SLOT_BYTES, 8 MiB here), whose
+	 * tables stay: at most 4 leaves and 2 above them more than before.
+	 */
+	slack = mp.mode == CDNA_MODE_SINGLE_USE ? 6 : 0;
+	if (rg_tel(&e->v, "/cdna/vmm", out, sizeof(out)) != 0 ||
+	    rg_json_u64(out, "iommu_table_pages", &t1) != 0 || t1 > t0 + slack) {
+		rg_append(why, len, "expected iommu_table_pages at most %llu after %d regions mapped and removed got %llu",
+			  (unsigned long long)(t0 + slack), CHURN,
+			  (unsigned long long)t1);
+		return -1;
+	}
+	if (m_tel(e, "map_live", &live) != 0 || live != 0) {
+		rg_append(why, len, "map_live %llu after the regions went, expected 0",
+			  (unsigned long long)live);
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * A buffer mapped for RX and for TX; the RX mapping given back. The device
  * may still read it for the TX, but never write it again: an RX descriptor
  * at the address the TX mapping gave must fault.
@@ -570,6 +637,9 @@ static const struct dcase map_cases[] = {
 	{ "map-revoke-region", "REGION_DEL under a posted, mapped buffer",
 	  "the DMA after it aborted, the mapping gone", NULL, revoke_region, 0,
 	  { { 0 } } },
+	{ "map-region-churn", "32 regions at guest addresses 2^39 apart, each mapped once and removed",
+	  "every MAP OK; map_live and the vmm's I/O page-table pages as before (single-use: but its slot window's)",
+	  NULL, region_churn, 0, { { 0 } } },
 	{ "map-perm", "a buffer mapped for RX and TX, the RX mapping given back",
 	  "still readable, never writable", NULL, perm_follows_holders, 0,
 	  { { 0 } } },

@@ -315,6 +315,53 @@ pt_region_del(struct env *e, const struct dcase *c, char *why, size_t len)
 }
 
 /*
+ * REGION_ADD and REGION_DEL, again and again, each time at a new guest
+ * address 2^39 away (a new top-level entry of the I/O page table): the
+ * vmm's page tables must come back to what they were, not keep the three
+ * tables each address needed.
+ */
+static int
+pt_region_churn(struct env *e, const struct dcase *c, char *why, size_t len)
+{
+	enum { CHURN = 64 };
+	struct rg_mem *x = rg_mem_new("churn", CHURN * 4096u, MFD_CLOEXEC);
+	char out[8192], o[64];
+	uint64_t t0 = 0, t1 = 0, ga;
+	int k, r;
+
+	(void)c;
+	if (x == NULL)
+		return -1;
+	if (rg_tel(&e->v, "/cdna/vmm", out, sizeof(out)) != 0 ||
+	    rg_json_u64(out, "iommu_table_pages", &t0) != 0) {
+		rg_append(why, len, "no iommu_table_pages in /cdna/vmm");
+		return -1;
+	}
+	for (k = 0; k < CHURN; k++) {
+		ga = (uint64_t)(k + 1) << 39;
+		r = rg_region_add(pt.P, ga, 4096, x->fd, (uint64_t)k * 4096u,
+				  CDNA_PERM_KNOWN);
+		if (r == 0)
+			r = rg_region_del(pt.P, ga, 4096);
+		if (r != 0) {
+			rg_append(why, len, "REGION_ADD/DEL %d at 0x%llx: expected 0 got %s",
+				  k, (unsigned long long)ga,
+				  env_outcome(r, o, sizeof(o)));
+			return -1;
+		}
+	}
+	if (rg_tel(&e->v, "/cdna/vmm", out, sizeof(out)) != 0 ||
+	    rg_json_u64(out, "iommu_table_pages", &t1) != 0 || t1 != t0) {
+		rg_append(why, len, "expected iommu_table_pages %llu after %d REGION_ADD/DEL got %llu",
+			  (unsigned long long)t0, CHURN, (unsigned long long)t1);
+		return -1;
+	}
+	rg_note("%s: iommu_table_pages %llu before and after %d REGION_ADD/DEL",
+		pt.name, (unsigned long long)t0, CHURN);
+	return 0;
+}
+
+/*
  * The guest rewrites its posted descriptors while the device reads them:
  * each one flips between a valid frame and the forbidden frame in L's
  * memory, or an impossible length. Whatever the device reads must be
@@ -480,6 +527,8 @@ static const struct dcase pt_cases[] = {
 	  "each frame refused with DMA_FAULT; the next buffer gets the next frame", NULL, pt_rx_outside, 0, { { 0 } } },
 	{ "pt-region-del-revokes", "REGION_DEL with an RX buffer posted in the region, then TX from it",
 	  "both DMA_FAULT: no DMA after the region is gone", NULL, pt_region_del, 0, { { 0 } } },
+	{ "pt-region-churn", "REGION_ADD and REGION_DEL of 4 KiB, 64 times, each at a new guest address 2^39 apart",
+	  "each accepted; the vmm's I/O page-table pages as before", NULL, pt_region_churn, 0, { { 0 } } },
 	{ "pt-rewrite-while-read", "256 posted descriptors rewritten by another thread (foreign address, impossible length) while the device reads them",
 	  "each frame whole or aborted; nothing foreign read", NULL, pt_rewrite_race, 0, { { 0 } } },
 	{ "pt-doorbell-past-ring", "a passthrough guest rings its TX doorbell a ring and one past the device",

@@ -206,6 +206,65 @@ test_domain_free(void)
 	free(h);
 }
 
+/*
+ * Tables outlive unmapping; pruning a range gives back those that map
+ * nothing, and only those: a guest adding and deleting regions at ever
+ * new addresses must not grow the vmm's tables without end.
+ */
+static void
+test_prune(void)
+{
+	struct cdna_iommu *m = cdna_iommu_create(16, NULL);
+	struct cdna_iommu_domain *d = cdna_iommu_domain_new(m);
+	struct cdna_iommu_stats st;
+	uint8_t *h = host_pages(2);
+	const uint64_t top = (1ull << CDNA_IOMMU_VA_BITS) - PG;
+	uint64_t k, a;
+
+	/* Churn across the whole address space: one root left each time. */
+	for (k = 0; k < 512; k += 3) {
+		a = k << 39 | (k & 7) << 30 | (k & 31) << 21;
+		CHECK_EQ(cdna_iommu_map(d, a, h, PG, RW), 0);
+		CHECK_EQ(cdna_iommu_domain_bytes(d), 4 * PG);
+		CHECK_EQ(cdna_iommu_unmap_flush(d, a, PG), 1);
+		CHECK_EQ(cdna_iommu_domain_bytes(d), 4 * PG);	/* unmap keeps them */
+		CHECK_EQ(cdna_iommu_prune(d, a, PG), 3);
+		CHECK_EQ(cdna_iommu_domain_bytes(d), PG);
+	}
+	cdna_iommu_stats(m, &st);
+	CHECK_EQ(st.table_pages, 1);
+
+	/* Two pages in one leaf table: pruning one keeps the other's path. */
+	CHECK_EQ(cdna_iommu_map(d, 0x200000, h, 2 * PG, RW), 0);
+	CHECK_EQ(cdna_iommu_unmap(d, 0x200000, PG), 1);
+	CHECK_EQ(cdna_iommu_prune(d, 0x200000, PG), 0);
+	CHECK(cdna_iommu_xlate(d, 0x201000, 8, RX) == h + PG);
+	/* A mapped range prunes to nothing and still translates. */
+	CHECK_EQ(cdna_iommu_prune(d, 0, 1ull << 30), 0);
+	CHECK(cdna_iommu_xlate(d, 0x201010, 8, TX) == h + PG + 0x10);
+
+	/* A range over two subtrees: only the empty one goes. */
+	CHECK_EQ(cdna_iommu_map(d, top, h, PG, RW), 0);
+	CHECK_EQ(cdna_iommu_domain_bytes(d), 7 * PG);
+	CHECK_EQ(cdna_iommu_unmap(d, top, PG), 1);
+	CHECK_EQ(cdna_iommu_prune(d, 0, top + PG), 3);
+	CHECK(cdna_iommu_xlate(d, 0x201000, 8, RX) == h + PG);
+	CHECK(cdna_iommu_xlate(d, top, 8, RX) == NULL);
+	CHECK_EQ(cdna_iommu_unmap(d, 0x201000, PG), 1);
+	CHECK_EQ(cdna_iommu_prune(d, 0x201000, PG), 3);
+	CHECK_EQ(cdna_iommu_domain_bytes(d), PG);
+
+	/* Ranges it cannot name: nothing. */
+	CHECK_EQ(cdna_iommu_prune(d, 0, 0), 0);
+	CHECK_EQ(cdna_iommu_prune(d, top, 2 * PG), 0);
+	CHECK_EQ(cdna_iommu_prune(NULL, 0, PG), 0);
+	cdna_iommu_domain_free(d);
+	cdna_iommu_stats(m, &st);
+	CHECK_EQ(st.table_pages, 0);
+	cdna_iommu_destroy(m);
+	free(h);
+}
+
 static void
 test_cost(void)
 {
@@ -252,8 +311,9 @@ test_random(void)
 	memset(model, 0xff, sizeof(model));
 	for (i = 0; i < OPS; i++) {
 		uint64_t r = test_rng(&rng);
-		unsigned int dom = r & 1, p = (r >> 1) % NP, op = (r >> 8) % 4;
+		unsigned int dom = r & 1, p = (r >> 1) % NP, op = (r >> 8) % 5;
 		unsigned int hp = (r >> 16) % NP, dir = (r >> 24) & 1;
+		unsigned int np = 1 + (unsigned int)((r >> 56) % 8);
 		uint32_t pm = 1 + (uint32_t)((r >> 32) % 3);
 		uint64_t io = 0x100000 + (uint64_t)p * PG;
 		uint32_t off = (uint32_t)((r >> 40) % PG), len = 1 + (uint32_t)((r >> 52) % 256);
@@ -270,6 +330,10 @@ test_random(void)
 		case 1:
 			cdna_iommu_unmap_flush(d[dom], io, PG);
 			model[dom][p] = -1;
+			break;
+		case 2:
+			/* Frees only what maps nothing: the model is unchanged. */
+			cdna_iommu_prune(d[dom], io, (uint64_t)np * PG);
 			break;
 		default:
 			got = cdna_iommu_xlate(d[dom], io + off, len, dir ? RX : TX);
@@ -304,6 +368,7 @@ main(void)
 	test_translate();
 	test_iotlb();
 	test_domain_free();
+	test_prune();
 	test_cost();
 	test_random();
 	printf("test_iommu: %u cases, %u failed\n", cases, failed);
