@@ -15,6 +15,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "fd_close.h"
 #include "vmm.h"
 
 #define CTRL_MAX_FDS	4	/* more than any message carries: extras are closed */
@@ -216,7 +217,7 @@ control_recv(int sock, struct cdna_msg *m, int *fd, int *nfds, int *truncated)
 			if (*fd < 0)
 				*fd = f;
 			else
-				close(f);	/* only one fd is ever expected */
+				guest_fd_close(f);	/* only one fd is ever expected */
 			(*nfds)++;
 		}
 	}
@@ -264,8 +265,7 @@ control_guest_readable(struct vmm *v, struct guest *g)
 		 * recvmsg() returns 0 both at the peer's close and for an
 		 * empty message; only the latter can carry fds.
 		 */
-		if (fd >= 0)
-			close(fd);
+		guest_fd_close(fd);
 		if (n == 0 && nfds > 0) {
 			snprintf(why, sizeof(why),
 				 "protocol: empty message carrying %d fds", nfds);
@@ -277,8 +277,7 @@ control_guest_readable(struct vmm *v, struct guest *g)
 		return;
 	}
 	if (truncated) {
-		if (fd >= 0)
-			close(fd);
+		guest_fd_close(fd);
 		snprintf(why, sizeof(why),
 			 "protocol: message longer than %zu bytes or too many fds (%d)",
 			 sizeof(m), nfds);
@@ -289,8 +288,7 @@ control_guest_readable(struct vmm *v, struct guest *g)
 			    why, sizeof(why)) != 0) {
 		char msg[200];
 
-		if (fd >= 0)
-			close(fd);
+		guest_fd_close(fd);
 		snprintf(msg, sizeof(msg), "protocol: %s", why);
 		guest_teardown(v, g, msg);
 		return;

@@ -17,6 +17,7 @@
 #include <rte_cycles.h>
 #include <rte_ether.h>
 
+#include "fd_close.h"
 #include "guest_mem.h"
 #include "iomap.h"
 #include "iommu.h"
@@ -319,8 +320,7 @@ guest_handle(struct vmm *v, struct guest *g, const struct cdna_msg *m, int fd,
 		return 0;
 	}
 	/* cdna_ctrl_check() admits no other type. */
-	if (fd >= 0)
-		close(fd);
+	guest_fd_close(fd);
 	return -EPROTO;
 }
 

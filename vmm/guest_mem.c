@@ -27,6 +27,7 @@
 #include <rte_debug.h>
 
 #include "claims.h"
+#include "fd_close.h"
 #include "guest_mem.h"
 #include "vmm.h"
 
@@ -314,6 +315,18 @@ guest_mem_add(struct vmm *v, struct guest *g, const struct cdna_msg_region *m,
 	int prot = 0, rc;
 	void *p;
 
+	/*
+	 * Only memory: F_GET_SEALS answers for shmem (memfd, tmpfs) and
+	 * hugetlbfs files alone, without asking the file's filesystem. Asked
+	 * first: a disk, NFS or FUSE file could block the data path in a page
+	 * fault, or already in fstat(), for as long as its server likes.
+	 */
+	if (fcntl(fd, F_GET_SEALS) < 0) {
+		GREFUSE(g, "REGION_ADD refused: fd is not memfd, tmpfs or hugetlbfs memory (%s)",
+		     strerror(errno));
+		rc = -EBADF;
+		goto out;
+	}
 	if (fstat(fd, &st) != 0) {
 		rc = -errno;
 		GREFUSE(g, "REGION_ADD refused: fstat of its fd: %s", strerror(errno));
@@ -323,17 +336,6 @@ guest_mem_add(struct vmm *v, struct guest *g, const struct cdna_msg_region *m,
 	if (!S_ISREG(st.st_mode)) {
 		GREFUSE(g, "REGION_ADD refused: fd is not a regular file (mode 0%o)",
 		     (unsigned int)st.st_mode);
-		rc = -EBADF;
-		goto out;
-	}
-	/*
-	 * Only memory: F_GET_SEALS answers for shmem (memfd, tmpfs) and
-	 * hugetlbfs files alone. A disk, NFS or FUSE file could block the
-	 * data path in a page fault for as long as its server likes.
-	 */
-	if (fcntl(fd, F_GET_SEALS) < 0) {
-		GREFUSE(g, "REGION_ADD refused: fd is not memfd, tmpfs or hugetlbfs memory (%s)",
-		     strerror(errno));
 		rc = -EBADF;
 		goto out;
 	}
@@ -445,7 +447,7 @@ guest_mem_add(struct vmm *v, struct guest *g, const struct cdna_msg_region *m,
 			 cdna_claims_map_len(m->size), __ATOMIC_RELAXED);
 	audit_region_add((uint32_t)g->nic_ctx, r->host, m->size, m->perm);
 out:
-	close(fd);
+	guest_fd_close(fd);
 	return rc;
 }
 

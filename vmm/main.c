@@ -19,6 +19,7 @@
 #include <rte_pdump.h>
 
 #include "dma_guard.h"
+#include "fd_close.h"
 #include "fault_inject.h"
 #include "guest_mem.h"
 #include "vmm.h"
@@ -240,7 +241,7 @@ main(int argc, char **argv)
 	    (vmm.opt.audit && audit_init(&vmm) != 0) ||
 	    (vmm.opt.pcap != NULL && wire_pcap_open(vmm.wire_port, vmm.opt.pcap) != 0) ||
 	    telemetry_init(&vmm) != 0 || fault_inject_init(&vmm) != 0 ||
-	    cdna_dma_guard_init() != 0 ||
+	    cdna_dma_guard_init() != 0 || guest_fd_close_start() != 0 ||
 	    control_init(&vmm) != 0) {
 		fprintf(stderr, "cdna-vmm: start-up failed (see above)\n");
 		return 2;
@@ -261,6 +262,7 @@ main(int argc, char **argv)
 	run(&vmm);
 
 	control_fini(&vmm);
+	guest_fd_close_stop();
 	rte_pdump_uninit();
 	guest_mem_reap_all();
 	wire_pcap_close();

@@ -18,6 +18,7 @@
 #include <rte_telemetry.h>
 
 #include "dma_guard.h"
+#include "fd_close.h"
 #include "guest_mem.h"
 #include "fault_inject.h"
 #include "iomap.h"
@@ -231,6 +232,8 @@ tm_vmm(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "iommu_invalidations", io.invalidations);
 	rte_tel_data_add_dict_u64(d, "iommu_cycles_charged", io.cycles_charged);
 	rte_tel_data_add_dict_u64(d, "iommu_table_pages", io.table_pages);
+	rte_tel_data_add_dict_u64(d, "guest_fds_closing", guest_fd_close_pending());
+	rte_tel_data_add_dict_u64(d, "guest_fds_unclosed", guest_fd_close_dropped());
 	fault_inject_stats(&injections, last_injection, sizeof(last_injection));
 	rte_tel_data_add_dict_u64(d, "fault_injections", injections);
 	rte_tel_data_add_dict_string(d, "last_fault_injection", last_injection);

@@ -348,6 +348,7 @@ static const struct {
 	{ "hard", group_hard },
 	{ "huge", group_huge },
 	{ "mapcount", group_mapcount },
+	{ "fuse", group_fuse },
 };
 
 static void
@@ -375,7 +376,7 @@ main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	signal(SIGPIPE, SIG_IGN);
 	if (argc != 2) {
-		fprintf(stderr, "usage: rogue addr|use|req|ring|ctrl|ro|trunc|policy|hard|huge|mapcount\n");
+		fprintf(stderr, "usage: rogue addr|use|req|ring|ctrl|ro|trunc|policy|pt|dm|table1|map|hard|huge|mapcount|fuse\n");
 		return 1;
 	}
 	for (i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)

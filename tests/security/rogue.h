@@ -80,6 +80,7 @@ int group_table1(struct env *e);
 int group_map(struct env *e);
 /* These return 77 when the machine cannot run them (said why). */
 int group_hard(struct env *e);
+int group_fuse(struct env *e);
 int group_huge(struct env *e);
 int group_mapcount(struct env *e);
 
