@@ -209,7 +209,7 @@ check_payload(const struct cdna_msg *msg, uint16_t type,
 				    MAC_ARGS(h->mac));
 		if (h->mode >= CDNA_MODE_COUNT)
 			return fail(-EINVAL, why, whylen,
-				    "HELLO mode %" PRIu32 " is not 0 (mediated), 1 (passthrough) or 2 (direct-map)",
+				    "HELLO mode %" PRIu32 " is not 0 (mediated) to 6 (unprotected): 1 passthrough, 2 direct-map, 3 single-use, 4 shared, 5 persistent",
 				    h->mode);
 		if (h->reserved != 0)
 			return fail(-EINVAL, why, whylen,

@@ -206,16 +206,21 @@ on_hello(struct vmm *v, struct guest *g, const struct cdna_msg_hello *h,
 static int
 on_start(struct vmm *v, struct guest *g)
 {
-	uint16_t q, n = 0;
+	uint16_t q, n = 0, quarantined = 0;
 
 	for (q = 0; q < g->nb_queues; q++) {
 		if (g->q[q].created && !g->q[q].quarantined) {
 			cdna_nic_queue_enable(v->nic, (uint32_t)g->nic_ctx, q, 1);
 			n++;
 		}
+		quarantined += g->q[q].created && g->q[q].quarantined;
 	}
 	if (n == 0) {
-		GREFUSE(g, "START refused: no queue created");
+		if (quarantined != 0)
+			GREFUSE(g, "START refused: all %u created queues are quarantined",
+				quarantined);
+		else
+			GREFUSE(g, "START refused: no queue created");
 		return -ENOENT;
 	}
 	g->started = 1;
