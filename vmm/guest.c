@@ -91,6 +91,28 @@ mac_str(const uint8_t *mac, char *buf, size_t len)
 		 mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
 }
 
+/*
+ * The next guest id: never 0 (backing_in_use's "no guest"), never one a
+ * connected guest still has, even once 2^32 connections have wrapped the
+ * counter. At most --max-guests ids are in use, so this ends.
+ */
+static uint32_t
+guest_id_next(struct vmm *v)
+{
+	uint32_t id, i;
+
+	for (;;) {
+		id = ++v->next_guest_id;
+		if (id == 0)
+			continue;
+		for (i = 0; i < v->opt.max_guests; i++)
+			if (v->guests[i] != NULL && v->guests[i]->id == id)
+				break;
+		if (i == v->opt.max_guests)
+			return id;
+	}
+}
+
 struct guest *
 guest_new(struct vmm *v, int fd, pid_t pid, uid_t uid)
 {
@@ -111,7 +133,7 @@ guest_new(struct vmm *v, int fd, pid_t pid, uid_t uid)
 		free(g);
 		return NULL;
 	}
-	g->id = ++v->next_guest_id;
+	g->id = guest_id_next(v);
 	g->fd = fd;
 	g->pid = pid;
 	g->uid = uid;
