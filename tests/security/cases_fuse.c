@@ -242,23 +242,14 @@ fuse_flushes(void)
 	return n;
 }
 
-static int
-vmm_u64(struct env *e, const char *key, uint64_t *v)
-{
-	char out[8192];
-
-	if (rg_tel(&e->v, "/cdna/vmm", out, sizeof(out)) != 0)
-		return -1;
-	return rg_json_u64(out, key, v);
-}
-
 /* Waits until the vmm's key reads want (up to ms). 0 once it does. */
 static int
 vmm_wait_u64(struct env *e, const char *key, uint64_t want, int ms)
 {
 	uint64_t end = rg_now_ms() + (uint64_t)ms, v = ~want;
 
-	while (vmm_u64(e, key, &v) == 0 && v != want && rg_now_ms() < end)
+	while (rg_tel_u64(&e->v, "/cdna/vmm", key, &v) == 0 && v != want &&
+	       rg_now_ms() < end)
 		rg_drain(10);
 	return v == want ? 0 : -1;
 }

@@ -327,15 +327,14 @@ region_churn(struct env *e, const struct dcase *c, char *why, size_t len)
 {
 	enum { CHURN = 32 };
 	struct rg_mem *x = rg_mem_new("map-churn", CHURN * 4096u, MFD_CLOEXEC);
-	char out[8192], o[64];
+	char o[64];
 	uint64_t t0 = 0, t1 = 0, ga, live = 1, slack;
 	int k, st;
 
 	(void)c;
 	if (x == NULL)
 		return -1;
-	if (rg_tel(&e->v, "/cdna/vmm", out, sizeof(out)) != 0 ||
-	    rg_json_u64(out, "iommu_table_pages", &t0) != 0) {
+	if (rg_tel_u64(&e->v, "/cdna/vmm", "iommu_table_pages", &t0) != 0) {
 		rg_append(why, len, "no iommu_table_pages in /cdna/vmm");
 		return -1;
 	}
@@ -368,8 +367,8 @@ region_churn(struct env *e, const struct dcase *c, char *why, size_t len)
 	 * tables stay: at most 4 leaves and 2 above them more than before.
 	 */
 	slack = mp.mode == CDNA_MODE_SINGLE_USE ? 6 : 0;
-	if (rg_tel(&e->v, "/cdna/vmm", out, sizeof(out)) != 0 ||
-	    rg_json_u64(out, "iommu_table_pages", &t1) != 0 || t1 > t0 + slack) {
+	if (rg_tel_u64(&e->v, "/cdna/vmm", "iommu_table_pages", &t1) != 0 ||
+	    t1 > t0 + slack) {
 		rg_append(why, len, "expected iommu_table_pages at most %llu after %d regions mapped and removed got %llu",
 			  (unsigned long long)(t0 + slack), CHURN,
 			  (unsigned long long)t1);

@@ -325,15 +325,14 @@ pt_region_churn(struct env *e, const struct dcase *c, char *why, size_t len)
 {
 	enum { CHURN = 64 };
 	struct rg_mem *x = rg_mem_new("churn", CHURN * 4096u, MFD_CLOEXEC);
-	char out[8192], o[64];
+	char o[64];
 	uint64_t t0 = 0, t1 = 0, ga;
 	int k, r;
 
 	(void)c;
 	if (x == NULL)
 		return -1;
-	if (rg_tel(&e->v, "/cdna/vmm", out, sizeof(out)) != 0 ||
-	    rg_json_u64(out, "iommu_table_pages", &t0) != 0) {
+	if (rg_tel_u64(&e->v, "/cdna/vmm", "iommu_table_pages", &t0) != 0) {
 		rg_append(why, len, "no iommu_table_pages in /cdna/vmm");
 		return -1;
 	}
@@ -350,8 +349,8 @@ pt_region_churn(struct env *e, const struct dcase *c, char *why, size_t len)
 			return -1;
 		}
 	}
-	if (rg_tel(&e->v, "/cdna/vmm", out, sizeof(out)) != 0 ||
-	    rg_json_u64(out, "iommu_table_pages", &t1) != 0 || t1 != t0) {
+	if (rg_tel_u64(&e->v, "/cdna/vmm", "iommu_table_pages", &t1) != 0 ||
+	    t1 != t0) {
 		rg_append(why, len, "expected iommu_table_pages %llu after %d REGION_ADD/DEL got %llu",
 			  (unsigned long long)t0, CHURN, (unsigned long long)t1);
 		return -1;

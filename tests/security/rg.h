@@ -73,6 +73,9 @@ int rg_tel(const struct rg_vmm *v, const char *cmd, char *out, size_t len);
 /* Value of "key" in a flat JSON text, as a string or number. 0 if found. */
 int rg_json_str(const char *json, const char *key, char *val, size_t len);
 int rg_json_u64(const char *json, const char *key, uint64_t *val);
+/* One number of a telemetry command's reply: rg_tel, then rg_json_u64. */
+int rg_tel_u64(const struct rg_vmm *v, const char *cmd, const char *key,
+	       uint64_t *val);
 /* Lines of /proc/PID/maps naming memfd:name (all lines if name is NULL). */
 int rg_maps_count(pid_t pid, const char *name);
 /*

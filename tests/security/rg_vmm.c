@@ -564,3 +564,13 @@ rg_pcap_read(const char *path,
 	fclose(f);
 	return n;
 }
+
+int
+rg_tel_u64(const struct rg_vmm *v, const char *cmd, const char *key,
+	   uint64_t *val)
+{
+	char out[8192];
+	int rc = rg_tel(v, cmd, out, sizeof(out));
+
+	return rc != 0 ? rc : rg_json_u64(out, key, val);
+}
