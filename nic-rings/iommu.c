@@ -25,12 +25,17 @@
 struct iotlb_entry {
 	uint64_t vpn;
 	uint64_t pte;		/* 0: empty */
-	uint32_t dom;
+	uint64_t dom;
 };
 
 struct cdna_iommu {
 	uint32_t tlb_mask;		/* entries - 1: direct-mapped */
-	uint32_t next_dom;
+	/*
+	 * 64 bits: ids never wrap, so a new domain can never share a live
+	 * one's id, and with it that domain's IOTLB entries (every guest
+	 * connection makes a domain; 2^32 of them would be within reach).
+	 */
+	uint64_t next_dom;
 	const struct cdna_iommu_cost *cost;
 	struct cdna_iommu_stats st;
 	struct iotlb_entry tlb[];
@@ -40,7 +45,7 @@ struct cdna_iommu_domain {
 	struct cdna_iommu *mmu;
 	uint64_t *root;
 	uint64_t pages;		/* page-table pages it holds */
-	uint32_t id;
+	uint64_t id;
 };
 
 /* Cycles, from the ATC'08 paper's Table 2 (processor cycles per operation). */
@@ -148,10 +153,10 @@ walk(struct cdna_iommu_domain *d, uint64_t vpn, int create)
 }
 
 static inline struct iotlb_entry *
-tlb_slot(struct cdna_iommu *mmu, uint32_t dom, uint64_t vpn)
+tlb_slot(struct cdna_iommu *mmu, uint64_t dom, uint64_t vpn)
 {
 	/* Domains spread over the sets, so one guest cannot own the IOTLB. */
-	return &mmu->tlb[(uint32_t)(vpn ^ ((uint64_t)dom * 0x9e3779b1u)) &
+	return &mmu->tlb[(uint32_t)(vpn ^ (dom * 0x9e3779b1u)) &
 			 mmu->tlb_mask];
 }
 

@@ -8,6 +8,11 @@
  * and bounds what goes in; an entry's slot changes only when an entry is
  * removed. Header only, no allocation, no DPDK: both sides and the unit
  * test use the same code.
+ *
+ * The slot a page starts from is keyed by a secret seed: page numbers are
+ * the guest's to choose, and with a public hash a guest could choose
+ * thousands that share one probe run and make every lookup of the
+ * mediator's table walk it. The vmm draws a seed per table.
  */
 #ifndef CDNA_PAGETAB_H
 #define CDNA_PAGETAB_H
@@ -25,13 +30,25 @@ struct cdna_pagetab {
 	struct cdna_page_ent *e;	/* mask + 1 slots, zeroed */
 	uint32_t mask;
 	uint32_t n;			/* entries in use */
+	uint64_t seed;			/* keys the hash; any value, kept secret */
 };
 
 static inline uint32_t
 cdna_pagetab_home(const struct cdna_pagetab *t, uint64_t page)
 {
-	/* Fibonacci hashing: consecutive pages spread over the table. */
-	return (uint32_t)((page * 0x9e3779b97f4a7c15ull) >> 40) & t->mask;
+	/*
+	 * The seeded page through a 64-bit finalizer (MurmurHash3's): every
+	 * bit of both reaches the low bits taken, so without the seed no
+	 * choice of pages lands them together.
+	 */
+	uint64_t x = page ^ t->seed;
+
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	x ^= x >> 33;
+	return (uint32_t)x & t->mask;
 }
 
 static inline struct cdna_page_ent *

@@ -9,8 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include <rte_branch_prediction.h>
+#include <rte_cycles.h>
 
 #include "cdna_ring.h"
 #include "iomap.h"
@@ -84,6 +86,11 @@ iomap_new(uint32_t mode, uint32_t quota, struct cdna_iommu_domain *dom,
 		m->pt.e = calloc((size_t)m->pt.mask + 1, sizeof(*m->pt.e));
 		if (m->pt.e == NULL)
 			goto fail;
+		/* Secret, so the guest cannot aim its pages at one probe run. */
+		if (getrandom(&m->pt.seed, sizeof(m->pt.seed), GRND_NONBLOCK) !=
+		    (ssize_t)sizeof(m->pt.seed))
+			m->pt.seed = rte_rdtsc() * 0x9e3779b97f4a7c15ull ^
+				(uint64_t)(uintptr_t)m->pt.e;
 	}
 	return m;
 fail:

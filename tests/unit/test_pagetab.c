@@ -41,7 +41,7 @@ check_against(const struct cdna_pagetab *t, const uint32_t *model)
 static void
 test_basic(void)
 {
-	struct cdna_pagetab t = { ents, SLOTS - 1, 0 };
+	struct cdna_pagetab t = { ents, SLOTS - 1, 0, 0 };
 	struct cdna_page_ent *e;
 
 	memset(ents, 0, sizeof(ents));
@@ -66,7 +66,7 @@ test_basic(void)
 static void
 test_collisions(void)
 {
-	struct cdna_pagetab t = { ents, SLOTS - 1, 0 };
+	struct cdna_pagetab t = { ents, SLOTS - 1, 0, 0 };
 	static uint32_t model[KEYS];
 	uint32_t same[6], n = 0, k, home0;
 
@@ -101,7 +101,7 @@ test_collisions(void)
 static void
 test_random(void)
 {
-	struct cdna_pagetab t = { ents, SLOTS - 1, 0 };
+	struct cdna_pagetab t = { ents, SLOTS - 1, 0, 0 };
 	static uint32_t model[KEYS];
 	uint64_t rng = 0x5eed;
 	uint32_t step, live = 0;
@@ -131,12 +131,63 @@ test_random(void)
 	check_against(&t, model);
 }
 
+/* The longest distance from an entry's home to its slot. */
+static uint32_t
+longest_probe(const struct cdna_pagetab *t)
+{
+	uint32_t i, d, worst = 0;
+
+	for (i = 0; i <= t->mask; i++) {
+		if (t->e[i].key1 == 0)
+			continue;
+		d = (i - cdna_pagetab_home(t, t->e[i].key1 - 1)) & t->mask;
+		if (d > worst)
+			worst = d;
+	}
+	return worst;
+}
+
+/*
+ * What a guest could do against a public hash: pick half a table's worth
+ * of pages whose homes all fall in 8 slots under one seed. In a table with
+ * that seed they form one run thousands long; under any other seed they
+ * spread, and no lookup walks far.
+ */
+static void
+test_seeded(void)
+{
+	enum { BIG = 16384, CHOSEN = BIG / 2 };
+	static struct cdna_page_ent big[BIG];
+	static uint64_t pages[CHOSEN];
+	struct cdna_pagetab known = { big, BIG - 1, 0, 0x5eed0fa77ac4e5ull };
+	struct cdna_pagetab secret = known;
+	uint64_t p;
+	uint32_t n = 0, i;
+
+	secret.seed = 0x0123456789abcdefull;
+	for (p = 0; n < CHOSEN; p++)
+		if (cdna_pagetab_home(&known, p) < 8)
+			pages[n++] = p;
+	memset(big, 0, sizeof(big));
+	for (i = 0; i < CHOSEN; i++)
+		cdna_pagetab_insert(&known, pages[i]);
+	CHECK(longest_probe(&known) >= CHOSEN - 8);	/* the attack works here */
+	memset(big, 0, sizeof(big));
+	for (i = 0; i < CHOSEN; i++)
+		cdna_pagetab_insert(&secret, pages[i]);
+	CHECK(longest_probe(&secret) < 64);
+	for (i = 0, n = 0; i < CHOSEN; i++)
+		n += cdna_pagetab_find(&secret, pages[i]) != NULL;
+	CHECK_EQ(n, CHOSEN);
+}
+
 int
 main(void)
 {
 	test_basic();
 	test_collisions();
 	test_random();
+	test_seeded();
 	printf("test_pagetab: %u cases, %u failed\n", cases, failed);
 	return failed != 0;
 }
