@@ -404,9 +404,13 @@ guest_teardown(struct vmm *v, struct guest *g, const char *why)
 	uint16_t q;
 
 	epoll_ctl(v->epoll_fd, EPOLL_CTL_DEL, g->fd, NULL);
-	close(g->fd);
 	if (g->nic_ctx >= 0)
 		guest_stop(v, g);
+	/*
+	 * Closed once no DMA can happen any more: the driver takes the end of
+	 * its connection as leave to give its buffers back to the application.
+	 */
+	close(g->fd);
 	/*
 	 * Every descriptor is reclaimed now; the claim maps themselves are
 	 * checked region by region before each unmap (guest_mem_reap).
