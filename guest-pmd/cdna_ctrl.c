@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include <unistd.h>
 
 #include <rte_common.h>
+#include <rte_cycles.h>
 #include <rte_eal_memconfig.h>
 #include <rte_errno.h>
 #include <rte_memory.h>
@@ -68,7 +70,12 @@ cdna_close_fds(int *fds, unsigned int n)
 	}
 }
 
-/* Called with ctrl_lock held: the channel is unusable from now on. */
+/*
+ * Called with ctrl_lock held: the channel is unusable from now on. Unless
+ * the mediator closed it, our end is shut for writing: the mediator then
+ * reads its end, tears this guest down, and closes, which
+ * cdna_ctrl_wait_gone waits for before posted buffers are reused.
+ */
 static void
 cdna_mark_dead(struct cdna_priv *priv, const char *why, uint16_t type)
 {
@@ -77,6 +84,8 @@ cdna_mark_dead(struct cdna_priv *priv, const char *why, uint16_t type)
 			"device disabled", priv->name, priv->args.path,
 			type != 0 ? " during " : "",
 			type != 0 ? cdna_msg_name(type) : "", why);
+	if (!priv->dead && !priv->peer_gone && priv->sock >= 0)
+		shutdown(priv->sock, SHUT_WR);
 	__atomic_store_n(&priv->dead, 1, __ATOMIC_RELAXED);
 }
 
@@ -109,8 +118,11 @@ cdna_send(struct cdna_priv *priv, const struct cdna_msg *req, int fd)
 	do {
 		n = sendmsg(priv->sock, &mh, MSG_NOSIGNAL);
 	} while (n < 0 && errno == EINTR);
-	if (n < 0)
+	if (n < 0) {
+		if (errno == EPIPE || errno == ECONNRESET)
+			priv->peer_gone = 1;
 		return -errno;
+	}
 	if ((size_t)n != sizeof(*req))
 		return -EPROTO;
 	return 0;
@@ -146,6 +158,8 @@ cdna_recv(struct cdna_priv *priv, struct cdna_msg *rep, int *fds,
 	if (n < 0) {
 		*why = (errno == EAGAIN || errno == EWOULDBLOCK) ?
 			"no reply before the timeout" : strerror(errno);
+		if (errno == ECONNRESET)
+			priv->peer_gone = 1;
 		return -EIO;
 	}
 
@@ -172,6 +186,7 @@ cdna_recv(struct cdna_priv *priv, struct cdna_msg *rep, int *fds,
 
 	if (n == 0) {
 		*why = "mediator closed the connection";
+		priv->peer_gone = 1;
 		ret = -EIO;
 	} else if ((size_t)n != sizeof(*rep) || (mh.msg_flags & MSG_TRUNC)) {
 		*why = "reply has the wrong size";
@@ -340,8 +355,10 @@ cdna_ctrl_check_alive(struct cdna_priv *priv)
 		return;
 	if (!priv->dead && priv->sock >= 0) {
 		n = recv(priv->sock, &c, 1, MSG_PEEK | MSG_DONTWAIT);
-		if (n == 0)
+		if (n == 0) {
+			priv->peer_gone = 1;
 			cdna_mark_dead(priv, "mediator closed the connection", 0);
+		}
 		else if (n > 0)
 			cdna_mark_dead(priv, "unsolicited message", 0);
 		else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
@@ -938,4 +955,33 @@ cdna_ctrl_stats(struct cdna_priv *priv, struct cdna_msg_stats *st)
 	}
 	memcpy(st, &msg.u.stats, sizeof(*st));
 	return 0;
+}
+
+int
+cdna_ctrl_wait_gone(struct cdna_priv *priv, int ms)
+{
+	uint64_t end = rte_get_timer_cycles() +
+		(uint64_t)ms * rte_get_timer_hz() / 1000;
+	char buf[256];
+	int gone;
+
+	pthread_mutex_lock(&priv->ctrl_lock);
+	while (!priv->peer_gone && !priv->gone_waited && priv->sock >= 0) {
+		struct pollfd p = { .fd = priv->sock, .events = POLLIN };
+		uint64_t now = rte_get_timer_cycles();
+		ssize_t n;
+
+		if (now >= end ||
+		    poll(&p, 1, (int)((end - now) * 1000 / rte_get_timer_hz()) + 1) < 0) {
+			priv->gone_waited = 1;
+			break;
+		}
+		/* Whatever is still queued is read and dropped: the end is all. */
+		n = recv(priv->sock, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n == 0 || (n < 0 && errno == ECONNRESET))
+			priv->peer_gone = 1;
+	}
+	gone = priv->peer_gone;
+	pthread_mutex_unlock(&priv->ctrl_lock);
+	return gone;
 }

@@ -479,8 +479,15 @@ cdna_teardown_queues(struct rte_eth_dev *dev, int stopped)
 		if (txq != NULL)
 			cdna_tx_drain(txq);
 		destroyed = cdna_ctrl_queue_destroy(priv, q) == 0;
-		/* After STOP or QUEUE_DESTROY no DMA targets these buffers. */
-		safe = stopped || destroyed || cdna_is_dead(&priv->dead);
+		/*
+		 * After STOP or QUEUE_DESTROY no DMA targets these buffers, nor
+		 * once the mediator has closed a dead channel (it does so last
+		 * in its teardown). A channel that timed out or broke the
+		 * protocol may still have a mediator serving it: then leak.
+		 */
+		safe = stopped || destroyed ||
+			(cdna_is_dead(&priv->dead) &&
+			 cdna_ctrl_wait_gone(priv, CDNA_GONE_WAIT_MS));
 		if (rxq != NULL && rxq->req != NULL) {
 			cdna_rx_drain(rxq);
 			left += cdna_rx_free_outstanding(rxq, safe);
@@ -516,6 +523,33 @@ cdna_link_set(struct rte_eth_dev *dev, int up)
 	rte_eth_linkstatus_set(dev, &link);
 }
 
+/*
+ * Queues whose map channel broke (no answer within CDNA_MAP_WAIT_S, or a bad
+ * one): they post nothing more until the port restarts. Said once, here on
+ * the control path, since the data path only counts it (map_timeouts).
+ */
+static uint16_t
+cdna_map_broken(struct rte_eth_dev *dev)
+{
+	struct cdna_priv *priv = dev->data->dev_private;
+	uint16_t q, n = 0;
+
+	for (q = 0; q < CDNA_MAX_QUEUES; q++) {
+		struct cdna_rxq *rxq = cdna_rxq_get(dev, q);
+		struct cdna_txq *txq = cdna_txq_get(dev, q);
+
+		n += (rxq != NULL && __atomic_load_n(&rxq->map.broken, __ATOMIC_RELAXED)) ||
+			(txq != NULL && __atomic_load_n(&txq->map.broken, __ATOMIC_RELAXED));
+	}
+	if (n != 0 && !priv->map_broken_said) {
+		PMD_LOG(ERR, "%s: %u queue(s) got no map answer within %u s (or a bad one); "
+			"link down until the port is restarted", priv->name, n,
+			(unsigned int)CDNA_MAP_WAIT_S);
+		priv->map_broken_said = 1;
+	}
+	return n;
+}
+
 static int
 cdna_link_update(struct rte_eth_dev *dev, int wait_to_complete)
 {
@@ -529,7 +563,8 @@ cdna_link_update(struct rte_eth_dev *dev, int wait_to_complete)
 	RTE_SET_USED(wait_to_complete);
 	cdna_ctrl_check_alive(priv);
 	link.link_status = dev->data->dev_started &&
-		!cdna_is_dead(&priv->dead) ? RTE_ETH_LINK_UP : RTE_ETH_LINK_DOWN;
+		!cdna_is_dead(&priv->dead) && cdna_map_broken(dev) == 0 ?
+		RTE_ETH_LINK_UP : RTE_ETH_LINK_DOWN;
 	return rte_eth_linkstatus_set(dev, &link);
 }
 
@@ -650,12 +685,16 @@ cdna_dev_start(struct rte_eth_dev *dev)
 		dev->data->rx_queue_state[q] = RTE_ETH_QUEUE_STATE_STARTED;
 	for (q = 0; q < dev->data->nb_tx_queues; q++)
 		dev->data->tx_queue_state[q] = RTE_ETH_QUEUE_STATE_STARTED;
+	priv->map_broken_said = 0;
 	cdna_link_set(dev, 1);
 	return 0;
 
 fail:
-	/* Nothing was started, so nothing posted can be in flight. */
-	cdna_teardown_queues(dev, 1);
+	/*
+	 * Nothing was started, so nothing posted can be in flight: unless the
+	 * channel died under START, which the mediator may have carried out.
+	 */
+	cdna_teardown_queues(dev, !cdna_is_dead(&priv->dead));
 	return ret;
 }
 

@@ -30,8 +30,6 @@
 
 #define PG_SHIFT	12u
 #define PG_SIZE		(1u << PG_SHIFT)
-/* Answers come within microseconds; a second means the mediator is gone. */
-#define MAP_WAIT_S	1
 #define UNMAP_COOKIE	UINT32_MAX
 
 /* A page entry's state (pagetab.h). */
@@ -173,7 +171,7 @@ wait_all(struct cdna_mapq *mq, const int *dead,
 		}
 		if (deadline == 0)
 			deadline = rte_get_timer_cycles() +
-				MAP_WAIT_S * rte_get_timer_hz();
+				CDNA_MAP_WAIT_S * rte_get_timer_hz();
 		if (cdna_is_dead(dead) || rte_get_timer_cycles() > deadline) {
 			mq->st.timeouts++;
 			mq->broken = 1;

@@ -40,6 +40,10 @@ extern int cdna_logtype;
 #define CDNA_MAP_MAX		64u	/* buffers one cdna_map_get handles at most */
 #define CDNA_RX_REFILL_THRESH	32u	/* refill once this many slots are free */
 #define CDNA_CTRL_TIMEOUT_S	30	/* longest wait for one control reply */
+/* Map answers come within microseconds: a second means the mediator is gone. */
+#define CDNA_MAP_WAIT_S		1
+/* Longest wait, at a stop, for a dead channel's mediator to close it. */
+#define CDNA_GONE_WAIT_MS	2000
 #define CDNA_LINK_SPEED		RTE_ETH_SPEED_NUM_10G
 
 /* Per-status counters: index CDNA_ST_COUNT collects unknown status values. */
@@ -217,6 +221,13 @@ struct cdna_priv {
 	int sock;
 	uint32_t seq;
 	int dead;		/* peer gone or broke the protocol */
+	/*
+	 * The mediator closed its end: it does so only after completing or
+	 * aborting every DMA of this guest, so posted buffers are ours again.
+	 */
+	int peer_gone;
+	int gone_waited;	/* cdna_ctrl_wait_gone gave up once already */
+	int map_broken_said;	/* cdna_map_broken logged, since the start */
 	int mem_cb;		/* memory event callback registered */
 	struct cdna_region *regions;
 	uint32_t nb_regions;
@@ -279,6 +290,11 @@ const char *cdna_msg_name(uint16_t type);
 int cdna_ctrl_connect(struct cdna_priv *priv);
 void cdna_ctrl_disconnect(struct cdna_priv *priv);
 void cdna_ctrl_check_alive(struct cdna_priv *priv);
+/*
+ * Whether the mediator has closed this (dead) connection, waiting up to ms
+ * for it the first time: only then may buffers it was given be reused.
+ */
+int cdna_ctrl_wait_gone(struct cdna_priv *priv, int ms);
 int cdna_ctrl_hello(struct cdna_priv *priv);
 int cdna_ctrl_share_memory(struct cdna_priv *priv);
 void cdna_ctrl_unshare_memory(struct cdna_priv *priv);

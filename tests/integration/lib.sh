@@ -369,6 +369,18 @@ log_has_after() {
 	tail -c +"$(($2 + 1))" "$1" | grep -q -- "$3"
 }
 
+# info_field OUTPUT KEY: the value of "KEY: value" in testpmd's output.
+info_field() {
+	printf '%s\n' "$1" | awk -v k="$2" '
+		{ i = index($0, ": ") }
+		i > 0 && substr($0, 1, i - 1) == k { print substr($0, i + 2); exit }'
+}
+
+# port_info GUEST KEY: a field of "show port info 0".
+port_info() {
+	info_field "$(guest_exec "$1" 'show port info 0')" "$2"
+}
+
 # guest_port_stats NAME: prints "RX-packets TX-packets" of port 0 as the PMD
 # reports them (show port stats).
 guest_port_stats() {

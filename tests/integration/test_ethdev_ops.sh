@@ -19,18 +19,6 @@ MAC_A=02:cd:00:00:00:0a		# guest A's mac= devarg
 MAC_NEW=02:cd:00:00:00:77	# what A switches to with mac_addr set
 MAC_PEER=02:00:00:00:00:99	# --eth-peer: a host on the wire
 
-# info_field OUTPUT KEY: the value of "KEY: value" in testpmd's output.
-info_field() {
-	printf '%s\n' "$1" | awk -v k="$2" '
-		{ i = index($0, ": ") }
-		i > 0 && substr($0, 1, i - 1) == k { print substr($0, i + 2); exit }'
-}
-
-# port_info GUEST KEY: a field of "show port info 0".
-port_info() {
-	info_field "$(guest_exec "$1" 'show port info 0')" "$2"
-}
-
 # xstat OUTPUT NAME: one counter of "show port xstats 0" output.
 xstat() {
 	local v
