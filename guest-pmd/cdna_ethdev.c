@@ -5,6 +5,8 @@
  * cdna_rxtx.c and the mediator protocol in cdna_ctrl.c.
  *
  *   --vdev net_cdna0,path=<socket>[,queues=N][,mac=XX:XX:XX:XX:XX:XX]
+ *          [,mode=mediated|passthrough | ,strategy=software|direct-map|
+ *           single-use|shared|persistent|unprotected]
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -163,7 +165,7 @@ cdna_arg_strategy(const char *key, const char *value, void *opaque)
 			return 0;
 		}
 	}
-	PMD_LOG(ERR, "devarg %s=%s: must be software, direct-map, single-use, shared or persistent",
+	PMD_LOG(ERR, "devarg %s=%s: must be software, direct-map, single-use, shared, persistent or unprotected",
 		key, value == NULL ? "" : value);
 	return -EINVAL;
 }
@@ -293,6 +295,16 @@ cdna_tx_queue_release(struct rte_eth_dev *dev, uint16_t qid)
 	dev->data->tx_queues[qid] = NULL;
 }
 
+/*
+ * The longest frame an MTU lets in (two VLAN tags, no CRC): with no RX
+ * scatter, one buffer must hold it, or every such frame is dropped.
+ */
+static uint32_t
+cdna_rx_frame_max(uint32_t mtu)
+{
+	return mtu + RTE_ETHER_HDR_LEN + 2 * RTE_VLAN_HLEN;
+}
+
 static int
 cdna_rx_queue_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_desc,
 		unsigned int socket_id, const struct rte_eth_rxconf *conf,
@@ -309,6 +321,14 @@ cdna_rx_queue_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_desc,
 		PMD_LOG(ERR, "%s: rx queue %u: mempool %s data room %u too small "
 			"(need %u)", priv->name, qid, mp->name, room,
 			RTE_PKTMBUF_HEADROOM + RTE_ETHER_MIN_LEN);
+		return -EINVAL;
+	}
+	if ((uint32_t)(room - RTE_PKTMBUF_HEADROOM) <
+	    cdna_rx_frame_max(dev->data->mtu)) {
+		PMD_LOG(ERR, "%s: rx queue %u: mempool %s buffers hold %u bytes, "
+			"MTU %u frames need %u (no RX scatter)", priv->name, qid,
+			mp->name, room - RTE_PKTMBUF_HEADROOM, dev->data->mtu,
+			cdna_rx_frame_max(dev->data->mtu));
 		return -EINVAL;
 	}
 	rxq = rte_zmalloc_socket("net_cdna_rxq", sizeof(*rxq) +
@@ -673,8 +693,10 @@ cdna_dev_start(struct rte_eth_dev *dev)
 
 		if (posted < rxq->size)
 			PMD_LOG(WARNING, "%s: rx queue %u: only %u of %u buffers "
-				"posted (mempool %s short)", priv->name, q,
-				posted, rxq->size, rxq->mp->name);
+				"posted (mempool %s short%s)", priv->name, q,
+				posted, rxq->size, rxq->mp->name,
+				cdna_mode_maps(priv->args.mode) ?
+				", or their mappings refused: see rx_q*_map_* xstats" : "");
 	}
 
 	ret = cdna_ctrl_simple(priv, CDNA_MSG_START, NULL, 0);
@@ -805,7 +827,20 @@ cdna_mtu_set(struct rte_eth_dev *dev, uint16_t mtu)
 {
 	struct cdna_priv *priv = dev->data->dev_private;
 	struct cdna_msg_mtu m = { .mtu = mtu };
+	uint16_t q;
 
+	/* Each RX queue's buffers must hold the new MTU's frames whole. */
+	for (q = 0; q < dev->data->nb_rx_queues; q++) {
+		const struct cdna_rxq *rxq = dev->data->rx_queues[q];
+
+		if (rxq != NULL && rxq->buf_cap < cdna_rx_frame_max(mtu)) {
+			PMD_LOG(ERR, "%s: MTU %u refused: its frames need %u bytes, "
+				"rx queue %u's buffers hold %u (no RX scatter)",
+				priv->name, mtu, cdna_rx_frame_max(mtu), q,
+				rxq->buf_cap);
+			return -EINVAL;
+		}
+	}
 	return cdna_ctrl_simple(priv, CDNA_MSG_SET_MTU, &m, sizeof(m));
 }
 
@@ -1236,4 +1271,5 @@ static struct rte_vdev_driver cdna_vdev_drv = {
 
 RTE_PMD_REGISTER_VDEV(net_cdna, cdna_vdev_drv);
 RTE_PMD_REGISTER_PARAM_STRING(net_cdna,
-	"path=<string> queues=<int> mac=<mac>");
+	"path=<string> queues=<int> mac=<mac> mode=mediated|passthrough "
+	"strategy=software|direct-map|single-use|shared|persistent|unprotected");

@@ -51,8 +51,9 @@ run_txonly() {
 }
 
 vmm_start v --vdev net_null0,no-rx=1 -- --wire net_null0 --audit
+# Buffers that hold the largest frame: A tries MTUs up to the maximum.
 guest_start A v "queues=$QUEUES,mac=$MAC_A" --forward-mode=txonly \
-	"--eth-peer=0,$MAC_PEER"
+	"--eth-peer=0,$MAC_PEER" --mbuf-size=10240
 a=$(guest_id v A)
 
 # ---- show port info ----
@@ -114,6 +115,13 @@ expect_eq "port MAC after mac_addr set" "$(lower "$(port_info A 'MAC address')")
 guest_start B v "mac=$MAC_A" --forward-mode=rxonly
 b=$(guest_id v B)
 expect_eq "guest B's mac (A's former one)" "$(tele_guest v "$b" mac)" "$MAC_A"
+# B has testpmd's default 2 KiB buffers and no RX scatter: a 9000-byte MTU
+# would drop every frame over 2 KiB, so the driver refuses it.
+guest_exec B 'port config mtu 0 9000' >/dev/null
+expect_eq "B's mtu after MTU 9000 with 2 KiB buffers" "$(tele_guest v "$b" mtu)" 1500
+expect_eq "B's port info MTU after it" "$(port_info B MTU)" 1500
+grep -q "MTU 9000 refused: its frames need 9022 bytes, rx queue 0's buffers hold 2048" \
+	"${IT_LOG[B]}" || fail "no refusal of MTU 9000 in B's log: $(tail -n 3 "${IT_LOG[B]}")"
 # B may not take A's current MAC.
 out=$(guest_exec B "mac_addr set 0 $MAC_NEW")
 grep -q 'Address already in use' <<<"$out" ||
