@@ -1069,9 +1069,15 @@ cdna_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xstats,
 	if (xstats == NULL || n < count)
 		return count;
 
+	/*
+	 * Without a mediator, its counters stay where they were last read:
+	 * the driver's own, which say what went wrong, must stay readable.
+	 */
 	ret = cdna_ctrl_stats(priv, &med);
-	if (ret != 0)
-		return ret;
+	if (ret == 0)
+		priv->med_last = med;
+	else
+		med = priv->med_last;
 
 	for (q = 0; q < dev->data->nb_rx_queues; q++) {
 		const struct cdna_rxq *rxq = dev->data->rx_queues[q];
@@ -1151,11 +1157,15 @@ cdna_xstats_reset(struct rte_eth_dev *dev)
 			memset(&txq->map.st, 0, sizeof(txq->map.st));
 		}
 	}
-	/* The mediator's counters cannot be cleared: remember where they were. */
+	/*
+	 * The mediator's counters cannot be cleared: remember where they were
+	 * (without a mediator, where they were last read).
+	 */
 	ret = cdna_ctrl_stats(priv, &med);
 	if (ret == 0)
-		priv->med_base = med;
-	return ret;
+		priv->med_last = med;
+	priv->med_base = priv->med_last;
+	return 0;
 }
 
 static const struct eth_dev_ops cdna_ops = {

@@ -244,6 +244,7 @@ struct cdna_priv {
 
 	struct cdna_qpair qp[CDNA_MAX_QUEUES];
 	struct cdna_msg_stats med_base;	/* mediator counters at xstats_reset */
+	struct cdna_msg_stats med_last;	/* the last the mediator answered */
 };
 
 static inline int
