@@ -164,6 +164,13 @@ control_accept(struct vmm *v)
 		close(fd);
 		return;
 	}
+	if (guest_fd_close_pending_uid(cred.uid) >= GUEST_FD_CLOSE_PER_UID) {
+		vlog_uid(cred.uid, "refused a guest: pid %d uid %u: %u files its guests sent still wait for close(2) (at most %u)",
+			 (int)cred.pid, (unsigned int)cred.uid,
+			 guest_fd_close_pending_uid(cred.uid), GUEST_FD_CLOSE_PER_UID);
+		close(fd);
+		return;
+	}
 	g = guest_new(v, fd, cred.pid, cred.uid);
 	if (g == NULL) {
 		close(fd);
@@ -184,7 +191,8 @@ control_accept(struct vmm *v)
  * all but the first already closed.
  */
 static ssize_t
-control_recv(int sock, struct cdna_msg *m, int *fd, int *nfds, int *truncated)
+control_recv(int sock, uid_t uid, struct cdna_msg *m, int *fd, int *nfds,
+	     int *truncated)
 {
 	char cbuf[CMSG_SPACE(CTRL_MAX_FDS * sizeof(int))];
 	struct iovec iov = { .iov_base = m, .iov_len = sizeof(*m) };
@@ -217,7 +225,7 @@ control_recv(int sock, struct cdna_msg *m, int *fd, int *nfds, int *truncated)
 			if (*fd < 0)
 				*fd = f;
 			else
-				guest_fd_close(f);	/* only one fd is ever expected */
+				guest_fd_close(f, uid);	/* only one fd is ever expected */
 			(*nfds)++;
 		}
 	}
@@ -257,7 +265,7 @@ control_guest_readable(struct vmm *v, struct guest *g)
 	char why[160];
 	ssize_t n;
 
-	n = control_recv(g->fd, &m, &fd, &nfds, &truncated);
+	n = control_recv(g->fd, g->uid, &m, &fd, &nfds, &truncated);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
@@ -265,7 +273,7 @@ control_guest_readable(struct vmm *v, struct guest *g)
 		 * recvmsg() returns 0 both at the peer's close and for an
 		 * empty message; only the latter can carry fds.
 		 */
-		guest_fd_close(fd);
+		guest_fd_close(fd, g->uid);
 		if (n == 0 && nfds > 0) {
 			snprintf(why, sizeof(why),
 				 "protocol: empty message carrying %d fds", nfds);
@@ -277,7 +285,7 @@ control_guest_readable(struct vmm *v, struct guest *g)
 		return;
 	}
 	if (truncated) {
-		guest_fd_close(fd);
+		guest_fd_close(fd, g->uid);
 		snprintf(why, sizeof(why),
 			 "protocol: message longer than %zu bytes or too many fds (%d)",
 			 sizeof(m), nfds);
@@ -288,7 +296,7 @@ control_guest_readable(struct vmm *v, struct guest *g)
 			    why, sizeof(why)) != 0) {
 		char msg[200];
 
-		guest_fd_close(fd);
+		guest_fd_close(fd, g->uid);
 		snprintf(msg, sizeof(msg), "protocol: %s", why);
 		guest_teardown(v, g, msg);
 		return;

@@ -15,11 +15,16 @@
 #include "vlog.h"
 
 /*
- * Deep enough for every guest's worst honest burst of refused messages;
- * beyond it the thread is stuck on a file whose flush never ends, and what
- * comes next stays open (counted, said once) rather than stopping the vmm.
+ * Honest guests send memory only, which never waits here; the per-uid cap
+ * (GUEST_FD_CLOSE_PER_UID) bounds what hostile ones queue. Beyond the queue
+ * a descriptor stays open (counted, said once) rather than stop the vmm.
  */
-#define FD_CLOSE_QUEUE	1024u
+#define FD_CLOSE_QUEUE	256u
+
+struct fd_close_item {
+	int fd;
+	uid_t uid;
+};
 
 static struct {
 	pthread_mutex_t lock;
@@ -27,8 +32,10 @@ static struct {
 	pthread_t thread;
 	int running;
 	int stop;
-	int q[FD_CLOSE_QUEUE];
+	struct fd_close_item q[FD_CLOSE_QUEUE];
 	uint32_t head, tail;	/* tail - head queued */
+	int closing;		/* the thread is in close(2) ... */
+	uid_t closing_uid;	/* ... of this uid's descriptor */
 	uint64_t pending;	/* queued + the one being closed */
 	uint64_t dropped;
 } fc = {
@@ -39,12 +46,7 @@ static struct {
 static void *
 fd_close_main(void *arg)
 {
-	sigset_t all;
-
 	(void)arg;
-	/* SIGINT and SIGTERM are the lcore's to see, not a waiting close's. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	pthread_mutex_lock(&fc.lock);
 	for (;;) {
 		int fd;
@@ -53,11 +55,14 @@ fd_close_main(void *arg)
 			pthread_cond_wait(&fc.wake, &fc.lock);
 		if (fc.head == fc.tail)
 			break;	/* stopping, nothing left */
-		fd = fc.q[fc.head % FD_CLOSE_QUEUE];
+		fd = fc.q[fc.head % FD_CLOSE_QUEUE].fd;
+		fc.closing_uid = fc.q[fc.head % FD_CLOSE_QUEUE].uid;
+		fc.closing = 1;
 		fc.head++;
 		pthread_mutex_unlock(&fc.lock);
 		close(fd);	/* may wait as long as the file's owner likes */
 		pthread_mutex_lock(&fc.lock);
+		fc.closing = 0;
 		__atomic_store_n(&fc.pending, fc.pending - 1, __ATOMIC_RELAXED);
 	}
 	pthread_mutex_unlock(&fc.lock);
@@ -67,7 +72,17 @@ fd_close_main(void *arg)
 int
 guest_fd_close_start(void)
 {
-	int rc = pthread_create(&fc.thread, NULL, fd_close_main, NULL);
+	sigset_t all, old;
+	int rc;
+
+	/*
+	 * Created with every signal blocked, which it keeps: SIGINT and
+	 * SIGTERM are the lcore's to see, not a waiting close's.
+	 */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	rc = pthread_create(&fc.thread, NULL, fd_close_main, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 
 	if (rc != 0) {
 		VLOG(ERR, "error: cannot start the thread that closes guests' descriptors: %s",
@@ -95,29 +110,33 @@ guest_fd_close_stop(void)
 	until.tv_sec += 1;
 	rc = pthread_timedjoin_np(fc.thread, NULL, &until);
 	if (rc != 0) {
-		/* Stuck in a close: the process's exit must not wait on it. */
-		VLOG(WARNING, "warning: %" PRIu64 " guest descriptor(s) still closing at exit",
+		/* Stuck in a close, which the exit may wait for as well. */
+		VLOG(WARNING, "warning: %" PRIu64 " guest descriptor(s) still closing at exit (a file whose flush does not end)",
 		     guest_fd_close_pending());
 		pthread_detach(fc.thread);
 	}
 	fc.running = 0;
 }
 
-void
-guest_fd_close(int fd)
+int
+guest_fd_close(int fd, uid_t uid)
 {
 	int said = 0;
 
 	if (fd < 0)
-		return;
+		return 0;
 	/* shmem and hugetlbfs alone answer F_GET_SEALS; neither has a flush. */
-	if (!fc.running || fcntl(fd, F_GET_SEALS) >= 0) {
+	if (fcntl(fd, F_GET_SEALS) >= 0) {
 		close(fd);
-		return;
+		return 0;
+	}
+	if (!fc.running) {
+		close(fd);	/* start-up or exit: no guest is served */
+		return 1;
 	}
 	pthread_mutex_lock(&fc.lock);
 	if (fc.tail - fc.head < FD_CLOSE_QUEUE) {
-		fc.q[fc.tail % FD_CLOSE_QUEUE] = fd;
+		fc.q[fc.tail % FD_CLOSE_QUEUE] = (struct fd_close_item){ fd, uid };
 		fc.tail++;
 		__atomic_store_n(&fc.pending, fc.pending + 1, __ATOMIC_RELAXED);
 		pthread_cond_signal(&fc.wake);
@@ -129,6 +148,21 @@ guest_fd_close(int fd)
 	if (said)
 		VLOG(WARNING, "warning: %u guest descriptors wait for close(2) (a file whose flush does not end); further ones stay open, counted in guest_fds_unclosed",
 		     FD_CLOSE_QUEUE);
+	return 1;
+}
+
+unsigned int
+guest_fd_close_pending_uid(uid_t uid)
+{
+	unsigned int n;
+	uint32_t i;
+
+	pthread_mutex_lock(&fc.lock);
+	n = fc.closing && fc.closing_uid == uid;
+	for (i = fc.head; i != fc.tail; i++)
+		n += fc.q[i % FD_CLOSE_QUEUE].uid == uid;
+	pthread_mutex_unlock(&fc.lock);
+	return n;
 }
 
 uint64_t

@@ -12,14 +12,33 @@
 #define CDNA_FD_CLOSE_H
 
 #include <stdint.h>
+#include <sys/types.h>
+
+/*
+ * Closes a uid's guests may leave waiting before its next connection is
+ * refused: each connection can leave at most one (a guest sending a file
+ * that is not memory is disconnected), so a uid cannot pile up open
+ * descriptors in the vmm by reconnecting.
+ */
+#define GUEST_FD_CLOSE_PER_UID	4u
 
 /* The closing thread. 0, or -errno (then nothing to stop). */
 int guest_fd_close_start(void);
-/* Closes what is queued and ends the thread, waiting at most ~1 s for it. */
+/*
+ * Closes what is queued and ends the thread, waiting at most ~1 s for it.
+ * A close stuck past that stays stuck: the process's exit may then wait
+ * for the file's server as well (a FUSE flush cannot be interrupted).
+ */
 void guest_fd_close_stop(void);
 
-/* Closes fd (>= 0), a descriptor a guest sent, without ever blocking. */
-void guest_fd_close(int fd);
+/*
+ * Closes fd, a descriptor a guest of uid sent, without ever blocking.
+ * Returns 1 when it is not memory (its close was handed to the thread),
+ * else 0 (closed, or fd < 0).
+ */
+int guest_fd_close(int fd, uid_t uid);
+/* Closes of uid's descriptors still waiting (or under way). */
+unsigned int guest_fd_close_pending_uid(uid_t uid);
 
 /* Descriptors handed to the thread and not closed yet (any thread may ask). */
 uint64_t guest_fd_close_pending(void);

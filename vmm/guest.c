@@ -347,7 +347,7 @@ guest_handle(struct vmm *v, struct guest *g, const struct cdna_msg *m, int fd,
 		return 0;
 	}
 	/* cdna_ctrl_check() admits no other type. */
-	guest_fd_close(fd);
+	guest_fd_close(fd, g->uid);
 	return -EPROTO;
 }
 
@@ -407,11 +407,6 @@ guest_teardown(struct vmm *v, struct guest *g, const char *why)
 	if (g->nic_ctx >= 0)
 		guest_stop(v, g);
 	/*
-	 * Closed once no DMA can happen any more: the driver takes the end of
-	 * its connection as leave to give its buffers back to the application.
-	 */
-	close(g->fd);
-	/*
 	 * Every descriptor is reclaimed now; the claim maps themselves are
 	 * checked region by region before each unmap (guest_mem_reap).
 	 */
@@ -433,6 +428,12 @@ guest_teardown(struct vmm *v, struct guest *g, const char *why)
 				queue_free(&g->q[q]);
 			}
 	}
+	/*
+	 * Closed once the NIC has no queue of this guest left, so no DMA can
+	 * happen any more, whatever the accounts below say: the driver takes
+	 * the end of its connection as leave to reuse its buffers.
+	 */
+	close(g->fd);
 	/* Nothing is in flight now (claims == 0), so unmapping is safe. */
 	if (claims == 0 && g->inflight == 0) {
 		unmapped = guest_mem_retire_all(g);

@@ -324,6 +324,12 @@ guest_mem_add(struct vmm *v, struct guest *g, const struct cdna_msg_region *m,
 	if (fcntl(fd, F_GET_SEALS) < 0) {
 		GREFUSE(g, "REGION_ADD refused: fd is not memfd, tmpfs or hugetlbfs memory (%s)",
 		     strerror(errno));
+		/*
+		 * And the guest goes: its file's close may wait on a server it
+		 * runs (fd_close.h), so one such file per connection at most.
+		 */
+		snprintf(g->fault, sizeof(g->fault),
+			 "REGION_ADD: fd is not memfd, tmpfs or hugetlbfs memory");
 		rc = -EBADF;
 		goto out;
 	}
@@ -447,7 +453,7 @@ guest_mem_add(struct vmm *v, struct guest *g, const struct cdna_msg_region *m,
 			 cdna_claims_map_len(m->size), __ATOMIC_RELAXED);
 	audit_region_add((uint32_t)g->nic_ctx, r->host, m->size, m->perm);
 out:
-	guest_fd_close(fd);
+	guest_fd_close(fd, g->uid);
 	return rc;
 }
 

@@ -291,6 +291,13 @@ fuse_fd_case(struct env *e, const char *name, int as_region)
 				 env_outcome(r, o, sizeof(o)));
 			fail = -1;
 		}
+		/* One such file per connection: the guest is let go. */
+		r = rg_simple(g, CDNA_MSG_STOP);
+		if (r != RG_DISC) {
+			env_fail(e, name, "expected the guest disconnected after it got %s",
+				 env_outcome(r, o, sizeof(o)));
+			fail = -1;
+		}
 	} else {
 		/* START takes no descriptor: a protocol fault, the guest goes. */
 		r = rg_xfer(g, CDNA_MSG_START, NULL, 0, &fd, 1, NULL, NULL, NULL);
@@ -326,6 +333,80 @@ fuse_fd_case(struct env *e, const char *name, int as_region)
 	return fail;
 }
 
+/*
+ * Reconnecting to leave one more stuck close each time: the uid's
+ * connections are refused once GUEST_FD_CLOSE_PER_UID (4) of its files
+ * wait, and admitted again when they are closed.
+ */
+static int
+fuse_fd_per_uid(struct env *e, const char *name)
+{
+	static const uint8_t mac[6] = { 0x02, 0xcd, 0xf5, 0x00, 0x00, 0x02 };
+	char path[300], o[64];
+	int i, r, fd, fail = 0;
+
+	snprintf(path, sizeof(path), "%s/f", fz.dir);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		env_fail(e, name, "expected the FUSE file open got %s", strerror(errno));
+		return -1;
+	}
+	pthread_mutex_lock(&fz.lock);
+	fz.hold = 1;
+	pthread_mutex_unlock(&fz.lock);
+	for (i = 0; i < 4; i++) {
+		struct rg_guest *g = rg_guest_new("fuse-n");
+
+		if (g == NULL || rg_connect(g, e->v.sock) != 0 ||
+		    rg_hello(g, 1, mac) != 0) {
+			env_fail(e, name, "expected connection %d accepted", i + 1);
+			fail = -1;
+		} else {
+			rg_xfer(g, CDNA_MSG_START, NULL, 0, &fd, 1, NULL, NULL, NULL);
+		}
+		rg_guest_close(g);
+	}
+	if (vmm_wait_u64(e, "guest_fds_closing", 4, RG_WAIT_MS) != 0) {
+		env_fail(e, name, "expected guest_fds_closing 4");
+		fail = -1;
+	}
+	{
+		struct rg_guest *g = rg_guest_new("fuse-5");
+
+		r = g == NULL || rg_connect(g, e->v.sock) != 0 ? RG_DISC :
+			rg_hello(g, 1, mac);
+		if (r != RG_DISC) {
+			env_fail(e, name, "expected connection 5 refused (4 closes waiting) got %s",
+				 env_outcome(r, o, sizeof(o)));
+			fail = -1;
+		}
+		rg_guest_close(g);
+	}
+	fuse_release_flushes();
+	if (vmm_wait_u64(e, "guest_fds_closing", 0, RG_WAIT_MS) != 0) {
+		env_fail(e, name, "expected guest_fds_closing 0 once the flushes are answered");
+		fail = -1;
+	}
+	{
+		struct rg_guest *g = rg_guest_new("fuse-6");
+
+		r = g == NULL || rg_connect(g, e->v.sock) != 0 ? RG_DISC :
+			rg_hello(g, 1, mac);
+		if (r != 0) {
+			env_fail(e, name, "expected a connection accepted again got %s",
+				 env_outcome(r, o, sizeof(o)));
+			fail = -1;
+		}
+		rg_guest_close(g);
+	}
+	close(fd);
+	if (env_after(e, name, 1) != 0)
+		fail = -1;
+	if (fail == 0)
+		env_pass(e, name);
+	return fail;
+}
+
 int
 group_fuse(struct env *e)
 {
@@ -343,6 +424,7 @@ group_fuse(struct env *e)
 	}
 	fuse_fd_case(e, "fuse-fd-as-region", 1);
 	fuse_fd_case(e, "fuse-fd-on-start", 0);
+	fuse_fd_per_uid(e, "fuse-fd-per-uid");
 	env_down(e);
 	fuse_down();
 	return 0;
