@@ -960,26 +960,38 @@ cdna_ctrl_stats(struct cdna_priv *priv, struct cdna_msg_stats *st)
 int
 cdna_ctrl_wait_gone(struct cdna_priv *priv, int ms)
 {
-	uint64_t end = rte_get_timer_cycles() +
-		(uint64_t)ms * rte_get_timer_hz() / 1000;
+	uint64_t end;
 	char buf[256];
 	int gone;
 
 	pthread_mutex_lock(&priv->ctrl_lock);
+	/* From now: the lock may have been held by a reply's long wait. */
+	end = rte_get_timer_cycles() + (uint64_t)ms * rte_get_timer_hz() / 1000;
 	while (!priv->peer_gone && !priv->gone_waited && priv->sock >= 0) {
 		struct pollfd p = { .fd = priv->sock, .events = POLLIN };
 		uint64_t now = rte_get_timer_cycles();
-		ssize_t n;
+		/* Whatever is still queued is read and dropped: the end is all. */
+		ssize_t n = recv(priv->sock, buf, sizeof(buf), MSG_DONTWAIT);
 
-		if (now >= end ||
-		    poll(&p, 1, (int)((end - now) * 1000 / rte_get_timer_hz()) + 1) < 0) {
+		if (n == 0 || (n < 0 && errno == ECONNRESET)) {
+			priv->peer_gone = 1;
+			break;
+		}
+		if (n > 0 || (n < 0 && errno == EINTR))
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK) {
+			priv->gone_waited = 1;	/* a socket error: no end to see */
+			break;
+		}
+		if (now >= end) {
 			priv->gone_waited = 1;
 			break;
 		}
-		/* Whatever is still queued is read and dropped: the end is all. */
-		n = recv(priv->sock, buf, sizeof(buf), MSG_DONTWAIT);
-		if (n == 0 || (n < 0 && errno == ECONNRESET))
-			priv->peer_gone = 1;
+		if (poll(&p, 1, (int)((end - now) * 1000 / rte_get_timer_hz()) + 1) < 0 &&
+		    errno != EINTR) {
+			priv->gone_waited = 1;
+			break;
+		}
 	}
 	gone = priv->peer_gone;
 	pthread_mutex_unlock(&priv->ctrl_lock);

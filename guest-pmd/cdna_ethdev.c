@@ -296,13 +296,28 @@ cdna_tx_queue_release(struct rte_eth_dev *dev, uint16_t qid)
 }
 
 /*
- * The longest frame an MTU lets in (two VLAN tags, no CRC): with no RX
- * scatter, one buffer must hold it, or every such frame is dropped.
+ * Whether every set-up RX queue's buffers hold the longest frame the NIC
+ * hands a port with this MTU (no RX scatter: else such frames are dropped).
+ * 0, or -EINVAL and says which queue is short.
  */
-static uint32_t
-cdna_rx_frame_max(uint32_t mtu)
+static int
+cdna_rx_bufs_hold(struct rte_eth_dev *dev, uint32_t mtu)
 {
-	return mtu + RTE_ETHER_HDR_LEN + 2 * RTE_VLAN_HLEN;
+	struct cdna_priv *priv = dev->data->dev_private;
+	uint16_t q;
+
+	for (q = 0; q < dev->data->nb_rx_queues; q++) {
+		const struct cdna_rxq *rxq = dev->data->rx_queues[q];
+
+		if (rxq != NULL && rxq->buf_cap < cdna_mtu_frame_max(mtu)) {
+			PMD_LOG(ERR, "%s: MTU %u refused: its frames need %u bytes, "
+				"rx queue %u's buffers hold %u (no RX scatter)",
+				priv->name, mtu, cdna_mtu_frame_max(mtu), q,
+				rxq->buf_cap);
+			return -EINVAL;
+		}
+	}
+	return 0;
 }
 
 static int
@@ -324,11 +339,11 @@ cdna_rx_queue_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_desc,
 		return -EINVAL;
 	}
 	if ((uint32_t)(room - RTE_PKTMBUF_HEADROOM) <
-	    cdna_rx_frame_max(dev->data->mtu)) {
+	    cdna_mtu_frame_max(dev->data->mtu)) {
 		PMD_LOG(ERR, "%s: rx queue %u: mempool %s buffers hold %u bytes, "
 			"MTU %u frames need %u (no RX scatter)", priv->name, qid,
 			mp->name, room - RTE_PKTMBUF_HEADROOM, dev->data->mtu,
-			cdna_rx_frame_max(dev->data->mtu));
+			cdna_mtu_frame_max(dev->data->mtu));
 		return -EINVAL;
 	}
 	rxq = rte_zmalloc_socket("net_cdna_rxq", sizeof(*rxq) +
@@ -607,6 +622,9 @@ cdna_dev_configure(struct rte_eth_dev *dev)
 	if (dev->data->dev_conf.rxmode.mq_mode & RTE_ETH_MQ_RX_RSS_FLAG)
 		PMD_LOG(WARNING, "%s: RSS not supported; the mediator picks "
 			"the rx queue", priv->name);
+	/* RX queues kept from before must hold the (new) MTU's frames. */
+	if (cdna_rx_bufs_hold(dev, m.mtu) != 0)
+		return -EINVAL;
 	/* The MTU is part of the configuration: keep the mediator in step. */
 	return cdna_ctrl_simple(priv, CDNA_MSG_SET_MTU, &m, sizeof(m));
 }
@@ -827,20 +845,9 @@ cdna_mtu_set(struct rte_eth_dev *dev, uint16_t mtu)
 {
 	struct cdna_priv *priv = dev->data->dev_private;
 	struct cdna_msg_mtu m = { .mtu = mtu };
-	uint16_t q;
 
-	/* Each RX queue's buffers must hold the new MTU's frames whole. */
-	for (q = 0; q < dev->data->nb_rx_queues; q++) {
-		const struct cdna_rxq *rxq = dev->data->rx_queues[q];
-
-		if (rxq != NULL && rxq->buf_cap < cdna_rx_frame_max(mtu)) {
-			PMD_LOG(ERR, "%s: MTU %u refused: its frames need %u bytes, "
-				"rx queue %u's buffers hold %u (no RX scatter)",
-				priv->name, mtu, cdna_rx_frame_max(mtu), q,
-				rxq->buf_cap);
-			return -EINVAL;
-		}
-	}
+	if (cdna_rx_bufs_hold(dev, mtu) != 0)
+		return -EINVAL;
 	return cdna_ctrl_simple(priv, CDNA_MSG_SET_MTU, &m, sizeof(m));
 }
 
@@ -1164,6 +1171,8 @@ cdna_xstats_reset(struct rte_eth_dev *dev)
 	ret = cdna_ctrl_stats(priv, &med);
 	if (ret == 0)
 		priv->med_last = med;
+	else if (!cdna_is_dead(&priv->dead))
+		return ret;	/* a live mediator refused: nothing to rebase on */
 	priv->med_base = priv->med_last;
 	return 0;
 }

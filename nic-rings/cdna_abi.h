@@ -74,6 +74,17 @@
 
 /* Largest frame on the wire and largest single buffer a guest may name. */
 #define CDNA_MAX_FRAME_LEN	9728u
+
+/*
+ * The longest frame the NIC hands a context whose MTU is mtu: an Ethernet
+ * header (14), two VLAN tags (8) and a CRC's room (4) around the payload.
+ * A driver without RX scatter needs buffers at least this long.
+ */
+static inline uint32_t
+cdna_mtu_frame_max(uint32_t mtu)
+{
+	return mtu + 14u + 8u + 4u;
+}
 #define CDNA_MAX_BUF_LEN	65535u
 /* Queue pairs per guest (and per NIC context). */
 #define CDNA_MAX_QUEUES		16u

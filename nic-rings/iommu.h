@@ -80,8 +80,9 @@ int cdna_iommu_map(struct cdna_iommu_domain *d, uint64_t iova, void *host,
 uint64_t cdna_iommu_unmap(struct cdna_iommu_domain *d, uint64_t iova,
 			  uint64_t len);
 /*
- * Frees the page-table pages that serve only [iova, iova + len) and map
- * nothing any more: what unmapping a range leaves behind. Unmapping keeps
+ * Frees the page-table pages that cover part of [iova, iova + len) and map
+ * nothing any more (an empty table's other addresses map nothing either):
+ * what unmapping a range leaves behind. Unmapping keeps
  * tables (the data path unmaps page by page); a range that goes for good
  * (a region retired) is pruned, so that page tables follow what is mapped
  * now, not every address ever mapped. Returns the pages freed.

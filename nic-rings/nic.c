@@ -789,8 +789,7 @@ nic_deliver(struct cdna_nic *nic, uint32_t ci, const struct rte_mbuf *m)
 	/* One read of the descriptor: a guest may be rewriting it. */
 	d = r->desc[head & r->mask];
 	rte_compiler_barrier();
-	if (unlikely(len > d.len || len > c->mtu + RTE_ETHER_HDR_LEN +
-		     RTE_ETHER_CRC_LEN + 2 * RTE_VLAN_HLEN)) {
+	if (unlikely(len > d.len || len > cdna_mtu_frame_max(c->mtu))) {
 		/* The buffer stays posted for a frame that fits. */
 		c->st.rx_oversize++;
 		return;

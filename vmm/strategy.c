@@ -133,7 +133,11 @@ static void
 iomap_retire(struct guest *g, struct cdna_region *r)
 {
 	iomap_region_retire(g->iomap, r);
-	/* Its pages were mapped at its guest addresses: their tables go too. */
+	/*
+	 * Shared and persistent map its pages at its guest addresses: their
+	 * tables go too. (Single-use maps in its slot window only: nothing of
+	 * the region's range to free, and the prune finds nothing.)
+	 */
 	cdna_iommu_prune(g->iodom, r->gaddr, r->size);
 }
 

@@ -40,6 +40,8 @@ capture_once() {
 	# per-lcore mbuf cache with the vmm's lcore 0, which allocates from
 	# that pool in the capture callback. Two processes in one cache hand
 	# out one mbuf twice: a recorded frame then holds another's bytes.
+	# (CPU 1 is the vmm's polling CPU too: dumpcap mostly sleeps, and a
+	# share of CPU 1 costs the replay time, not frames.)
 	taskset -c 1 stdbuf -oL -eL dpdk-dumpcap --file-prefix="$vprefix" -i net_pcap0 -N 8192 -w "$cap" \
 		</dev/null >"$dumpcap_log" 2>&1 &
 	dpid=$!

@@ -120,7 +120,7 @@ expect_eq "guest B's mac (A's former one)" "$(tele_guest v "$b" mac)" "$MAC_A"
 guest_exec B 'port config mtu 0 9000' >/dev/null
 expect_eq "B's mtu after MTU 9000 with 2 KiB buffers" "$(tele_guest v "$b" mtu)" 1500
 expect_eq "B's port info MTU after it" "$(port_info B MTU)" 1500
-grep -q "MTU 9000 refused: its frames need 9022 bytes, rx queue 0's buffers hold 2048" \
+grep -q "MTU 9000 refused: its frames need 9026 bytes, rx queue 0's buffers hold 2048" \
 	"${IT_LOG[B]}" || fail "no refusal of MTU 9000 in B's log: $(tail -n 3 "${IT_LOG[B]}")"
 # B may not take A's current MAC.
 out=$(guest_exec B "mac_addr set 0 $MAC_NEW")

@@ -318,7 +318,9 @@ pt_region_del(struct env *e, const struct dcase *c, char *why, size_t len)
  * REGION_ADD and REGION_DEL, again and again, each time at a new guest
  * address 2^39 away (a new top-level entry of the I/O page table): the
  * vmm's page tables must come back to what they were, not keep the three
- * tables each address needed.
+ * tables each address needed. Direct-map makes those three at each ADD
+ * (checked, so the case sees the tables it expects to go); passthrough
+ * translates over the region table and makes none.
  */
 static int
 pt_region_churn(struct env *e, const struct dcase *c, char *why, size_t len)
@@ -340,6 +342,13 @@ pt_region_churn(struct env *e, const struct dcase *c, char *why, size_t len)
 		ga = (uint64_t)(k + 1) << 39;
 		r = rg_region_add(pt.P, ga, 4096, x->fd, (uint64_t)k * 4096u,
 				  CDNA_PERM_KNOWN);
+		if (r == 0 && (rg_tel_u64(&e->v, "/cdna/vmm", "iommu_table_pages", &t1) != 0 ||
+			       t1 != t0 + (pt.mode == CDNA_MODE_DIRECT_MAP ? 3 : 0))) {
+			rg_append(why, len, "REGION_ADD %d: expected iommu_table_pages %llu got %llu",
+				  k, (unsigned long long)(t0 + (pt.mode == CDNA_MODE_DIRECT_MAP ? 3 : 0)),
+				  (unsigned long long)t1);
+			return -1;
+		}
 		if (r == 0)
 			r = rg_region_del(pt.P, ga, 4096);
 		if (r != 0) {
