@@ -333,6 +333,18 @@ fuse_fd_case(struct env *e, const char *name, int as_region)
 	return fail;
 }
 
+/* A new connection's HELLO: its status, or RG_DISC when refused. */
+static int
+fuse_hello_once(struct env *e, const char *who, const uint8_t mac[6])
+{
+	struct rg_guest *g = rg_guest_new(who);
+	int r = g == NULL || rg_connect(g, e->v.sock) != 0 ? RG_DISC :
+		rg_hello(g, 1, mac);
+
+	rg_guest_close(g);
+	return r;
+}
+
 /*
  * Reconnecting to leave one more stuck close each time: the uid's
  * connections are refused once GUEST_FD_CLOSE_PER_UID (4) of its files
@@ -370,34 +382,22 @@ fuse_fd_per_uid(struct env *e, const char *name)
 		env_fail(e, name, "expected guest_fds_closing 4");
 		fail = -1;
 	}
-	{
-		struct rg_guest *g = rg_guest_new("fuse-5");
-
-		r = g == NULL || rg_connect(g, e->v.sock) != 0 ? RG_DISC :
-			rg_hello(g, 1, mac);
-		if (r != RG_DISC) {
-			env_fail(e, name, "expected connection 5 refused (4 closes waiting) got %s",
-				 env_outcome(r, o, sizeof(o)));
-			fail = -1;
-		}
-		rg_guest_close(g);
+	r = fuse_hello_once(e, "fuse-5", mac);
+	if (r != RG_DISC) {
+		env_fail(e, name, "expected connection 5 refused (4 closes waiting) got %s",
+			 env_outcome(r, o, sizeof(o)));
+		fail = -1;
 	}
 	fuse_release_flushes();
 	if (vmm_wait_u64(e, "guest_fds_closing", 0, RG_WAIT_MS) != 0) {
 		env_fail(e, name, "expected guest_fds_closing 0 once the flushes are answered");
 		fail = -1;
 	}
-	{
-		struct rg_guest *g = rg_guest_new("fuse-6");
-
-		r = g == NULL || rg_connect(g, e->v.sock) != 0 ? RG_DISC :
-			rg_hello(g, 1, mac);
-		if (r != 0) {
-			env_fail(e, name, "expected a connection accepted again got %s",
-				 env_outcome(r, o, sizeof(o)));
-			fail = -1;
-		}
-		rg_guest_close(g);
+	r = fuse_hello_once(e, "fuse-6", mac);
+	if (r != 0) {
+		env_fail(e, name, "expected a connection accepted again got %s",
+			 env_outcome(r, o, sizeof(o)));
+		fail = -1;
 	}
 	close(fd);
 	if (env_after(e, name, 1) != 0)
