@@ -332,16 +332,12 @@ region_churn(struct env *e, const struct dcase *c, char *why, size_t len)
 	int k, st;
 
 	(void)c;
-	if (x == NULL)
+	if (x == NULL || env_table_pages(e, &t0, why, len) != 0)
 		return -1;
-	if (rg_tel_u64(&e->v, "/cdna/vmm", "iommu_table_pages", &t0) != 0) {
-		rg_append(why, len, "no iommu_table_pages in /cdna/vmm");
-		return -1;
-	}
 	for (k = 0; k < CHURN; k++) {
 		struct cdna_map_req r;
 
-		ga = (uint64_t)(k + 1) << 39;
+		ga = ENV_CHURN_ADDR(k);
 		st = rg_region_add(mp.M, ga, 4096, x->fd, (uint64_t)k * 4096u,
 				   CDNA_PERM_KNOWN);
 		if (st != 0) {
@@ -367,8 +363,9 @@ region_churn(struct env *e, const struct dcase *c, char *why, size_t len)
 	 * tables stay: at most 4 leaves and 2 above them more than before.
 	 */
 	slack = mp.mode == CDNA_MODE_SINGLE_USE ? 6 : 0;
-	if (rg_tel_u64(&e->v, "/cdna/vmm", "iommu_table_pages", &t1) != 0 ||
-	    t1 > t0 + slack) {
+	if (env_table_pages(e, &t1, why, len) != 0)
+		return -1;
+	if (t1 > t0 + slack) {
 		rg_append(why, len, "expected iommu_table_pages at most %llu after %d regions mapped and removed got %llu",
 			  (unsigned long long)(t0 + slack), CHURN,
 			  (unsigned long long)t1);

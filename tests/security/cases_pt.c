@@ -328,25 +328,23 @@ pt_region_churn(struct env *e, const struct dcase *c, char *why, size_t len)
 	enum { CHURN = 64 };
 	struct rg_mem *x = rg_mem_new("churn", CHURN * 4096u, MFD_CLOEXEC);
 	char o[64];
-	uint64_t t0 = 0, t1 = 0, ga;
+	uint64_t t0 = 0, t1 = 0, ga, added;
 	int k, r;
 
 	(void)c;
-	if (x == NULL)
+	if (x == NULL || env_table_pages(e, &t0, why, len) != 0)
 		return -1;
-	if (rg_tel_u64(&e->v, "/cdna/vmm", "iommu_table_pages", &t0) != 0) {
-		rg_append(why, len, "no iommu_table_pages in /cdna/vmm");
-		return -1;
-	}
+	/* Direct-map: a table at each level below the root for the new entry. */
+	added = t0 + (pt.mode == CDNA_MODE_DIRECT_MAP ? 3 : 0);
 	for (k = 0; k < CHURN; k++) {
-		ga = (uint64_t)(k + 1) << 39;
+		ga = ENV_CHURN_ADDR(k);
 		r = rg_region_add(pt.P, ga, 4096, x->fd, (uint64_t)k * 4096u,
 				  CDNA_PERM_KNOWN);
-		if (r == 0 && (rg_tel_u64(&e->v, "/cdna/vmm", "iommu_table_pages", &t1) != 0 ||
-			       t1 != t0 + (pt.mode == CDNA_MODE_DIRECT_MAP ? 3 : 0))) {
+		if (r == 0 && env_table_pages(e, &t1, why, len) != 0)
+			return -1;
+		if (r == 0 && t1 != added) {
 			rg_append(why, len, "REGION_ADD %d: expected iommu_table_pages %llu got %llu",
-				  k, (unsigned long long)(t0 + (pt.mode == CDNA_MODE_DIRECT_MAP ? 3 : 0)),
-				  (unsigned long long)t1);
+				  k, (unsigned long long)added, (unsigned long long)t1);
 			return -1;
 		}
 		if (r == 0)
@@ -358,8 +356,9 @@ pt_region_churn(struct env *e, const struct dcase *c, char *why, size_t len)
 			return -1;
 		}
 	}
-	if (rg_tel_u64(&e->v, "/cdna/vmm", "iommu_table_pages", &t1) != 0 ||
-	    t1 != t0) {
+	if (env_table_pages(e, &t1, why, len) != 0)
+		return -1;
+	if (t1 != t0) {
 		rg_append(why, len, "expected iommu_table_pages %llu after %d REGION_ADD/DEL got %llu",
 			  (unsigned long long)t0, CHURN, (unsigned long long)t1);
 		return -1;

@@ -207,6 +207,15 @@ env_restart(struct env *e)
 }
 
 int
+env_table_pages(struct env *e, uint64_t *pages, char *why, size_t len)
+{
+	if (rg_tel_u64(&e->v, "/cdna/vmm", "iommu_table_pages", pages) == 0)
+		return 0;
+	rg_append(why, len, "no iommu_table_pages in /cdna/vmm");
+	return -1;
+}
+
+int
 env_after(struct env *e, const char *name, int fresh)
 {
 	char why[256], d[96];

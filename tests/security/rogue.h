@@ -49,6 +49,13 @@ int env_add_sl(struct env *e);
 int env_after(struct env *e, const char *name, int fresh);
 /* Connects a fresh honest guest and pings it from S. 0 or -1 (why filled). */
 int env_fresh_guest(struct env *e, char *why, size_t len);
+/*
+ * Region churn (cases_pt.c, cases_map.c): guest address of round k, each
+ * in a top-level I/O page-table entry of its own, far from every layout.
+ */
+#define ENV_CHURN_ADDR(k)	((uint64_t)((k) + 1) << 39)
+/* The vmm's I/O page-table pages into *pages: 0, or -1 with why said. */
+int env_table_pages(struct env *e, uint64_t *pages, char *why, size_t len);
 /* Stops the vmm, checks the summary and the wire capture. */
 void env_down(struct env *e);
 /* Records a frame that must appear on the wire capture. */
