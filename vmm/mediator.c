@@ -196,101 +196,155 @@ post_desc(struct vmm *v, struct mqueue *mq, struct mq_dir *d,
 }
 
 /*
+ * Claims the lines of [off, off+len) for a device access in direction dir:
+ * the lines it spans, or 0 if a claim conflicts. A TX frame inside one
+ * line, the usual case, costs a byte's test and store right here.
+ */
+static inline __rte_always_inline uint64_t
+fast_claim(uint8_t *claims, uint64_t off, uint32_t len, int dir)
+{
+	uint64_t lo = off >> CDNA_CLAIM_SHIFT;
+
+	if (dir == CDNA_DIR_RX)
+		return cdna_claims_try_take_rx(claims, off, len);
+	if (likely(lo == (off + len - 1) >> CDNA_CLAIM_SHIFT)) {
+		uint8_t c = claims[lo];
+
+		if (c >= CDNA_CLAIM_TX_MAX)
+			return 0;
+		claims[lo] = (uint8_t)(c + 1);
+		return 1;
+	}
+	return cdna_claims_try_take_tx(claims, off, len);
+}
+
+/* What a span of the batch path hands back besides the requests posted. */
+struct fast_acc {
+	uint64_t lines;		/* claim lines taken */
+	struct cdna_req stop;	/* copy of the request it stopped at */
+};
+
+/*
  * The common requests among n entries from ring[0] on, posted into desc
  * and slots from slot first on, none of the three wrapping (the caller
- * splits at the ends). Stops at the first other request, its copy in
- * *stop. Returns the requests posted; adds their claim lines to *lines.
+ * splits at the ends). Returns the requests posted; fewer than n means it
+ * stopped at another request, whose copy is in acc->stop. Each field of
+ * the region is a local: the claim map's byte stores would otherwise make
+ * the compiler reload them after each one.
  */
 static inline __rte_always_inline uint32_t
 fast_span(const struct cdna_req *ring, struct cdna_nic_desc *desc,
 	  struct mq_slot *slots, uint32_t first, uint32_t n, int dir,
 	  int audit, uint32_t ctx, const struct cdna_fast_region *fr,
-	  uint64_t *lines, struct cdna_req *stop, int *stopped)
+	  struct fast_acc *acc)
 {
-	uint64_t off, span, acc = 0;
+	struct cdna_region *const reg = fr->reg;
+	uint8_t *const host = fr->host, *const claims = fr->claims;
+	const struct cdna_fast_region f = *fr;
+	uint64_t off, span, lines = 0;
 	uint32_t j;
 
 	for (j = 0; j < n; j++) {
 		struct cdna_req e;
 
 		req_read_once(&e, &ring[j]);
-		if (unlikely(!cdna_validate_simple(&e, fr, dir, &off) ||
-			     (span = dir == CDNA_DIR_TX ?
-			      cdna_claims_try_take_tx(fr->claims, off, e.len) :
-			      cdna_claims_try_take_rx(fr->claims, off, e.len)) == 0)) {
-			*stop = e;
-			*stopped = 1;
+		if (unlikely(!cdna_validate_simple(&e, &f, dir, &off) ||
+			     (span = fast_claim(claims, off, e.len, dir)) == 0)) {
+			acc->stop = e;
 			break;
 		}
-		acc += span;
-		desc_write(&desc[j], &slots[j], first + j, fr->reg, fr->host,
-			   off, e.len, e.cookie, 0);
+		lines += span;
+		desc_write(&desc[j], &slots[j], first + j, reg, host, off,
+			   e.len, e.cookie, 0);
 		if (audit)
-			audit_post(ctx, fr->host + off, e.len, dir);
+			audit_post(ctx, host + off, e.len, dir);
 	}
-	*lines += acc;
+	acc->lines += lines;
 	return j;
 }
 
 /*
+ * One copy per direction, out of line so that its loop has the registers
+ * to itself; the audit setting picks one of two inlined copies, so the
+ * loop carries no test of it.
+ */
+static __rte_noinline uint32_t
+fast_span_tx(const struct cdna_req *ring, struct cdna_nic_desc *desc,
+	     struct mq_slot *slots, uint32_t first, uint32_t n, uint32_t ctx,
+	     const struct cdna_fast_region *fr, struct fast_acc *acc)
+{
+	return ctx != UINT32_MAX ?
+		fast_span(ring, desc, slots, first, n, CDNA_DIR_TX, 1, ctx, fr, acc) :
+		fast_span(ring, desc, slots, first, n, CDNA_DIR_TX, 0, 0, fr, acc);
+}
+
+static __rte_noinline uint32_t
+fast_span_rx(const struct cdna_req *ring, struct cdna_nic_desc *desc,
+	     struct mq_slot *slots, uint32_t first, uint32_t n, uint32_t ctx,
+	     const struct cdna_fast_region *fr, struct fast_acc *acc)
+{
+	return ctx != UINT32_MAX ?
+		fast_span(ring, desc, slots, first, n, CDNA_DIR_RX, 1, ctx, fr, acc) :
+		fast_span(ring, desc, slots, first, n, CDNA_DIR_RX, 0, 0, fr, acc);
+}
+
+/*
  * The batch path: the run of common requests (cdna_validate_simple) at the
- * head of d's request ring, at most max, each claimed and posted, with the
- * ring state in locals (the claim map's byte stores would otherwise make
- * the compiler reload every field after each one) and the in-flight
- * counts added once. Stops at the first other request and hands its copy
- * to the caller in *stop, so that the full path goes on from that copy and
- * the entry is still read once. Returns the requests posted.
+ * head of d's request ring, at most max, each claimed and posted, the ring
+ * walked in spans that do not wrap and the in-flight counts added once.
+ * Stops at the first other request and hands its copy to the caller in
+ * *stop, so that the full path goes on from that copy and the entry is
+ * still read once. Returns the requests posted; *stopped says whether it
+ * stopped at such a request.
  */
 static inline __rte_always_inline uint32_t
-fast_run(struct mqueue *mq, struct mq_dir *d, int dir, int audit,
+fast_run(struct vmm *v, struct mqueue *mq, struct mq_dir *d, int dir,
 	 const struct cdna_fast_region *f, uint32_t max, struct cdna_req *stop,
 	 int *stopped)
 {
 	const uint32_t mask = d->mask, cons = d->req_cons, tail = d->nic_tail;
-	/* A private copy of f: the claim stores cannot be seen to change it. */
-	const struct cdna_fast_region fr = *f;
-	uint64_t lines = 0;
-	uint32_t k = 0, got;
+	/* UINT32_MAX: no audit (a NIC context number is far smaller). */
+	const uint32_t ctx = unlikely(v->opt.audit) ?
+		(uint32_t)mq->g->nic_ctx : UINT32_MAX;
+	struct fast_acc acc = { .lines = 0 };
+	uint32_t k = 0;
 
-	while (k < max && !*stopped) {
+	while (k < max) {
 		uint32_t i = (cons + k) & mask, slot = (tail + k) & mask;
 		uint32_t n = RTE_MIN(max - k, mask + 1 - RTE_MAX(i, slot));
+		uint32_t got = (dir == CDNA_DIR_TX ? fast_span_tx : fast_span_rx)
+			(&d->req[i], &d->nic->desc[slot], &d->slots[slot], slot,
+			 n, ctx, f, &acc);
 
-		got = fast_span(&d->req[i], &d->nic->desc[slot], &d->slots[slot],
-				slot, n, dir, audit, (uint32_t)mq->g->nic_ctx,
-				&fr, &lines, stop, stopped);
 		k += got;
+		if (got < n) {
+			*stop = acc.stop;
+			*stopped = 1;
+			break;
+		}
 	}
 	if (k != 0) {
-		fr.reg->inflight += k;
+		f->reg->inflight += k;
 		mq->g->inflight += k;
-		mq->g->claimed_lines += lines;
+		mq->g->claimed_lines += acc.lines;
 		d->req_cons = cons + k;
 		d->nic_tail = tail + k;
 	}
 	return k;
 }
 
-/*
- * One copy per direction and audit setting, out of line: the loop gets the
- * registers and carries no test of a constant.
- */
 static __rte_noinline uint32_t
 fast_run_tx(struct vmm *v, struct mqueue *mq, const struct cdna_fast_region *f,
 	    uint32_t max, struct cdna_req *stop, int *stopped)
 {
-	return v->opt.audit ?
-		fast_run(mq, &mq->tx, CDNA_DIR_TX, 1, f, max, stop, stopped) :
-		fast_run(mq, &mq->tx, CDNA_DIR_TX, 0, f, max, stop, stopped);
+	return fast_run(v, mq, &mq->tx, CDNA_DIR_TX, f, max, stop, stopped);
 }
 
 static __rte_noinline uint32_t
 fast_run_rx(struct vmm *v, struct mqueue *mq, const struct cdna_fast_region *f,
 	    uint32_t max, struct cdna_req *stop, int *stopped)
 {
-	return v->opt.audit ?
-		fast_run(mq, &mq->rx, CDNA_DIR_RX, 1, f, max, stop, stopped) :
-		fast_run(mq, &mq->rx, CDNA_DIR_RX, 0, f, max, stop, stopped);
+	return fast_run(v, mq, &mq->rx, CDNA_DIR_RX, f, max, stop, stopped);
 }
 
 /*
@@ -469,6 +523,28 @@ mediate_rx(struct vmm *v, struct mqueue *mq)
 	return k;
 }
 
+/*
+ * Releases the claim of a completed descriptor: the lines it spanned. A TX
+ * frame inside one line costs a byte's test and store right here; a count
+ * already at 0 (or an RX mark) never moves.
+ */
+static inline __rte_always_inline uint64_t
+fast_unclaim(uint8_t *claims, uint64_t off, uint32_t len, int is_rx)
+{
+	uint64_t lo = off >> CDNA_CLAIM_SHIFT;
+
+	if (is_rx)
+		return cdna_claims_put_rx(claims, off, len);
+	if (likely(lo == (off + len - 1) >> CDNA_CLAIM_SHIFT)) {
+		uint8_t c = claims[lo];
+
+		if (likely((uint8_t)(c - 1) < CDNA_CLAIM_TX_MAX))
+			claims[lo] = (uint8_t)(c - 1);
+		return 1;
+	}
+	return cdna_claims_put_tx(claims, off, len);
+}
+
 /* Gives back n in-flight descriptors of r; a dying region retires at 0. */
 static inline void
 region_put(struct guest *g, struct cdna_region *r, uint64_t n)
@@ -506,20 +582,23 @@ reclaim_span(struct guest *g, const struct cdna_nic_status *status,
 		const struct cdna_nic_status s = status[j];
 		const struct mq_slot sl = slots[j];
 		uint16_t st = s.status;
-		uint32_t len = 0;
+		uint32_t len;
 
-		if (unlikely(s.tag != first + j || st >= CDNA_ST_COUNT ||
-			     (is_rx && st == CDNA_ST_OK && s.len > sl.len))) {
-			/* Not what was posted: trust only our own record. */
-			g->ctr.nic_bad_status++;
-			st = CDNA_ST_DMA_FAULT;
-		}
-		if (likely(st == CDNA_ST_OK))
+		/* The usual completion: the tag posted, OK, in bounds. */
+		if (likely(s.tag == first + j && st == CDNA_ST_OK &&
+			   (!is_rx || s.len <= sl.len))) {
 			len = is_rx ? s.len : sl.len;
-		else
+		} else {
+			len = 0;
+			if (s.tag != first + j || st >= CDNA_ST_COUNT ||
+			    st == CDNA_ST_OK) {
+				/* Not what was posted: trust only our own record. */
+				g->ctr.nic_bad_status++;
+				st = CDNA_ST_DMA_FAULT;
+			}
 			g->ctr.reject[st]++;
-		lines += is_rx ? cdna_claims_put_rx(sl.reg->claims, sl.off, sl.len) :
-			cdna_claims_put_tx(sl.reg->claims, sl.off, sl.len);
+		}
+		lines += fast_unclaim(sl.reg->claims, sl.off, sl.len, is_rx);
 		if (audit)
 			audit_complete((uint32_t)g->nic_ctx, sl.reg->host + sl.off,
 				       is_rx ? CDNA_DIR_RX : CDNA_DIR_TX);

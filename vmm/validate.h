@@ -182,7 +182,7 @@ static inline int
 cdna_validate_simple(const struct cdna_req *r, const struct cdna_fast_region *f,
 		     int dir, uint64_t *off_out)
 {
-	uint64_t off = r->addr - f->gaddr, rest;
+	uint64_t off = r->addr - f->gaddr, rest, end;
 	uint32_t lo = dir == CDNA_DIR_TX ? CDNA_ETHER_HDR_LEN : 1u;
 	uint32_t hi = dir == CDNA_DIR_TX ? CDNA_MAX_FRAME_LEN : CDNA_MAX_BUF_LEN;
 
@@ -197,8 +197,13 @@ cdna_validate_simple(const struct cdna_req *r, const struct cdna_fast_region *f,
 	/* lo <= len <= hi in one unsigned test. */
 	if (r->len - lo > hi - lo)
 		return 0;
-	/* Below gaddr, off wraps past size; len > size - off: overflow-safe. */
-	if (off >= f->size || r->len > f->size - off)
+	/*
+	 * off + len <= size, with the carry: below gaddr, off wraps to
+	 * 2^64 - k, and off + len either carries out (len >= k) or stays
+	 * above any size (len < k). One add and two tests.
+	 */
+	end = off + r->len;
+	if (end < off || end > f->size)
 		return 0;
 	*off_out = off;
 	return 1;

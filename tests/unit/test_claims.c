@@ -197,63 +197,81 @@ static void
 test_word_positions(void)
 {
 	static const uint8_t blockers[] = { 1, 0x7f, 0x80, 0xfd, 0xfe, 0xff };
+	/* 40 lines: the block, word and byte loops; 32: the one-block forms. */
+	static const uint32_t spans[] = { 40, 32 };
 	uint8_t map[64];
-	size_t start, pos, k;
+	size_t start, pos, k, sp;
 	unsigned int bad = 0;
 
-	for (start = 0; start < 9; start++) {
-		for (pos = start; pos < start + 40; pos++) {
-			for (k = 0; k < sizeof(blockers); k++) {
-				uint8_t v = blockers[k];
-				uint64_t off = start * 64;
-				uint32_t len = 40 * 64;
+	for (sp = 0; sp < sizeof(spans) / sizeof(spans[0]); sp++) {
+		for (start = 0; start < 9; start++) {
+			const uint32_t nl = spans[sp];
 
-				memset(map, 0, sizeof(map));
-				map[pos] = v;
-				bad += cdna_claims_rx_ok(map, off, len) != 0;
-				bad += cdna_claims_tx_ok(map, off, len) !=
-					(v < CDNA_CLAIM_TX_MAX);
-				bad += cdna_claims_count(map, sizeof(map)) != 1;
-				/* Just outside the span is not seen. */
-				memset(map, 0, sizeof(map));
-				if (start > 0)
-					map[start - 1] = v;
-				map[start + 40] = v;
-				bad += cdna_claims_rx_ok(map, off, len) != 1;
-				bad += cdna_claims_tx_ok(map, off, len) != 1;
-				/*
-				 * Releasing an RX span clears its RX marks
-				 * and nothing else, at every position of the
-				 * word and block loops; and takes only its own.
-				 */
-				memset(map, 0, sizeof(map));
-				cdna_claims_take_rx(map, off, len);
-				bad += map[start + 40] != 0 ||
-					(start > 0 && map[start - 1] != 0);
-				map[pos] = v;
-				cdna_claims_drop_rx(map, off, len);
-				bad += map[pos] != (v == CDNA_CLAIM_RX ? 0 : v);
-				bad += cdna_claims_count(map, sizeof(map)) !=
-					(v != CDNA_CLAIM_RX);
-				/*
-				 * The fused TX forms over the same span: a
-				 * blocker refuses the take and changes
-				 * nothing; a release moves only TX counts,
-				 * never a free line or an RX mark.
-				 */
-				memset(map, 0, sizeof(map));
-				map[pos] = v;
-				bad += (cdna_claims_try_take_tx(map, off, len) != 0) !=
-					(v < CDNA_CLAIM_TX_MAX);
-				if (v < CDNA_CLAIM_TX_MAX) {
-					bad += map[pos] != v + 1;
-					map[pos] = v == 1 ? 0 : CDNA_CLAIM_RX;
-					CHECK_EQ(cdna_claims_put_tx(map, off, len), 40);
-					bad += map[pos] != (v == 1 ? 0 : CDNA_CLAIM_RX);
-					bad += cdna_claims_count(map, sizeof(map)) !=
-						(v != 1);
-				} else {
+			for (pos = start; pos < start + nl; pos++) {
+				for (k = 0; k < sizeof(blockers); k++) {
+					uint8_t v = blockers[k];
+					uint64_t off = start * 64;
+					uint32_t len = nl * 64;
+
+					memset(map, 0, sizeof(map));
+					map[pos] = v;
+					bad += cdna_claims_rx_ok(map, off, len) != 0;
+					bad += cdna_claims_tx_ok(map, off, len) !=
+						(v < CDNA_CLAIM_TX_MAX);
 					bad += cdna_claims_count(map, sizeof(map)) != 1;
+					/* Just outside the span is not seen. */
+					memset(map, 0, sizeof(map));
+					if (start > 0)
+						map[start - 1] = v;
+					map[start + nl] = v;
+					bad += cdna_claims_rx_ok(map, off, len) != 1;
+					bad += cdna_claims_tx_ok(map, off, len) != 1;
+					/*
+					 * Releasing an RX span clears its RX marks
+					 * and nothing else, at every position of the
+					 * word and block loops; and takes only its own.
+					 */
+					memset(map, 0, sizeof(map));
+					cdna_claims_take_rx(map, off, len);
+					bad += map[start + nl] != 0 ||
+						(start > 0 && map[start - 1] != 0);
+					map[pos] = v;
+					cdna_claims_drop_rx(map, off, len);
+					bad += map[pos] != (v == CDNA_CLAIM_RX ? 0 : v);
+					bad += cdna_claims_count(map, sizeof(map)) !=
+						(v != CDNA_CLAIM_RX);
+					/* The same through the fused RX forms. */
+					memset(map, 0, sizeof(map));
+					map[pos] = v;
+					bad += cdna_claims_try_take_rx(map, off, len) != 0;
+					bad += cdna_claims_count(map, sizeof(map)) != 1;
+					memset(map, 0, sizeof(map));
+					bad += cdna_claims_try_take_rx(map, off, len) != nl;
+					map[pos] = v;
+					bad += cdna_claims_put_rx(map, off, len) != nl;
+					bad += map[pos] != (v == CDNA_CLAIM_RX ? 0 : v);
+					bad += cdna_claims_count(map, sizeof(map)) !=
+						(v != CDNA_CLAIM_RX);
+					/*
+					 * The fused TX forms over the same span: a
+					 * blocker refuses the take and changes
+					 * nothing; a release moves only TX counts,
+					 * never a free line or an RX mark.
+					 */
+					memset(map, 0, sizeof(map));
+					map[pos] = v;
+					bad += (cdna_claims_try_take_tx(map, off, len) != 0) !=
+						(v < CDNA_CLAIM_TX_MAX);
+					if (v < CDNA_CLAIM_TX_MAX) {
+						bad += map[pos] != v + 1;
+						map[pos] = v == 1 ? 0 : CDNA_CLAIM_RX;
+						CHECK_EQ(cdna_claims_put_tx(map, off, len), nl);
+						bad += map[pos] != (v == 1 ? 0 : CDNA_CLAIM_RX);
+						bad += cdna_claims_count(map, sizeof(map)) !=
+							(v != 1);
+					} else {
+						bad += cdna_claims_count(map, sizeof(map)) != 1;
+					}
 				}
 			}
 		}
