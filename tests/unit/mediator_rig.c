@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The stand-ins for what mediator.c calls outside itself (the NIC, the
+ * audit, a region's retirement, the log), and the rig's set-up.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "claims.h"
+#include "guest_mem.h"
+#include "mediator_rig.h"
+
+struct vmm vmm;
+struct rig rig;
+
+/* Completes every descriptor posted on ring r (none while rig.hold). */
+static unsigned int
+stub_ring_poll(struct cdna_nic_ring *r, int is_rx)
+{
+	uint32_t head = r->head.val, tail = r->tail->val, n = 0;
+
+	if (rig.hold)
+		return 0;
+	for (; head != tail; head++, n++) {
+		const struct cdna_nic_desc *d = &r->desc[head & r->mask];
+		struct cdna_nic_status *s = &r->status[r->st_prod->val & r->mask];
+
+		s->tag = d->tag;
+		s->len = is_rx ? rig.rx_frame : d->len;
+		s->status = CDNA_ST_OK;
+		s->flags = 0;
+		s->reserved = 0;
+		if (rig.hook != NULL)
+			rig.hook(d, s, is_rx);
+		r->st_prod->val++;
+	}
+	r->head.val = head;
+	return n;
+}
+
+unsigned int __attribute__((noinline))
+cdna_nic_poll(struct cdna_nic *nic)
+{
+	(void)nic;
+	return stub_ring_poll(rig.tx->nic, 0) + stub_ring_poll(rig.rx->nic, 1);
+}
+
+void
+cdna_nic_queue_flush(struct cdna_nic *nic, uint32_t ctx, uint16_t q)
+{
+	(void)ctx;
+	(void)q;
+	cdna_nic_poll(nic);
+}
+
+void
+audit_post(uint32_t ctx, const void *host, uint32_t len, int dir)
+{
+	(void)ctx; (void)host; (void)len; (void)dir;
+}
+
+void
+audit_complete(uint32_t ctx, const void *host, int dir)
+{
+	(void)ctx; (void)host; (void)dir;
+}
+
+void
+guest_mem_dma_done(struct guest *g, struct cdna_region *r)
+{
+	(void)g;
+	(void)r;
+	fprintf(stderr, "mediator_rig: the region retired, which no case asks for\n");
+	abort();
+}
+
+/* The one message mediator.c logs: a queue quarantined. */
+void
+vlog_uid(uid_t uid, const char *fmt, ...)
+{
+	(void)uid;
+	(void)fmt;
+	rig.quarantines++;
+}
+
+static void *
+zalloc(size_t n)
+{
+	void *p = calloc(1, n);
+
+	if (p == NULL) {
+		fprintf(stderr, "mediator_rig: out of memory (%zu bytes)\n", n);
+		exit(1);
+	}
+	return p;
+}
+
+/* One direction: the guest's rings and indices, and the NIC's ring. */
+static void
+dir_init(struct mq_dir *d)
+{
+	struct cdna_nic_ring *nr = zalloc(sizeof(*nr));
+
+	d->req = zalloc(RIG_RING * sizeof(*d->req));
+	d->cmp = zalloc(RIG_RING * sizeof(*d->cmp));
+	d->req_prod = zalloc(sizeof(*d->req_prod));
+	d->cmp_cons = zalloc(sizeof(*d->cmp_cons));
+	d->cmp_prod = zalloc(sizeof(*d->cmp_prod));
+	d->req_cons_pub = zalloc(sizeof(*d->req_cons_pub));
+	d->size = RIG_RING;
+	d->mask = RIG_RING - 1;
+	d->slots = zalloc(RIG_RING * sizeof(*d->slots));
+	nr->desc = zalloc(RIG_RING * sizeof(*nr->desc));
+	nr->status = zalloc(RIG_RING * sizeof(*nr->status));
+	nr->size = RIG_RING;
+	nr->mask = RIG_RING - 1;
+	/* The NIC owns this ring: its indices are its own, as nic.c sets up. */
+	nr->tail = &nr->own_tail;
+	nr->st_prod = &nr->own_st_prod;
+	d->nic = nr;
+}
+
+void
+rig_init(uint32_t burst)
+{
+	/* The mediator serves only guests whose strategy is mediated. */
+	static const struct strategy mediated = { .name = "mediated", .mediated = 1 };
+	static struct guest *guests[1];
+	struct guest *g = zalloc(sizeof(*g));
+	struct cdna_region *r = zalloc(sizeof(*r));
+
+	memset(&rig, 0, sizeof(rig));
+	g->strat = &mediated;
+	vmm.opt.burst = burst;
+	vmm.opt.max_guests = 1;
+	guests[0] = g;
+	vmm.guests = guests;
+	pthread_mutex_init(&vmm.lock, NULL);
+	if (cdna_rt_init(&g->rt, 8) != 0) {
+		fprintf(stderr, "mediator_rig: region table: out of memory\n");
+		exit(1);
+	}
+	rig.mem = zalloc(RIG_MEM);
+	r->gaddr = RIG_GADDR;
+	r->size = RIG_MEM;
+	r->host = rig.mem;
+	r->perm = CDNA_PERM_DEV_READ | CDNA_PERM_DEV_WRITE;
+	r->claims = zalloc(cdna_claims_map_len(RIG_MEM));
+	if (cdna_rt_insert(&g->rt, r) != 0) {
+		fprintf(stderr, "mediator_rig: region table: insert refused\n");
+		exit(1);
+	}
+	g->id = 1;
+	g->started = 1;
+	g->nb_queues = 1;
+	g->nic_ctx = 0;
+	g->q[0].g = g;
+	g->q[0].created = 1;
+	dir_init(&g->q[0].tx);
+	dir_init(&g->q[0].rx);
+	rig.g = g;
+	rig.r = r;
+	rig.tx = &g->q[0].tx;
+	rig.rx = &g->q[0].rx;
+	rig.rx_frame = 64;
+}
+
+void
+rig_req(struct mq_dir *d, uint32_t idx, uint64_t addr, uint32_t len,
+	uint32_t cookie, uint16_t flags)
+{
+	struct cdna_req *q = &d->req[idx & d->mask];
+
+	memset(q, 0, sizeof(*q));
+	q->addr = addr;
+	q->len = len;
+	q->cookie = cookie;
+	q->flags = flags;
+}
+
+void
+rig_publish(struct mq_dir *d, uint32_t prod)
+{
+	cdna_store_release(d->req_prod, prod);
+}
+
+void
+rig_consume(struct mq_dir *d, uint32_t cons)
+{
+	cdna_store_release(d->cmp_cons, cons);
+}

@@ -1,0 +1,355 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The mediator's data path end to end, on the rig (mediator_rig.h): the
+ * real mediator.c between a guest played here and a stub NIC. Each case
+ * publishes requests, polls, and checks the completions, the counters, and
+ * that every claim and in-flight count is back to zero afterwards. The
+ * stub NIC checks each descriptor it is given lies inside the guest's
+ * region, and can report what it was never given (a wrong tag, an unknown
+ * status, an RX frame longer than its buffer).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "check.h"
+#include "claims.h"
+#include "mediator_rig.h"
+
+#define A(off)	(RIG_GADDR + (uint64_t)(off))	/* guest address in the region */
+
+/* Descriptors the NIC was given outside the region (must stay 0). */
+static unsigned int outside;
+
+/* How the NIC lies about the k-th descriptor it completes. */
+enum rogue { HONEST, BAD_TAG, BAD_STATUS, ABORTED, RX_TOO_LONG, RX_FULL };
+static enum rogue rogue;
+static unsigned int rogue_at, completed;
+
+static void
+nic_hook(const struct cdna_nic_desc *d, struct cdna_nic_status *s, int is_rx)
+{
+	const uint8_t *lo = rig.mem, *hi = rig.mem + RIG_MEM;
+	const uint8_t *p = (const uint8_t *)(uintptr_t)d->addr;
+
+	if (p < lo || p > hi || d->len > (size_t)(hi - p))
+		outside++;
+	if (completed++ != rogue_at)
+		return;
+	switch (rogue) {
+	case HONEST:
+		break;
+	case BAD_TAG:
+		s->tag ^= 1;
+		break;
+	case BAD_STATUS:
+		s->status = 77;
+		break;
+	case ABORTED:
+		s->status = CDNA_ST_ABORTED;
+		break;
+	case RX_TOO_LONG:
+		if (is_rx)
+			s->len = d->len + 1;
+		break;
+	case RX_FULL:
+		if (is_rx)
+			s->len = d->len;
+		break;
+	}
+}
+
+static void
+nic_lies(enum rogue how, unsigned int at)
+{
+	rogue = how;
+	rogue_at = at;
+	completed = 0;
+}
+
+/* The guest's view of one direction: what it published and consumed. */
+static uint32_t
+prod_of(const struct mq_dir *d)
+{
+	return d->req_prod->val;
+}
+
+static const struct cdna_cmp *
+cmp_at(const struct mq_dir *d, uint32_t i)
+{
+	return &d->cmp[i & d->mask];
+}
+
+static void
+req(struct mq_dir *d, uint64_t addr, uint32_t len, uint32_t cookie)
+{
+	uint32_t p = prod_of(d);
+
+	rig_req(d, p, addr, len, cookie, 0);
+	rig_publish(d, p + 1);
+}
+
+/* Polls until the mediator has nothing left to do (a bounded number of times). */
+static void
+poll_idle(void)
+{
+	int i;
+
+	for (i = 0; i < 64 && mediator_poll(&vmm) != 0; i++)
+		;
+}
+
+/* Every completion written so far is consumed; returns how many there were. */
+static uint32_t
+consume_all(struct mq_dir *d)
+{
+	uint32_t n = d->cmp_prod->val - d->cmp_cons->val;
+
+	rig_consume(d, d->cmp_prod->val);
+	return n;
+}
+
+/* Nothing in flight and not a line claimed: what every case ends with. */
+static void
+check_quiet(const char *what)
+{
+	uint64_t lines = cdna_claims_count(rig.r->claims,
+					   cdna_claims_map_len(RIG_MEM));
+
+	if (rig.g->inflight != 0 || rig.r->inflight != 0 ||
+	    rig.g->claimed_lines != 0 || lines != 0)
+		fprintf(stderr, "%s: inflight %" PRIu64 " (region %" PRIu64
+			"), claimed_lines %" PRIu64 ", claimed in map %" PRIu64 "\n",
+			what, rig.g->inflight, rig.r->inflight,
+			rig.g->claimed_lines, lines);
+	CHECK_EQ(rig.g->inflight, 0);
+	CHECK_EQ(rig.r->inflight, 0);
+	CHECK_EQ(rig.g->claimed_lines, 0);
+	CHECK_EQ(lines, 0);
+	CHECK_EQ(outside, 0);
+	CHECK_EQ(rig.quarantines, 0);
+}
+
+/* A burst of one-line frames: each posted once, completed with its cookie. */
+static void
+test_tx_burst(void)
+{
+	struct mq_dir *d = rig.tx;
+	uint32_t base = prod_of(d), i;
+
+	nic_lies(HONEST, 0);
+	for (i = 0; i < 40; i++)
+		req(d, A(i * 128), 60, 1000 + i);
+	poll_idle();
+	CHECK_EQ(d->cmp_prod->val - base, 40);
+	for (i = 0; i < 40; i++) {
+		CHECK_EQ(cmp_at(d, base + i)->status, CDNA_ST_OK);
+		CHECK_EQ(cmp_at(d, base + i)->cookie, 1000 + i);
+		CHECK_EQ(cmp_at(d, base + i)->len, 60);
+	}
+	consume_all(d);
+	check_quiet("tx burst");
+}
+
+/*
+ * A line's read count saturates: 254 reads in flight on one line, the
+ * 255th refused as invalid use (it must never become the RX mark), a read
+ * of the next line still taken; all released when the NIC completes.
+ */
+static void
+test_tx_saturation(void)
+{
+	struct mq_dir *d = rig.tx;
+	uint32_t base = prod_of(d), i;
+	uint64_t refused = rig.g->ctr.reject[CDNA_ST_INVALID_USE];
+
+	nic_lies(HONEST, 0);
+	rig.hold = 1;
+	for (i = 0; i < CDNA_CLAIM_TX_MAX; i++)
+		req(d, A(4096), 60, i);
+	poll_idle();
+	CHECK_EQ(rig.g->inflight, CDNA_CLAIM_TX_MAX);
+	CHECK_EQ(rig.r->claims[4096 / 64], CDNA_CLAIM_TX_MAX);
+	req(d, A(4096 + 4), 32, 999);
+	req(d, A(4096 + 64), 32, 1000);
+	poll_idle();
+	CHECK_EQ(d->cmp_prod->val - base, 1);
+	CHECK_EQ(cmp_at(d, base)->cookie, 999);
+	CHECK_EQ(cmp_at(d, base)->status, CDNA_ST_INVALID_USE);
+	CHECK_EQ(rig.g->ctr.reject[CDNA_ST_INVALID_USE] - refused, 1);
+	CHECK_EQ(rig.r->claims[4096 / 64], CDNA_CLAIM_TX_MAX);
+	CHECK_EQ(rig.g->inflight, CDNA_CLAIM_TX_MAX + 1);
+	consume_all(d);
+	rig.hold = 0;
+	poll_idle();
+	CHECK_EQ(consume_all(d), CDNA_CLAIM_TX_MAX + 1);
+	check_quiet("tx saturation");
+	/* The line takes reads again. */
+	req(d, A(4096), 60, 7);
+	poll_idle();
+	CHECK_EQ(cmp_at(d, d->cmp_prod->val - 1)->status, CDNA_ST_OK);
+	consume_all(d);
+	check_quiet("tx after saturation");
+}
+
+/*
+ * An RX buffer in flight owns its lines: a second buffer over them and a
+ * read of one of them are refused; a read of the line after it is not.
+ */
+static void
+test_rx_conflicts(void)
+{
+	uint32_t rbase = prod_of(rig.rx), tbase = prod_of(rig.tx);
+
+	nic_lies(HONEST, 0);
+	rig.hold = 1;
+	req(rig.rx, A(8192), 2048, 1);
+	req(rig.rx, A(8192 + 1024), 2048, 2);
+	req(rig.tx, A(8192 + 100), 64, 3);
+	req(rig.tx, A(8192 + 2048), 64, 4);
+	poll_idle();
+	CHECK_EQ(rig.rx->cmp_prod->val - rbase, 1);
+	CHECK_EQ(cmp_at(rig.rx, rbase)->cookie, 2);
+	CHECK_EQ(cmp_at(rig.rx, rbase)->status, CDNA_ST_INVALID_USE);
+	CHECK_EQ(rig.tx->cmp_prod->val - tbase, 1);
+	CHECK_EQ(cmp_at(rig.tx, tbase)->cookie, 3);
+	CHECK_EQ(cmp_at(rig.tx, tbase)->status, CDNA_ST_INVALID_USE);
+	consume_all(rig.rx);
+	consume_all(rig.tx);
+	rig.hold = 0;
+	poll_idle();
+	CHECK_EQ(cmp_at(rig.rx, rbase + 1)->cookie, 1);
+	CHECK_EQ(cmp_at(rig.rx, rbase + 1)->status, CDNA_ST_OK);
+	CHECK_EQ(cmp_at(rig.rx, rbase + 1)->len, rig.rx_frame);
+	CHECK_EQ(cmp_at(rig.tx, tbase + 1)->cookie, 4);
+	CHECK_EQ(cmp_at(rig.tx, tbase + 1)->status, CDNA_ST_OK);
+	consume_all(rig.rx);
+	consume_all(rig.tx);
+	check_quiet("rx conflicts");
+}
+
+/*
+ * The region's edges: a frame ending at the last byte is taken; one byte
+ * further, or starting below the region (where the offset wraps), or near
+ * the top of the address space, is refused as a bad address and claims
+ * nothing. Each follows a frame in the region, so that the batch path
+ * (which goes on in the region of the request before) sees it first.
+ */
+static void
+test_bounds(void)
+{
+	static const struct { uint64_t addr; uint32_t len; uint16_t st; } c[] = {
+		{ A(RIG_MEM - 64), 64, CDNA_ST_OK },
+		{ A(RIG_MEM - 63), 64, CDNA_ST_BAD_ADDRESS },
+		{ RIG_GADDR - 10, 64, CDNA_ST_BAD_ADDRESS },
+		{ RIG_GADDR - 10, 14, CDNA_ST_BAD_ADDRESS },
+		{ RIG_GADDR - 64, 64, CDNA_ST_BAD_ADDRESS },
+		{ UINT64_MAX - 10, 64, CDNA_ST_BAD_ADDRESS },
+		{ A(RIG_MEM), 64, CDNA_ST_BAD_ADDRESS },
+	};
+	struct mq_dir *d = rig.tx;
+	uint32_t i;
+
+	nic_lies(HONEST, 0);
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		uint32_t base = prod_of(d);
+		const struct cdna_cmp *first, *second;
+
+		req(d, A(128), 64, 1);
+		req(d, c[i].addr, c[i].len, 2);
+		poll_idle();
+		CHECK_EQ(d->cmp_prod->val - base, 2);
+		/* A refusal completes at once, ahead of the frame the NIC sends. */
+		first = cmp_at(d, base);
+		second = cmp_at(d, base + 1);
+		if (first->cookie == 2) {
+			const struct cdna_cmp *t = first;
+
+			first = second;
+			second = t;
+		}
+		CHECK_EQ(first->cookie, 1);
+		CHECK_EQ(first->status, CDNA_ST_OK);
+		CHECK_EQ(second->cookie, 2);
+		if (second->status != c[i].st)
+			fprintf(stderr, "bounds: addr 0x%" PRIx64 " len %u: status %u, expected %u\n",
+				c[i].addr, c[i].len, second->status, c[i].st);
+		CHECK_EQ(second->status, c[i].st);
+		consume_all(d);
+		check_quiet("bounds");
+	}
+}
+
+/*
+ * A NIC that reports what it was not given: the completion says the DMA
+ * faulted (with no length), the mediator counts it, and the claims still
+ * go back from the mediator's own record. A status the NIC may give
+ * (aborted) passes through as itself; an RX frame filling its buffer
+ * exactly is fine.
+ */
+static void
+test_rogue_nic(void)
+{
+	static const struct {
+		enum rogue how;
+		int rx;
+		uint16_t st;
+		int bad;	/* counted as a bad status */
+	} c[] = {
+		{ BAD_TAG, 0, CDNA_ST_DMA_FAULT, 1 },
+		{ BAD_TAG, 1, CDNA_ST_DMA_FAULT, 1 },
+		{ BAD_STATUS, 0, CDNA_ST_DMA_FAULT, 1 },
+		{ BAD_STATUS, 1, CDNA_ST_DMA_FAULT, 1 },
+		{ RX_TOO_LONG, 1, CDNA_ST_DMA_FAULT, 1 },
+		{ ABORTED, 0, CDNA_ST_ABORTED, 0 },
+		{ ABORTED, 1, CDNA_ST_ABORTED, 0 },
+		{ RX_FULL, 1, CDNA_ST_OK, 0 },
+	};
+	uint32_t k;
+
+	for (k = 0; k < sizeof(c) / sizeof(c[0]); k++) {
+		struct mq_dir *d = c[k].rx ? rig.rx : rig.tx;
+		uint32_t base = prod_of(d), i;
+		uint64_t bad = rig.g->ctr.nic_bad_status;
+		uint64_t rej = rig.g->ctr.reject[c[k].st];
+
+		nic_lies(c[k].how, 2);
+		for (i = 0; i < 6; i++)
+			req(d, A(65536 + i * 2048), c[k].rx ? 2048 : 100, 50 + i);
+		poll_idle();
+		CHECK_EQ(d->cmp_prod->val - base, 6);
+		for (i = 0; i < 6; i++) {
+			const struct cdna_cmp *cp = cmp_at(d, base + i);
+			uint16_t want = i == 2 ? c[k].st : CDNA_ST_OK;
+			uint32_t len = c[k].rx ? rig.rx_frame : 100;
+
+			if (i == 2 && c[k].how == RX_FULL)
+				len = 2048;
+			if (want != CDNA_ST_OK)
+				len = 0;
+			CHECK_EQ(cp->cookie, 50 + i);
+			CHECK_EQ(cp->status, want);
+			CHECK_EQ(cp->len, len);
+		}
+		CHECK_EQ(rig.g->ctr.nic_bad_status - bad, c[k].bad);
+		if (c[k].st != CDNA_ST_OK)
+			CHECK_EQ(rig.g->ctr.reject[c[k].st] - rej, 1);
+		consume_all(d);
+		check_quiet("rogue nic");
+	}
+	nic_lies(HONEST, 0);
+}
+
+int
+main(void)
+{
+	rig_init(32);
+	rig.hook = nic_hook;
+	test_tx_burst();
+	test_tx_saturation();
+	test_rx_conflicts();
+	test_bounds();
+	test_rogue_nic();
+	printf("test_mediator: %u checks, %u failed\n", cases, failed);
+	return failed != 0;
+}
