@@ -608,9 +608,13 @@ reclaim_span(struct guest *g, const struct cdna_nic_status *status,
 			run_n = 0;
 		}
 		run_n++;
-		/* Single use: the slot is re-armed only by a new post. */
+		/*
+		 * Single use: the slot is re-armed only by a new post. The
+		 * slot record is the mediator's own and read only for a
+		 * posted descriptor (reclaim_dir stops at the last one), so
+		 * only the NIC's copy needs scrubbing.
+		 */
 		memset(&desc[j], 0, sizeof(desc[j]));
-		memset(&slots[j], 0, sizeof(slots[j]));
 		cmp[j] = (struct cdna_cmp){ .cookie = sl.cookie, .len = len,
 					    .status = st };
 	}
@@ -625,23 +629,50 @@ reclaim_span(struct guest *g, const struct cdna_nic_status *status,
  * dropped before its region may retire). audit is a constant in each
  * instance, so the loop without it carries no test.
  */
+/*
+ * The NIC's status index ran past the descriptors posted: it and the
+ * mediator no longer agree on the ring, and a status read there would
+ * complete a descriptor the NIC may still be using. Counted once, and the
+ * queue quarantined.
+ */
+static void __rte_noinline
+nic_overrun(struct vmm *v, struct mqueue *mq, int is_rx, uint32_t nic_sp,
+	    uint32_t tail)
+{
+	if (mq->quarantined)
+		return;		/* its drain, or a later one */
+	mq->g->ctr.nic_bad_status++;
+	quarantine(v, mq, "%s NIC status index %u runs past the last descriptor posted (%u)",
+		   is_rx ? "rx" : "tx", nic_sp, tail);
+}
+
 static inline __rte_always_inline unsigned int
-reclaim_dir(struct mqueue *mq, struct mq_dir *d, int is_rx, int audit)
+reclaim_dir(struct vmm *v, struct mqueue *mq, struct mq_dir *d, int is_rx,
+	    int audit)
 {
 	struct guest *g = mq->g;
 	struct cdna_nic_ring *r = d->nic;
 	/* Pairs with the NIC's release: status entries up to sp are written. */
-	const uint32_t sp = cdna_load_acquire(r->st_prod);
+	const uint32_t nic_sp = cdna_load_acquire(r->st_prod);
 	uint32_t sc = r->st_cons.val;
-	const uint32_t n = sp - sc;
+	/*
+	 * The NIC completes only what was posted. Status entries past that
+	 * name slots holding no descriptor (or the next one, not yet done):
+	 * only what was posted is reclaimed, and the queue is quarantined.
+	 */
+	const uint32_t posted = d->nic_tail - sc;
+	const uint32_t n = RTE_MIN(nic_sp - sc, posted);
+	const uint32_t sp = sc + n;
 	/* One mask for all four rings: the NIC's were made d->size long. */
 	const uint32_t mask = d->mask;
 	/* The completion ring runs a fixed distance ahead of the status ring. */
 	const uint32_t cdelta = d->cmp_prod_v - sc;
 	struct reclaim_acc acc = { NULL, 0, 0 };
 
+	const int overrun = nic_sp - sc > posted;
+
 	RTE_ASSERT(r->mask == mask);
-	if (n == 0)
+	if (n == 0 && likely(!overrun))
 		return 0;
 	while (sc != sp) {
 		uint32_t slot = sc & mask, c = (sc + cdelta) & mask;
@@ -659,21 +690,24 @@ reclaim_dir(struct mqueue *mq, struct mq_dir *d, int is_rx, int audit)
 	/* Status slots are free again once the index says so. */
 	cdna_store_release(&r->st_cons, sc);
 	cdna_store_release(d->cmp_prod, d->cmp_prod_v);
+	/* Last: the quarantine drains the queue, reclaiming from this state. */
+	if (unlikely(overrun))
+		nic_overrun(v, mq, is_rx, nic_sp, d->nic_tail);
 	return n;
 }
 
 static __rte_noinline unsigned int
 reclaim_tx(struct vmm *v, struct mqueue *mq)
 {
-	return v->opt.audit ? reclaim_dir(mq, &mq->tx, 0, 1) :
-		reclaim_dir(mq, &mq->tx, 0, 0);
+	return v->opt.audit ? reclaim_dir(v, mq, &mq->tx, 0, 1) :
+		reclaim_dir(v, mq, &mq->tx, 0, 0);
 }
 
 static __rte_noinline unsigned int
 reclaim_rx(struct vmm *v, struct mqueue *mq)
 {
-	return v->opt.audit ? reclaim_dir(mq, &mq->rx, 1, 1) :
-		reclaim_dir(mq, &mq->rx, 1, 0);
+	return v->opt.audit ? reclaim_dir(v, mq, &mq->rx, 1, 1) :
+		reclaim_dir(v, mq, &mq->rx, 1, 0);
 }
 
 unsigned int

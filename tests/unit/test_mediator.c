@@ -22,7 +22,7 @@
 static unsigned int outside;
 
 /* How the NIC lies about the k-th descriptor it completes. */
-enum rogue { HONEST, BAD_TAG, BAD_STATUS, ABORTED, RX_TOO_LONG, RX_FULL };
+enum rogue { HONEST, BAD_TAG, BAD_STATUS, ABORTED, RX_TOO_LONG, RX_FULL, OVERRUN };
 static enum rogue rogue;
 static unsigned int rogue_at, completed;
 
@@ -55,6 +55,10 @@ nic_hook(const struct cdna_nic_desc *d, struct cdna_nic_status *s, int is_rx)
 	case RX_FULL:
 		if (is_rx)
 			s->len = d->len;
+		break;
+	case OVERRUN:
+		/* One status more than it was given descriptors. */
+		(is_rx ? rig.rx : rig.tx)->nic->st_prod->val++;
 		break;
 	}
 }
@@ -111,7 +115,7 @@ consume_all(struct mq_dir *d)
 
 /* Nothing in flight and not a line claimed: what every case ends with. */
 static void
-check_quiet(const char *what)
+check_quiet_q(const char *what, unsigned int quarantines)
 {
 	uint64_t lines = cdna_claims_count(rig.r->claims,
 					   cdna_claims_map_len(RIG_MEM));
@@ -127,7 +131,13 @@ check_quiet(const char *what)
 	CHECK_EQ(rig.g->claimed_lines, 0);
 	CHECK_EQ(lines, 0);
 	CHECK_EQ(outside, 0);
-	CHECK_EQ(rig.quarantines, 0);
+	CHECK_EQ(rig.quarantines, quarantines);
+}
+
+static void
+check_quiet(const char *what)
+{
+	check_quiet_q(what, 0);
 }
 
 /* A burst of one-line frames: each posted once, completed with its cookie. */
@@ -340,6 +350,41 @@ test_rogue_nic(void)
 	nic_lies(HONEST, 0);
 }
 
+/*
+ * A NIC whose status index runs past the descriptors it was given: what
+ * was posted is still completed and released, the rest never read, the
+ * queue quarantined (once) and nothing more posted on it. Last: the queue
+ * stays quarantined.
+ */
+static void
+test_nic_overrun(void)
+{
+	struct mq_dir *d = rig.tx;
+	uint32_t base = prod_of(d), i, posted = d->nic_tail;
+	uint64_t bad = rig.g->ctr.nic_bad_status;
+
+	nic_lies(OVERRUN, 5);	/* after the last honest status */
+	for (i = 0; i < 6; i++)
+		req(d, A(131072 + i * 128), 100, 70 + i);
+	poll_idle();
+	CHECK_EQ(rig.g->q[0].quarantined, 1);
+	CHECK_EQ(rig.g->ctr.nic_bad_status - bad, 1);
+	CHECK_EQ(d->nic_tail - posted, 6);
+	CHECK_EQ(d->cmp_prod->val - base, 6);
+	for (i = 0; i < 6; i++) {
+		CHECK_EQ(cmp_at(d, base + i)->cookie, 70 + i);
+		CHECK_EQ(cmp_at(d, base + i)->status, CDNA_ST_OK);
+	}
+	consume_all(d);
+	check_quiet_q("nic overrun", 1);
+	/* A quarantined queue takes nothing more. */
+	req(d, A(0), 64, 99);
+	poll_idle();
+	CHECK_EQ(d->cmp_prod->val - base, 6);
+	CHECK_EQ(d->nic_tail - posted, 6);
+	nic_lies(HONEST, 0);
+}
+
 int
 main(void)
 {
@@ -350,6 +395,7 @@ main(void)
 	test_rx_conflicts();
 	test_bounds();
 	test_rogue_nic();
+	test_nic_overrun();
 	printf("test_mediator: %u checks, %u failed\n", cases, failed);
 	return failed != 0;
 }
