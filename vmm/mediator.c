@@ -197,17 +197,19 @@ post_desc(struct vmm *v, struct mqueue *mq, struct mq_dir *d,
 
 /*
  * Claims the lines of [off, off+len) for a device access in direction dir:
- * the lines it spans, or 0 if a claim conflicts. A TX frame inside one
- * line, the usual case, costs a byte's test and store right here.
+ * 1, or 0 if a claim conflicts. A TX frame inside one line, the usual
+ * case, costs a byte's test and store right here; a range of more lines
+ * adds the lines past its first to *extra (the caller counts one a
+ * request), so that the loop carries no sum.
  */
-static inline __rte_always_inline uint64_t
-fast_claim(uint8_t *claims, uint64_t off, uint32_t len, int dir)
+static inline __rte_always_inline int
+fast_claim(uint8_t *claims, uint64_t off, uint32_t len, int dir,
+	   uint64_t *extra)
 {
-	uint64_t lo = off >> CDNA_CLAIM_SHIFT;
+	uint64_t lo = off >> CDNA_CLAIM_SHIFT, span;
 
-	if (dir == CDNA_DIR_RX)
-		return cdna_claims_try_take_rx(claims, off, len);
-	if (likely(lo == (off + len - 1) >> CDNA_CLAIM_SHIFT)) {
+	if (dir == CDNA_DIR_TX &&
+	    likely(lo == (off + len - 1) >> CDNA_CLAIM_SHIFT)) {
 		uint8_t c = claims[lo];
 
 		if (c >= CDNA_CLAIM_TX_MAX)
@@ -215,7 +217,10 @@ fast_claim(uint8_t *claims, uint64_t off, uint32_t len, int dir)
 		claims[lo] = (uint8_t)(c + 1);
 		return 1;
 	}
-	return cdna_claims_try_take_tx(claims, off, len);
+	span = dir == CDNA_DIR_RX ? cdna_claims_try_take_rx(claims, off, len) :
+		cdna_claims_try_take_tx(claims, off, len);
+	*extra += span - (span != 0);
+	return span != 0;
 }
 
 /* What a span of the batch path hands back besides the requests posted. */
@@ -241,26 +246,26 @@ fast_span(const struct cdna_req *ring, struct cdna_nic_desc *desc,
 	struct cdna_region *const reg = fr->reg;
 	uint8_t *const host = fr->host, *const claims = fr->claims;
 	const struct cdna_fast_region f = *fr;
-	uint64_t off, span, lines = 0;
-	uint32_t j;
+	const uint32_t end = first + n;
+	uint64_t off;
+	uint32_t tag;
 
-	for (j = 0; j < n; j++) {
+	/* The slot number is the descriptor's tag: it counts the loop. */
+	for (tag = first; tag != end; tag++, ring++, desc++, slots++) {
 		struct cdna_req e;
 
-		req_read_once(&e, &ring[j]);
+		req_read_once(&e, ring);
 		if (unlikely(!cdna_validate_simple(&e, &f, dir, &off) ||
-			     (span = fast_claim(claims, off, e.len, dir)) == 0)) {
+			     !fast_claim(claims, off, e.len, dir, &acc->lines))) {
 			acc->stop = e;
 			break;
 		}
-		lines += span;
-		desc_write(&desc[j], &slots[j], first + j, reg, host, off,
-			   e.len, e.cookie, 0);
+		desc_write(desc, slots, tag, reg, host, off, e.len, e.cookie, 0);
 		if (audit)
 			audit_post(ctx, host + off, e.len, dir);
 	}
-	acc->lines += lines;
-	return j;
+	acc->lines += tag - first;
+	return tag - first;
 }
 
 /*
