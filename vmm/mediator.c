@@ -529,25 +529,26 @@ mediate_rx(struct vmm *v, struct mqueue *mq)
 }
 
 /*
- * Releases the claim of a completed descriptor: the lines it spanned. A TX
- * frame inside one line costs a byte's test and store right here; a count
- * already at 0 (or an RX mark) never moves.
+ * Releases the claim of a completed descriptor. A TX frame inside one line
+ * costs a byte's test and store right here; a count already at 0 (or an
+ * RX mark) never moves. As fast_claim, a range of more lines adds the
+ * lines past its first to *extra.
  */
-static inline __rte_always_inline uint64_t
-fast_unclaim(uint8_t *claims, uint64_t off, uint32_t len, int is_rx)
+static inline __rte_always_inline void
+fast_unclaim(uint8_t *claims, uint64_t off, uint32_t len, int is_rx,
+	     uint64_t *extra)
 {
 	uint64_t lo = off >> CDNA_CLAIM_SHIFT;
 
-	if (is_rx)
-		return cdna_claims_put_rx(claims, off, len);
-	if (likely(lo == (off + len - 1) >> CDNA_CLAIM_SHIFT)) {
+	if (!is_rx && likely(lo == (off + len - 1) >> CDNA_CLAIM_SHIFT)) {
 		uint8_t c = claims[lo];
 
 		if (likely((uint8_t)(c - 1) < CDNA_CLAIM_TX_MAX))
 			claims[lo] = (uint8_t)(c - 1);
-		return 1;
+		return;
 	}
-	return cdna_claims_put_tx(claims, off, len);
+	*extra += (is_rx ? cdna_claims_put_rx(claims, off, len) :
+		   cdna_claims_put_tx(claims, off, len)) - 1;
 }
 
 /* Gives back n in-flight descriptors of r; a dying region retires at 0. */
@@ -565,7 +566,7 @@ region_put(struct guest *g, struct cdna_region *r, uint64_t n)
 struct reclaim_acc {
 	struct cdna_region *run;	/* region of the current run of slots */
 	uint64_t run_n;			/* slots of that run */
-	uint64_t lines;			/* claim lines dropped */
+	uint64_t lines;			/* claim lines dropped past each first one */
 };
 
 /*
@@ -580,7 +581,7 @@ reclaim_span(struct guest *g, const struct cdna_nic_status *status,
 	     int audit, struct reclaim_acc *acc)
 {
 	struct cdna_region *run = acc->run;
-	uint64_t run_n = acc->run_n, lines = acc->lines;
+	uint64_t run_n = acc->run_n;
 	uint32_t j;
 
 	for (j = 0; j < n; j++) {
@@ -603,7 +604,7 @@ reclaim_span(struct guest *g, const struct cdna_nic_status *status,
 			}
 			g->ctr.reject[st]++;
 		}
-		lines += fast_unclaim(sl.reg->claims, sl.off, sl.len, is_rx);
+		fast_unclaim(sl.reg->claims, sl.off, sl.len, is_rx, &acc->lines);
 		if (audit)
 			audit_complete((uint32_t)g->nic_ctx, sl.reg->host + sl.off,
 				       is_rx ? CDNA_DIR_RX : CDNA_DIR_TX);
@@ -625,7 +626,6 @@ reclaim_span(struct guest *g, const struct cdna_nic_status *status,
 	}
 	acc->run = run;
 	acc->run_n = run_n;
-	acc->lines = lines;
 }
 
 /*
@@ -690,7 +690,7 @@ reclaim_dir(struct vmm *v, struct mqueue *mq, struct mq_dir *d, int is_rx,
 	}
 	region_put(g, acc.run, acc.run_n);
 	g->inflight -= n;
-	g->claimed_lines -= acc.lines;
+	g->claimed_lines -= acc.lines + n;	/* one a descriptor, and the extra ones */
 	d->cmp_prod_v = sc + cdelta;
 	/* Status slots are free again once the index says so. */
 	cdna_store_release(&r->st_cons, sc);
