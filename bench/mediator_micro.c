@@ -9,7 +9,10 @@
  * is the mediator's work per descriptor and nothing else
  * (tests/unit/mediator_rig.c).
  *
- *   mediator_micro [ROUNDS] [tx|rx]   (default 20000 rounds of 32 TX descriptors)
+ *   mediator_micro [ROUNDS] [tx|rx] [LEN]
+ *
+ * (default 20000 rounds of 32 TX descriptors of 64-byte frames; LEN sets
+ * the TX frame length, which decides how many claim lines each takes)
  *
  * Run under `valgrind --tool=callgrind --toggle-collect=mediator_poll` by
  * bench/micro.sh, which subtracts the stub NIC's own instructions. No EAL,
@@ -29,7 +32,7 @@ int
 main(int argc, char **argv)
 {
 	unsigned long rounds = argc > 1 ? strtoul(argv[1], NULL, 10) : 20000;
-	uint32_t req_len = FRAME;
+	uint32_t req_len = FRAME, frame = FRAME;
 	struct mq_dir *d;
 	struct timespec t0, t1;
 	unsigned long i, k, descs = 0;
@@ -45,6 +48,14 @@ main(int argc, char **argv)
 		fprintf(stderr, "mediator_micro: direction '%s' is neither tx nor rx\n",
 			argv[2]);
 		return 2;
+	}
+	if (argc > 3 && d == rig.tx) {
+		frame = req_len = (uint32_t)strtoul(argv[3], NULL, 10);
+		if (frame < 14 || frame > 2048) {
+			fprintf(stderr, "mediator_micro: frame length '%s' is outside 14..2048\n",
+				argv[3]);
+			return 2;
+		}
 	}
 	rig.rx_frame = FRAME;
 
@@ -70,7 +81,7 @@ main(int argc, char **argv)
 		}
 		for (k = 0; k < BURST; k++)
 			if (d->cmp[(p + k) & d->mask].status != CDNA_ST_OK ||
-			    d->cmp[(p + k) & d->mask].len != FRAME) {
+			    d->cmp[(p + k) & d->mask].len != frame) {
 				fprintf(stderr, "mediator_micro: completion %lu: status %u, length %u\n",
 					p + k, d->cmp[(p + k) & d->mask].status,
 					d->cmp[(p + k) & d->mask].len);

@@ -7,8 +7,9 @@
 #
 #   bash bench/micro.sh [ROUNDS]      (default 20000 rounds of 32 descriptors)
 #
-# Once for TX (64-byte frames) and once for RX (2 KiB buffers that each
-# take a 64-byte frame); the figure is per descriptor of each.
+# For TX of 64-byte frames (one claim line), RX (2 KiB buffers that each
+# take a 64-byte frame) and TX of 1514-byte frames (24 lines); the figure
+# is per descriptor of each.
 #
 # Runs build/bench/mediator_micro (the real vmm/mediator.c, a stub NIC)
 # under valgrind, counting only inside mediator_poll, and subtracts the
@@ -28,21 +29,24 @@ die() { printf 'micro: error: %s\n' "$*" >&2; exit 1; }
 command -v valgrind >/dev/null || die "valgrind not found (Debian package valgrind)"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-for dir in tx rx; do
+for spec in "tx 64" "rx 2048" "tx 1514"; do
+	set -- $spec
+	dir=$1$2
 	valgrind --tool=callgrind --toggle-collect=mediator_poll \
-		--callgrind-out-file="$out/cg-$dir.out" "$build/bench/mediator_micro" "$rounds" "$dir" \
+		--callgrind-out-file="$out/cg-$dir.out" "$build/bench/mediator_micro" "$rounds" "$1" "$2" \
 		>"$out/run-$dir.log" 2>"$out/vg-$dir.log" ||
-		die "mediator_micro $dir failed: $(tail -n 3 "$out/vg-$dir.log")"
+		die "mediator_micro $spec failed: $(tail -n 3 "$out/vg-$dir.log")"
 	descs=$(awk '$1 == "descriptors" { print $2 }' "$out/run-$dir.log")
 	total=$(awk '/^summary:|^totals:/ { print $2; exit }' "$out/cg-$dir.out")
 	callgrind_annotate --inclusive=yes "$out/cg-$dir.out" >"$out/annotate-$dir.txt" 2>/dev/null || true
 	nic=$(awk '/cdna_nic_poll/ && n == 0 { gsub(",", "", $1); print $1; n = 1 }' "$out/annotate-$dir.txt")
 	[ -n "$descs" ] && [ -n "$total" ] || die "no counts for $dir (see $out)"
-	awk -v t="$total" -v n="${nic:-0}" -v d="$descs" -v dir="$dir" 'BEGIN {
-		what = dir == "tx" ? "TX requests of 64 B" : "RX buffers of 2 KiB taking 64 B frames"
+	awk -v t="$total" -v n="${nic:-0}" -v d="$descs" -v dir="$1" -v len="$2" 'BEGIN {
+		what = dir == "tx" ? "TX requests of " len " B" : "RX buffers of 2 KiB taking 64 B frames"
 		printf "%s: %d descriptors\n", what, d
 		printf "  instructions in mediator_poll: %d, of which the stub NIC: %d\n", t, n
-		printf "  mediator instructions per descriptor (%s): %.1f\n", dir, (t - n) / d }'
+		printf "  mediator instructions per descriptor (%s%s): %.1f\n", dir,
+			dir == "tx" && len != 64 ? ", " len " B" : "", (t - n) / d }'
 done
 
 # The NIC model's poll: one context sending 64 B frames to a net_null wire,

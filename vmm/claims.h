@@ -15,6 +15,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "regions.h"
 
@@ -122,30 +125,82 @@ cdna_claims_rx_ok(const uint8_t *map, uint64_t off, uint32_t len)
 	return 1;
 }
 
+#ifdef __SSE2__
+/*
+ * Sixteen claim bytes at a time, for the long ranges of large frames (a
+ * 1518-byte frame spans 24 lines): loaded and stored unaligned, and only
+ * where all sixteen lie inside the range, so no byte outside it is ever
+ * written (words and bytes take the rest).
+ */
+#define CDNA_CLAIM_VEC	16
+
+static inline __m128i
+cdna_claims_load128(const uint8_t *p)
+{
+	return _mm_loadu_si128((const __m128i *)(const void *)p);
+}
+
+static inline void
+cdna_claims_store128(uint8_t *p, __m128i v)
+{
+	_mm_storeu_si128((__m128i *)(void *)p, v);
+}
+
+/* Nonzero if a byte of v refuses a read: 0xfe and 0xff saturate at 0xff. */
+static inline int
+cdna_claims_vec_tx_full(__m128i v)
+{
+	return _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_adds_epu8(v, _mm_set1_epi8(1)),
+						_mm_set1_epi8(-1)));
+}
+
+/* Nonzero if a byte of v is free (0) or an RX mark (0xff). */
+static inline int
+cdna_claims_vec_free_or_rx(__m128i v)
+{
+	return _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_setzero_si128()),
+					      _mm_cmpeq_epi8(v, _mm_set1_epi8(-1))));
+}
+#endif
+
+/*
+ * The n claim bytes from p allow a device read: none at CDNA_CLAIM_TX_MAX
+ * (0xfe) or CDNA_CLAIM_RX (0xff). Those are exactly the bytes that become
+ * 0xff once bit 0 is set, i.e. whose complement is a zero byte. Walked by
+ * pointer, a word at a time, then the bytes left.
+ */
+static inline int
+cdna_claims_tx_ok_n(const uint8_t *p, size_t n)
+{
+	const uint8_t *const end = p + n;
+	const uint8_t *words;
+
+#ifdef __SSE2__
+	for (; (size_t)(end - p) >= CDNA_CLAIM_VEC; p += CDNA_CLAIM_VEC)
+		if (cdna_claims_vec_tx_full(cdna_claims_load128(p)) != 0)
+			return 0;
+#endif
+	words = p + ((size_t)(end - p) & ~(size_t)7);
+	for (; p != words; p += 8)
+		if (cdna_claims_has_zero_byte(~(cdna_claims_load64(p) |
+						CDNA_CLAIM_ONES)) != 0)
+			return 0;
+	for (; p != end; p++)
+		if (*p >= CDNA_CLAIM_TX_MAX)
+			return 0;
+	return 1;
+}
+
 /* 1 if a device read (TX) may start: no line held by RX, none saturated. */
 static inline int
 cdna_claims_tx_ok(const uint8_t *map, uint64_t off, uint32_t len)
 {
-	size_t first, n, i = 0;
-	const uint8_t *p;
+	size_t first, n;
 
 	if (len == 0)
 		return 1;
 	cdna_claims_line_span(off, len, &first, &n);
-	p = map + first;
-	/*
-	 * A device read is refused on a line at CDNA_CLAIM_TX_MAX (0xfe) or
-	 * CDNA_CLAIM_RX (0xff). Those are exactly the bytes that become 0xff
-	 * once bit 0 is set, i.e. whose complement is a zero byte.
-	 */
-	for (; i + 8 <= n; i += 8)
-		if (cdna_claims_has_zero_byte(~(cdna_claims_load64(p + i) |
-						CDNA_CLAIM_ONES)) != 0)
-			return 0;
-	for (; i < n; i++)
-		if (p[i] >= CDNA_CLAIM_TX_MAX)
-			return 0;
-	return 1;
+	return cdna_claims_tx_ok_n(map + first, n);
 }
 
 /* Marks n claim bytes RX, eight at a time (n is small: no memset call). */
@@ -246,25 +301,31 @@ cdna_claims_dec_tx(uint8_t *c)
 static inline uint64_t
 cdna_claims_try_take_tx(uint8_t *map, uint64_t off, uint32_t len)
 {
-	size_t first, n, i;
-	uint8_t *p;
+	size_t first, n;
+	uint8_t *p, *words, *end;
 
 	cdna_claims_line_span(off, len, &first, &n);
+	p = map + first;
 	if (__builtin_expect(n == 1, 1)) {
-		if (map[first] >= CDNA_CLAIM_TX_MAX)
+		if (*p >= CDNA_CLAIM_TX_MAX)
 			return 0;
-		map[first]++;
+		(*p)++;
 		return 1;
 	}
-	if (!cdna_claims_tx_ok(map, off, len))
+	if (!cdna_claims_tx_ok_n(p, n))
 		return 0;
 	/* No byte is at CDNA_CLAIM_TX_MAX or above: no carry between bytes. */
-	p = map + first;
-	for (i = 0; i + 8 <= n; i += 8)
-		cdna_claims_store64(p + i, cdna_claims_load64(p + i) +
-				    CDNA_CLAIM_ONES);
-	for (; i < n; i++)
-		p[i]++;
+	end = p + n;
+#ifdef __SSE2__
+	for (; (size_t)(end - p) >= CDNA_CLAIM_VEC; p += CDNA_CLAIM_VEC)
+		cdna_claims_store128(p, _mm_add_epi8(cdna_claims_load128(p),
+						     _mm_set1_epi8(1)));
+#endif
+	words = p + ((size_t)(end - p) & ~(size_t)7);
+	for (; p != words; p += 8)
+		cdna_claims_store64(p, cdna_claims_load64(p) + CDNA_CLAIM_ONES);
+	for (; p != end; p++)
+		(*p)++;
 	return n;
 }
 
@@ -302,29 +363,43 @@ cdna_claims_try_take_rx(uint8_t *map, uint64_t off, uint32_t len)
 static inline uint64_t
 cdna_claims_put_tx(uint8_t *map, uint64_t off, uint32_t len)
 {
-	size_t first, n, i, b;
-	uint8_t *p;
+	size_t first, n, b;
+	uint8_t *p, *words, *end;
 
 	cdna_claims_line_span(off, len, &first, &n);
+	p = map + first;
 	if (__builtin_expect(n == 1, 1)) {
-		cdna_claims_dec_tx(&map[first]);
+		cdna_claims_dec_tx(p);
 		return 1;
 	}
-	p = map + first;
-	for (i = 0; i + 8 <= n; i += 8) {
-		uint64_t w = cdna_claims_load64(p + i);
+	end = p + n;
+#ifdef __SSE2__
+	for (; (size_t)(end - p) >= CDNA_CLAIM_VEC; p += CDNA_CLAIM_VEC) {
+		__m128i v = cdna_claims_load128(p);
+
+		if (__builtin_expect(cdna_claims_vec_free_or_rx(v) == 0, 1)) {
+			cdna_claims_store128(p, _mm_sub_epi8(v, _mm_set1_epi8(1)));
+			continue;
+		}
+		for (b = 0; b < CDNA_CLAIM_VEC; b++)
+			cdna_claims_dec_tx(&p[b]);
+	}
+#endif
+	words = p + ((size_t)(end - p) & ~(size_t)7);
+	for (; p != words; p += 8) {
+		uint64_t w = cdna_claims_load64(p);
 
 		/* No byte free (0) or RX (0xff): no borrow between bytes. */
-		if (cdna_claims_has_zero_byte(w) == 0 &&
-		    cdna_claims_has_zero_byte(~w) == 0) {
-			cdna_claims_store64(p + i, w - CDNA_CLAIM_ONES);
+		if (__builtin_expect((cdna_claims_has_zero_byte(w) |
+				      cdna_claims_has_zero_byte(~w)) == 0, 1)) {
+			cdna_claims_store64(p, w - CDNA_CLAIM_ONES);
 			continue;
 		}
 		for (b = 0; b < 8; b++)
-			cdna_claims_dec_tx(&p[i + b]);
+			cdna_claims_dec_tx(&p[b]);
 	}
-	for (; i < n; i++)
-		cdna_claims_dec_tx(&p[i]);
+	for (; p != end; p++)
+		cdna_claims_dec_tx(p);
 	return n;
 }
 

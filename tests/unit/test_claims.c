@@ -197,8 +197,12 @@ static void
 test_word_positions(void)
 {
 	static const uint8_t blockers[] = { 1, 0x7f, 0x80, 0xfd, 0xfe, 0xff };
-	/* 40 lines: the block, word and byte loops; 32: the one-block forms. */
-	static const uint32_t spans[] = { 40, 32 };
+	/*
+	 * 40 lines: the block, word and byte loops; 32: the one-block
+	 * forms; 24, 17 and 16: a chunk of 16 and one overlapping it by 8,
+	 * 15 or all; 15: words and bytes alone.
+	 */
+	static const uint32_t spans[] = { 40, 32, 24, 17, 16, 15 };
 	uint8_t map[64];
 	size_t start, pos, k, sp;
 	unsigned int bad = 0;
