@@ -578,22 +578,27 @@ static inline __rte_always_inline void
 reclaim_span(struct guest *g, const struct cdna_nic_status *status,
 	     struct mq_slot *slots, struct cdna_nic_desc *desc,
 	     struct cdna_cmp *cmp, uint32_t first, uint32_t n, int is_rx,
-	     int audit, struct reclaim_acc *acc)
+	     int audit, int trust, struct reclaim_acc *acc)
 {
 	struct cdna_region *run = acc->run;
 	uint64_t run_n = acc->run_n;
 	uint32_t j;
 
 	for (j = 0; j < n; j++) {
-		const struct cdna_nic_status s = status[j];
+		/* Untrusted: no status read, every descriptor a DMA fault. */
+		const struct cdna_nic_status s = trust ? status[j] :
+			(struct cdna_nic_status){ .status = CDNA_ST_DMA_FAULT };
 		const struct mq_slot sl = slots[j];
 		uint16_t st = s.status;
 		uint32_t len;
 
 		/* The usual completion: the tag posted, OK, in bounds. */
-		if (likely(s.tag == first + j && st == CDNA_ST_OK &&
+		if (likely(trust && s.tag == first + j && st == CDNA_ST_OK &&
 			   (!is_rx || s.len <= sl.len))) {
 			len = is_rx ? s.len : sl.len;
+		} else if (!trust) {
+			len = 0;
+			g->ctr.reject[st]++;
 		} else {
 			len = 0;
 			if (s.tag != first + j || st >= CDNA_ST_COUNT ||
@@ -628,45 +633,30 @@ reclaim_span(struct guest *g, const struct cdna_nic_status *status,
 	acc->run_n = run_n;
 }
 
+static unsigned int nic_overrun(struct vmm *v, struct mqueue *mq,
+				struct mq_dir *d, int is_rx, uint32_t nic_sp);
+
 /*
  * Everything the NIC completed on d, as a batch: the in-flight counts given
  * back once per run of slots in one region (every claim of the run is
  * dropped before its region may retire). audit is a constant in each
- * instance, so the loop without it carries no test.
+ * instance, so the loop without it carries no test. Untrusted (trust 0,
+ * from nic_overrun only, the NIC's queue stopped): every descriptor posted
+ * and not reclaimed, from the mediator's own records, none of the NIC's
+ * statuses read.
  */
-/*
- * The NIC's status index ran past the descriptors posted: it and the
- * mediator no longer agree on the ring, and a status read there would
- * complete a descriptor the NIC may still be using. Counted once, and the
- * queue quarantined.
- */
-static void __rte_noinline
-nic_overrun(struct vmm *v, struct mqueue *mq, int is_rx, uint32_t nic_sp,
-	    uint32_t tail)
-{
-	if (mq->quarantined)
-		return;		/* its drain, or a later one */
-	mq->g->ctr.nic_bad_status++;
-	quarantine(v, mq, "%s NIC status index %u runs past the last descriptor posted (%u)",
-		   is_rx ? "rx" : "tx", nic_sp, tail);
-}
-
 static inline __rte_always_inline unsigned int
 reclaim_dir(struct vmm *v, struct mqueue *mq, struct mq_dir *d, int is_rx,
-	    int audit)
+	    int audit, int trust)
 {
 	struct guest *g = mq->g;
 	struct cdna_nic_ring *r = d->nic;
 	/* Pairs with the NIC's release: status entries up to sp are written. */
 	const uint32_t nic_sp = cdna_load_acquire(r->st_prod);
 	uint32_t sc = r->st_cons.val;
-	/*
-	 * The NIC completes only what was posted. Status entries past that
-	 * name slots holding no descriptor (or the next one, not yet done):
-	 * only what was posted is reclaimed, and the queue is quarantined.
-	 */
+	/* The NIC completes only what was posted, and in order. */
 	const uint32_t posted = d->nic_tail - sc;
-	const uint32_t n = RTE_MIN(nic_sp - sc, posted);
+	const uint32_t n = trust ? nic_sp - sc : posted;
 	const uint32_t sp = sc + n;
 	/* One mask for all four rings: the NIC's were made d->size long. */
 	const uint32_t mask = d->mask;
@@ -674,10 +664,10 @@ reclaim_dir(struct vmm *v, struct mqueue *mq, struct mq_dir *d, int is_rx,
 	const uint32_t cdelta = d->cmp_prod_v - sc;
 	struct reclaim_acc acc = { NULL, 0, 0 };
 
-	const int overrun = nic_sp - sc > posted;
-
 	RTE_ASSERT(r->mask == mask);
-	if (n == 0 && likely(!overrun))
+	if (trust && unlikely(n > posted || mq->nic_lost))
+		return nic_overrun(v, mq, d, is_rx, nic_sp);
+	if (n == 0)
 		return 0;
 	while (sc != sp) {
 		uint32_t slot = sc & mask, c = (sc + cdelta) & mask;
@@ -685,7 +675,7 @@ reclaim_dir(struct vmm *v, struct mqueue *mq, struct mq_dir *d, int is_rx,
 
 		reclaim_span(g, &r->status[slot], &d->slots[slot],
 			     &r->desc[slot], &d->cmp[c], slot, k, is_rx, audit,
-			     &acc);
+			     trust, &acc);
 		sc += k;
 	}
 	region_put(g, acc.run, acc.run_n);
@@ -695,24 +685,49 @@ reclaim_dir(struct vmm *v, struct mqueue *mq, struct mq_dir *d, int is_rx,
 	/* Status slots are free again once the index says so. */
 	cdna_store_release(&r->st_cons, sc);
 	cdna_store_release(d->cmp_prod, d->cmp_prod_v);
-	/* Last: the quarantine drains the queue, reclaiming from this state. */
-	if (unlikely(overrun))
-		nic_overrun(v, mq, is_rx, nic_sp, d->nic_tail);
 	return n;
+}
+
+/*
+ * The NIC's status index is past the descriptors posted (or behind its
+ * consumer): the NIC and the mediator no longer agree on the ring, and no
+ * status of it can be believed, not even those before the index (a tag is
+ * a slot number, so one left from the ring's last lap looks right). The
+ * first time: counted, and the queue quarantined, which stops the NIC's
+ * queue and drains it; that drain comes back here, and every descriptor
+ * posted completes as a DMA fault, its claims released from the
+ * mediator's own record. Returns the descriptors so completed.
+ */
+static unsigned int __rte_noinline
+nic_overrun(struct vmm *v, struct mqueue *mq, struct mq_dir *d, int is_rx,
+	    uint32_t nic_sp)
+{
+	if (!mq->nic_lost) {
+		mq->nic_lost = 1;
+		mq->g->ctr.nic_bad_status++;
+		if (!mq->quarantined) {
+			quarantine(v, mq, "%s NIC status index %u is outside the %u descriptors posted from %u",
+				   is_rx ? "rx" : "tx", nic_sp,
+				   d->nic_tail - d->nic->st_cons.val,
+				   d->nic->st_cons.val);
+			return 0;	/* its drain completed them */
+		}
+	}
+	return reclaim_dir(v, mq, d, is_rx, v->opt.audit, 0);
 }
 
 static __rte_noinline unsigned int
 reclaim_tx(struct vmm *v, struct mqueue *mq)
 {
-	return v->opt.audit ? reclaim_dir(v, mq, &mq->tx, 0, 1) :
-		reclaim_dir(v, mq, &mq->tx, 0, 0);
+	return v->opt.audit ? reclaim_dir(v, mq, &mq->tx, 0, 1, 1) :
+		reclaim_dir(v, mq, &mq->tx, 0, 0, 1);
 }
 
 static __rte_noinline unsigned int
 reclaim_rx(struct vmm *v, struct mqueue *mq)
 {
-	return v->opt.audit ? reclaim_dir(v, mq, &mq->rx, 1, 1) :
-		reclaim_dir(v, mq, &mq->rx, 1, 0);
+	return v->opt.audit ? reclaim_dir(v, mq, &mq->rx, 1, 1, 1) :
+		reclaim_dir(v, mq, &mq->rx, 1, 0, 1);
 }
 
 unsigned int

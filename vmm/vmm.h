@@ -93,6 +93,7 @@ struct mqueue {
 	uint16_t qid;
 	int created;
 	int quarantined;
+	int nic_lost;		/* its NIC status index was impossible: no status is read again */
 	void *req_area;
 	size_t req_len;
 	void *cmp_area;

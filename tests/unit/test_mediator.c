@@ -351,38 +351,66 @@ test_rogue_nic(void)
 }
 
 /*
- * A NIC whose status index runs past the descriptors it was given: what
- * was posted is still completed and released, the rest never read, the
- * queue quarantined (once) and nothing more posted on it. Last: the queue
- * stays quarantined.
+ * A NIC whose status index is impossible: one past the descriptors it was
+ * given (TX, all of them really done), or behind its consumer (RX, none
+ * done). No status of it is believed: every descriptor posted completes
+ * as a DMA fault (no RX length), the claims still released from the
+ * mediator's record, counted once, the queue quarantined and nothing more
+ * posted on it. Each ends with its queue quarantined: the second on a new
+ * rig.
  */
 static void
-test_nic_overrun(void)
+check_lost(struct mq_dir *d, uint32_t base, uint32_t cookie0, uint64_t bad,
+	   uint64_t faults, const char *what)
+{
+	uint32_t i, posted = d->nic_tail;
+
+	CHECK_EQ(rig.g->q[0].quarantined, 1);
+	CHECK_EQ(rig.g->ctr.nic_bad_status - bad, 1);
+	CHECK_EQ(rig.g->ctr.reject[CDNA_ST_DMA_FAULT] - faults, 6);
+	CHECK_EQ(d->cmp_prod->val - base, 6);
+	for (i = 0; i < 6; i++) {
+		CHECK_EQ(cmp_at(d, base + i)->cookie, cookie0 + i);
+		CHECK_EQ(cmp_at(d, base + i)->status, CDNA_ST_DMA_FAULT);
+		CHECK_EQ(cmp_at(d, base + i)->len, 0);
+	}
+	consume_all(d);
+	check_quiet_q(what, 1);
+	/* A quarantined queue takes nothing more. */
+	req(d, A(0), 64, 99);
+	poll_idle();
+	CHECK_EQ(d->cmp_prod->val - base, 6);
+	CHECK_EQ(d->nic_tail, posted);
+}
+
+static void
+test_nic_lost(void)
 {
 	struct mq_dir *d = rig.tx;
-	uint32_t base = prod_of(d), i, posted = d->nic_tail;
+	uint32_t base = prod_of(d), i;
 	uint64_t bad = rig.g->ctr.nic_bad_status;
+	uint64_t faults = rig.g->ctr.reject[CDNA_ST_DMA_FAULT];
 
 	nic_lies(OVERRUN, 5);	/* after the last honest status */
 	for (i = 0; i < 6; i++)
 		req(d, A(131072 + i * 128), 100, 70 + i);
 	poll_idle();
-	CHECK_EQ(rig.g->q[0].quarantined, 1);
-	CHECK_EQ(rig.g->ctr.nic_bad_status - bad, 1);
-	CHECK_EQ(d->nic_tail - posted, 6);
-	CHECK_EQ(d->cmp_prod->val - base, 6);
-	for (i = 0; i < 6; i++) {
-		CHECK_EQ(cmp_at(d, base + i)->cookie, 70 + i);
-		CHECK_EQ(cmp_at(d, base + i)->status, CDNA_ST_OK);
-	}
-	consume_all(d);
-	check_quiet_q("nic overrun", 1);
-	/* A quarantined queue takes nothing more. */
-	req(d, A(0), 64, 99);
-	poll_idle();
-	CHECK_EQ(d->cmp_prod->val - base, 6);
-	CHECK_EQ(d->nic_tail - posted, 6);
+	check_lost(d, base, 70, bad, faults, "nic overrun");
 	nic_lies(HONEST, 0);
+
+	rig_init(32);
+	rig.hook = nic_hook;
+	d = rig.rx;
+	base = prod_of(d);
+	rig.hold = 1;
+	for (i = 0; i < 6; i++)
+		req(d, A(i * 2048), 2048, 80 + i);
+	poll_idle();
+	CHECK_EQ(rig.g->inflight, 6);
+	d->nic->st_prod->val = d->nic->st_cons.val - 1;
+	poll_idle();
+	check_lost(d, base, 80, 0, 0, "nic index behind");
+	rig.hold = 0;
 }
 
 int
@@ -395,7 +423,7 @@ main(void)
 	test_rx_conflicts();
 	test_bounds();
 	test_rogue_nic();
-	test_nic_overrun();
+	test_nic_lost();
 	printf("test_mediator: %u checks, %u failed\n", cases, failed);
 	return failed != 0;
 }
