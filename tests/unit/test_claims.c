@@ -297,6 +297,63 @@ test_word_positions(void)
 	CHECK_EQ(bad, 0);
 }
 
+/*
+ * The fused forms write only their own span: every byte of the map is
+ * compared with what it must hold after each take and release, over spans
+ * of every length the byte, word, vector and block forms split
+ * differently, at every alignment, with sentinels of every kind around.
+ */
+static int
+map_is(const uint8_t *map, size_t len, size_t start, size_t nl,
+       uint8_t inside, uint8_t outside)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (map[i] != (i >= start && i < start + nl ? inside : outside))
+			return 0;
+	return 1;
+}
+
+static void
+test_fused_edges(void)
+{
+	static const size_t spans[] = { 1, 2, 7, 8, 9, 15, 16, 17, 23, 24, 25,
+					31, 32, 33, 40, 47, 48, 49 };
+	static const uint8_t sentinels[] = { 0x42, 0xff, 0xfe, 1 };
+	uint8_t map[80];
+	size_t k, start, sv;
+	unsigned int bad = 0;
+
+	for (k = 0; k < sizeof(spans) / sizeof(spans[0]); k++)
+	for (start = 0; start < 9; start++)
+	for (sv = 0; sv < sizeof(sentinels); sv++) {
+		const size_t nl = spans[k];
+		const uint8_t o = sentinels[sv];
+		const uint64_t off = start * 64 + 5;	/* not on a line start */
+		const uint32_t len = (uint32_t)(nl * 64 - 5);
+
+		memset(map, o, sizeof(map));
+		memset(map + start, 0, nl);
+		bad += cdna_claims_try_take_tx(map, off, len) != nl;
+		bad += !map_is(map, sizeof(map), start, nl, 1, o);
+		bad += cdna_claims_put_tx(map, off, len) != nl;
+		bad += !map_is(map, sizeof(map), start, nl, 0, o);
+		bad += cdna_claims_try_take_rx(map, off, len) != nl;
+		bad += !map_is(map, sizeof(map), start, nl, CDNA_CLAIM_RX, o);
+		bad += cdna_claims_put_rx(map, off, len) != nl;
+		bad += !map_is(map, sizeof(map), start, nl, 0, o);
+		/* To the last count and back: a vector's bytes at 0xfe. */
+		memset(map + start, CDNA_CLAIM_TX_MAX - 1, nl);
+		bad += cdna_claims_try_take_tx(map, off, len) != nl;
+		bad += !map_is(map, sizeof(map), start, nl, CDNA_CLAIM_TX_MAX, o);
+		bad += cdna_claims_try_take_tx(map, off, len) != 0;
+		bad += cdna_claims_put_tx(map, off, len) != nl;
+		bad += !map_is(map, sizeof(map), start, nl, CDNA_CLAIM_TX_MAX - 1, o);
+	}
+	CHECK_EQ(bad, 0);
+}
+
 /* The naive model: one rx flag and one tx count per byte of the region. */
 #define REGION_SIZE	8000u		/* not a multiple of 64 on purpose */
 #define MAX_ACTIVE	4096u
@@ -517,6 +574,7 @@ main(void)
 	test_partial_lines();
 	test_take_drop();
 	test_word_positions();
+	test_fused_edges();
 	test_random_model();
 	printf("test_claims: %u cases, %u failed\n", cases, failed);
 	return failed == 0 ? 0 : 1;

@@ -239,6 +239,46 @@ test_rx_conflicts(void)
 }
 
 /*
+ * Everything else the data path takes, in one batch: a three-segment TX
+ * chain (the full path), frames of 24 lines and more (the vector claims),
+ * RX buffers of other sizes than the usual 2 KiB; all completed, and the
+ * claim lines counted on the way in (by both paths) all given back.
+ */
+static void
+test_mixed(void)
+{
+	struct mq_dir *d = rig.tx;
+	uint32_t base = prod_of(d), rbase = prod_of(rig.rx), p, i;
+
+	nic_lies(HONEST, 0);
+	p = prod_of(d);
+	rig_req(d, p, A(200000), 1514, 1, 0);
+	rig_req(d, p + 1, A(210000), 100, 2, CDNA_REQ_F_MORE);
+	rig_req(d, p + 2, A(220000), 700, 3, CDNA_REQ_F_MORE);
+	rig_req(d, p + 3, A(230000 + 3), 1000, 4, 0);
+	rig_req(d, p + 4, A(240000 + 60), 2000, 5, 0);
+	rig_req(d, p + 5, A(250000), 60, 6, 0);
+	rig_publish(d, p + 6);
+	req(rig.rx, A(300000), 1000, 7);
+	req(rig.rx, A(310000 + 17), 2100, 8);
+	req(rig.rx, A(320000), 2048, 9);
+	poll_idle();
+	CHECK_EQ(d->cmp_prod->val - base, 6);
+	for (i = 0; i < 6; i++) {
+		CHECK_EQ(cmp_at(d, base + i)->cookie, i + 1);
+		CHECK_EQ(cmp_at(d, base + i)->status, CDNA_ST_OK);
+	}
+	CHECK_EQ(rig.rx->cmp_prod->val - rbase, 3);
+	for (i = 0; i < 3; i++) {
+		CHECK_EQ(cmp_at(rig.rx, rbase + i)->cookie, 7 + i);
+		CHECK_EQ(cmp_at(rig.rx, rbase + i)->status, CDNA_ST_OK);
+	}
+	consume_all(d);
+	consume_all(rig.rx);
+	check_quiet("mixed");
+}
+
+/*
  * The region's edges: a frame ending at the last byte is taken; one byte
  * further, or starting below the region (where the offset wraps), or near
  * the top of the address space, is refused as a bad address and claims
@@ -421,6 +461,7 @@ main(void)
 	test_tx_burst();
 	test_tx_saturation();
 	test_rx_conflicts();
+	test_mixed();
 	test_bounds();
 	test_rogue_nic();
 	test_nic_lost();
