@@ -9,6 +9,7 @@
 #include <rte_branch_prediction.h>
 #include <rte_common.h>
 #include <rte_mbuf.h>
+#include <rte_prefetch.h>
 
 #include "cdna_pmd.h"
 
@@ -60,6 +61,26 @@ cdna_cmp_ready(const struct cdna_index *cmp_prod, uint32_t cons,
 		n = inflight;
 	}
 	return n;
+}
+
+/*
+ * The mediator's CPU just wrote these n completions: their lines miss
+ * here. Asking for all of them before the first is read lets the misses
+ * overlap instead of stalling entry by entry (four to a line). A
+ * prefetch never faults, and the entries are still read once each.
+ */
+static inline void
+cdna_cmp_prefetch(const struct cdna_cmp *ring, uint32_t mask, uint32_t cons,
+		  uint32_t n)
+{
+	const uint32_t per_line = RTE_CACHE_LINE_SIZE / sizeof(*ring);
+	uint32_t i;
+
+	for (i = 0; i < n; i += per_line)
+		rte_prefetch0(&ring[(cons + i) & mask]);
+	/* The last line, when cons does not start one. */
+	if (n != 0)
+		rte_prefetch0(&ring[(cons + n - 1) & mask]);
 }
 
 static inline uint32_t
@@ -129,6 +150,7 @@ cdna_tx_reap(struct cdna_txq *txq)
 	n = cdna_cmp_ready(txq->cmp_prod, cons, txq->prod, &st->bad_index);
 	if (n == 0)
 		return;
+	cdna_cmp_prefetch(txq->cmp, txq->mask, cons, n);
 
 	fb.n = 0;
 	for (; n > 0; n--, cons++) {
@@ -454,6 +476,7 @@ cdna_rx_collect(struct cdna_rxq *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts,
 	uint32_t n;
 
 	n = cdna_cmp_ready(rxq->cmp_prod, cons, rxq->prod, &st->bad_index);
+	cdna_cmp_prefetch(rxq->cmp, rxq->mask, cons, RTE_MIN(n, (uint32_t)nb_pkts));
 	for (; n > 0 && nb_rx < nb_pkts; n--, cons++) {
 		struct cdna_cmp_copy c;
 		struct rte_mbuf *m;
