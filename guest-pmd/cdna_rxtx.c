@@ -138,6 +138,9 @@ cdna_free_seg(struct cdna_free_batch *b, struct rte_mbuf *seg)
 	b->m[b->n++] = m;
 }
 
+/* Completions a reap copies out at once (a burst's worth). */
+#define CDNA_REAP_STEP	32u
+
 /* Consume TX completions: free each segment and return its cookie. */
 static inline void
 cdna_tx_reap(struct cdna_txq *txq)
@@ -153,33 +156,55 @@ cdna_tx_reap(struct cdna_txq *txq)
 	cdna_cmp_prefetch(txq->cmp, txq->mask, cons, n);
 
 	fb.n = 0;
-	for (; n > 0; n--, cons++) {
-		struct cdna_cmp_copy c;
-		struct cdna_tx_slot *slot;
+	while (n > 0) {
+		struct cdna_cmp_copy cc[CDNA_REAP_STEP];
+		const uint32_t k = RTE_MIN(n, CDNA_REAP_STEP);
+		uint32_t i;
 
-		cdna_cmp_peek(txq->cmp, cons & txq->mask, &c);
-		if (unlikely(c.cookie >= txq->size ||
-				txq->slots[c.cookie].m == NULL)) {
-			st->bad_cookie++;
-			continue;
+		/*
+		 * Each entry copied once; the segments they name asked for
+		 * ahead of their release, which reads both of an mbuf's
+		 * lines (reference count; next and pool).
+		 */
+		for (i = 0; i < k; i++) {
+			cdna_cmp_peek(txq->cmp, (cons + i) & txq->mask, &cc[i]);
+			if (likely(cc[i].cookie < txq->size &&
+				   txq->slots[cc[i].cookie].m != NULL)) {
+				const struct rte_mbuf *m = txq->slots[cc[i].cookie].m;
+
+				rte_prefetch0(m);
+				rte_prefetch0(RTE_PTR_ADD(m, RTE_CACHE_LINE_SIZE));
+			}
 		}
-		slot = &txq->slots[c.cookie];
-		if (unlikely(c.status != CDNA_ST_OK))
-			st->status[cdna_status_slot(c.status)]++;
-		/* Counted as sent when posted: take back a refused packet. */
-		if (unlikely(slot->last && c.status != CDNA_ST_OK)) {
-			/* A stats reset may have come in between. */
-			if (st->packets != 0)
-				st->packets--;
-			st->bytes -= RTE_MIN(st->bytes, (uint64_t)slot->pkt_len);
-			st->errors++;
+		for (i = 0; i < k; i++) {
+			const struct cdna_cmp_copy c = cc[i];
+			struct cdna_tx_slot *slot;
+
+			if (unlikely(c.cookie >= txq->size ||
+					txq->slots[c.cookie].m == NULL)) {
+				st->bad_cookie++;
+				continue;
+			}
+			slot = &txq->slots[c.cookie];
+			if (unlikely(c.status != CDNA_ST_OK))
+				st->status[cdna_status_slot(c.status)]++;
+			/* Counted as sent when posted: take back a refused packet. */
+			if (unlikely(slot->last && c.status != CDNA_ST_OK)) {
+				/* A stats reset may have come in between. */
+				if (st->packets != 0)
+					st->packets--;
+				st->bytes -= RTE_MIN(st->bytes, (uint64_t)slot->pkt_len);
+				st->errors++;
+			}
+			if (txq->map.req != NULL)
+				cdna_map_put(&txq->map, rte_pktmbuf_mtod(slot->m, uintptr_t),
+					     slot->m->data_len, slot->iova);
+			cdna_free_seg(&fb, slot->m);
+			slot->m = NULL;
+			txq->free_ids[txq->nb_free++] = c.cookie;
 		}
-		if (txq->map.req != NULL)
-			cdna_map_put(&txq->map, rte_pktmbuf_mtod(slot->m, uintptr_t),
-				     slot->m->data_len, slot->iova);
-		cdna_free_seg(&fb, slot->m);
-		slot->m = NULL;
-		txq->free_ids[txq->nb_free++] = c.cookie;
+		n -= k;
+		cons += k;
 	}
 	cdna_free_flush(&fb);
 	txq->cons = cons;
