@@ -336,6 +336,34 @@ cdna_claims_try_take_tx(uint8_t *map, uint64_t off, uint32_t len)
  */
 #define CDNA_CLAIM_BLOCK	32u
 
+/* One block of 32 claim bytes taken for RX if all are free: 1, else 0. */
+static inline int
+cdna_claims_block_take_rx(uint8_t *p)
+{
+	if ((cdna_claims_load64(p) | cdna_claims_load64(p + 8) |
+	     cdna_claims_load64(p + 16) | cdna_claims_load64(p + 24)) != 0)
+		return 0;
+	cdna_claims_store64(p, ~0ull);
+	cdna_claims_store64(p + 8, ~0ull);
+	cdna_claims_store64(p + 16, ~0ull);
+	cdna_claims_store64(p + 24, ~0ull);
+	return 1;
+}
+
+/* One block released if every byte is an RX mark: 1, else 0 (unchanged). */
+static inline int
+cdna_claims_block_put_rx(uint8_t *p)
+{
+	if ((cdna_claims_load64(p) & cdna_claims_load64(p + 8) &
+	     cdna_claims_load64(p + 16) & cdna_claims_load64(p + 24)) != ~0ull)
+		return 0;
+	cdna_claims_store64(p, 0);
+	cdna_claims_store64(p + 8, 0);
+	cdna_claims_store64(p + 16, 0);
+	cdna_claims_store64(p + 24, 0);
+	return 1;
+}
+
 static inline uint64_t
 cdna_claims_try_take_rx(uint8_t *map, uint64_t off, uint32_t len)
 {
@@ -344,16 +372,8 @@ cdna_claims_try_take_rx(uint8_t *map, uint64_t off, uint32_t len)
 
 	cdna_claims_line_span(off, len, &first, &n);
 	p = map + first;
-	if (__builtin_expect(n == CDNA_CLAIM_BLOCK, 1)) {
-		if ((cdna_claims_load64(p) | cdna_claims_load64(p + 8) |
-		     cdna_claims_load64(p + 16) | cdna_claims_load64(p + 24)) != 0)
-			return 0;
-		cdna_claims_store64(p, ~0ull);
-		cdna_claims_store64(p + 8, ~0ull);
-		cdna_claims_store64(p + 16, ~0ull);
-		cdna_claims_store64(p + 24, ~0ull);
-		return n;
-	}
+	if (__builtin_expect(n == CDNA_CLAIM_BLOCK, 1))
+		return cdna_claims_block_take_rx(p) ? n : 0;
 	if (!cdna_claims_rx_ok(map, off, len))
 		return 0;
 	cdna_claims_fill_rx(p, n);
@@ -415,20 +435,12 @@ static inline uint64_t
 cdna_claims_put_rx(uint8_t *map, uint64_t off, uint32_t len)
 {
 	size_t first, n;
-	uint8_t *p;
 
 	cdna_claims_line_span(off, len, &first, &n);
-	p = map + first;
 	/* One block, every byte an RX mark (the usual case): cleared at once. */
 	if (__builtin_expect(n == CDNA_CLAIM_BLOCK, 1) &&
-	    (cdna_claims_load64(p) & cdna_claims_load64(p + 8) &
-	     cdna_claims_load64(p + 16) & cdna_claims_load64(p + 24)) == ~0ull) {
-		cdna_claims_store64(p, 0);
-		cdna_claims_store64(p + 8, 0);
-		cdna_claims_store64(p + 16, 0);
-		cdna_claims_store64(p + 24, 0);
+	    cdna_claims_block_put_rx(map + first))
 		return n;
-	}
 	cdna_claims_drop_rx(map, off, len);
 	return n;
 }

@@ -217,6 +217,14 @@ fast_claim(uint8_t *claims, uint64_t off, uint32_t len, int dir,
 		claims[lo] = (uint8_t)(c + 1);
 		return 1;
 	}
+	/* The usual RX buffer: one block, tested and set right here. */
+	if (dir == CDNA_DIR_RX && likely(((off + len - 1) >> CDNA_CLAIM_SHIFT) - lo ==
+					 CDNA_CLAIM_BLOCK - 1)) {
+		if (!cdna_claims_block_take_rx(claims + lo))
+			return 0;
+		*extra += CDNA_CLAIM_BLOCK - 1;
+		return 1;
+	}
 	span = dir == CDNA_DIR_RX ? cdna_claims_try_take_rx(claims, off, len) :
 		cdna_claims_try_take_tx(claims, off, len);
 	*extra += span - (span != 0);
@@ -538,13 +546,18 @@ static inline __rte_always_inline void
 fast_unclaim(uint8_t *claims, uint64_t off, uint32_t len, int is_rx,
 	     uint64_t *extra)
 {
-	uint64_t lo = off >> CDNA_CLAIM_SHIFT;
+	uint64_t lo = off >> CDNA_CLAIM_SHIFT, hi = (off + len - 1) >> CDNA_CLAIM_SHIFT;
 
-	if (!is_rx && likely(lo == (off + len - 1) >> CDNA_CLAIM_SHIFT)) {
+	if (!is_rx && likely(lo == hi)) {
 		uint8_t c = claims[lo];
 
 		if (likely((uint8_t)(c - 1) < CDNA_CLAIM_TX_MAX))
 			claims[lo] = (uint8_t)(c - 1);
+		return;
+	}
+	if (is_rx && likely(hi - lo == CDNA_CLAIM_BLOCK - 1) &&
+	    cdna_claims_block_put_rx(claims + lo)) {
+		*extra += CDNA_CLAIM_BLOCK - 1;
 		return;
 	}
 	*extra += (is_rx ? cdna_claims_put_rx(claims, off, len) :
