@@ -157,7 +157,9 @@ req_read_once(struct cdna_req *dst, const struct cdna_req *src)
 
 /*
  * Writes a validated request's NIC descriptor and its slot record (desc
- * and sl point at them; tag is the slot's number). The caller counts the
+ * and sl point at them; tag is the descriptor's number, nic_tail when
+ * posted: the slot and its lap, so that a status the NIC left in that
+ * slot on an earlier lap never matches). The caller counts the
  * in-flight DMA (region, guest) for its whole batch.
  */
 static inline void
@@ -185,7 +187,7 @@ post_desc(struct vmm *v, struct mqueue *mq, struct mq_dir *d,
 {
 	uint32_t slot = d->nic_tail & d->mask;
 
-	desc_write(&d->nic->desc[slot], &d->slots[slot], slot, ref->reg,
+	desc_write(&d->nic->desc[slot], &d->slots[slot], d->nic_tail, ref->reg,
 		   ref->reg->host, ref->off, ref->len, cookie, flags);
 	ref->reg->inflight++;
 	mq->g->inflight++;
@@ -239,11 +241,11 @@ struct fast_acc {
 
 /*
  * The common requests among n entries from ring[0] on, posted into desc
- * and slots from slot first on, none of the three wrapping (the caller
- * splits at the ends). Returns the requests posted; fewer than n means it
- * stopped at another request, whose copy is in acc->stop. Each field of
- * the region is a local: the claim map's byte stores would otherwise make
- * the compiler reload them after each one.
+ * and slots as descriptors number first on (their tags), none of the
+ * three wrapping (the caller splits at the ends). Returns the requests
+ * posted; fewer than n means it stopped at another request, whose copy is
+ * in acc->stop. Each field of the region is a local: the claim map's byte
+ * stores would otherwise make the compiler reload them after each one.
  */
 static inline __rte_always_inline uint32_t
 fast_span(const struct cdna_req *ring, struct cdna_nic_desc *desc,
@@ -258,7 +260,7 @@ fast_span(const struct cdna_req *ring, struct cdna_nic_desc *desc,
 	uint64_t off;
 	uint32_t tag;
 
-	/* The slot number is the descriptor's tag: it counts the loop. */
+	/* The descriptor's number is its tag (desc_write): it counts the loop. */
 	for (tag = first; tag != end; tag++, ring++, desc++, slots++) {
 		struct cdna_req e;
 
@@ -326,7 +328,7 @@ fast_run(struct vmm *v, struct mqueue *mq, struct mq_dir *d, int dir,
 		uint32_t i = (cons + k) & mask, slot = (tail + k) & mask;
 		uint32_t n = RTE_MIN(max - k, mask + 1 - RTE_MAX(i, slot));
 		uint32_t got = (dir == CDNA_DIR_TX ? fast_span_tx : fast_span_rx)
-			(&d->req[i], &d->nic->desc[slot], &d->slots[slot], slot,
+			(&d->req[i], &d->nic->desc[slot], &d->slots[slot], tail + k,
 			 n, ctx, f, &acc);
 
 		k += got;
@@ -583,9 +585,9 @@ struct reclaim_acc {
 };
 
 /*
- * Reclaims n completed slots from first on, none wrapping in any of the
- * four rings (the caller splits at the ends), so that each ring is walked
- * by one base and one index.
+ * Reclaims n completed descriptors, number first on (their tags), none
+ * wrapping in any of the four rings (the caller splits at the ends), so
+ * that each ring is walked by one base and one index.
  */
 static inline __rte_always_inline void
 reclaim_span(struct guest *g, const struct cdna_nic_status *status,
@@ -687,7 +689,7 @@ reclaim_dir(struct vmm *v, struct mqueue *mq, struct mq_dir *d, int is_rx,
 		uint32_t k = RTE_MIN(sp - sc, mask + 1 - RTE_MAX(slot, c));
 
 		reclaim_span(g, &r->status[slot], &d->slots[slot],
-			     &r->desc[slot], &d->cmp[c], slot, k, is_rx, audit,
+			     &r->desc[slot], &d->cmp[c], sc, k, is_rx, audit,
 			     trust, &acc);
 		sc += k;
 	}
@@ -704,8 +706,8 @@ reclaim_dir(struct vmm *v, struct mqueue *mq, struct mq_dir *d, int is_rx,
 /*
  * The NIC's status index is past the descriptors posted (or behind its
  * consumer): the NIC and the mediator no longer agree on the ring, and no
- * status of it can be believed, not even those before the index (a tag is
- * a slot number, so one left from the ring's last lap looks right). The
+ * status of it can be believed, not even those before the index (the
+ * statuses there may be anything the NIC left, its index being wrong). The
  * first time: counted, and the queue quarantined, which stops the NIC's
  * queue and drains it; that drain comes back here, and every descriptor
  * posted completes as a DMA fault, its claims released from the

@@ -391,6 +391,42 @@ test_rogue_nic(void)
 }
 
 /*
+ * A NIC that moves its status index over descriptors without writing
+ * their statuses: the entries there are what it wrote on the ring's last
+ * lap, each in the right slot, with status OK. A tag carries the lap, so
+ * none of them matches: every one completes as a DMA fault, counted, the
+ * claims released. (The index stays within what was posted: no quarantine.)
+ */
+static void
+test_stale_status(void)
+{
+	struct mq_dir *d = rig.tx;
+	struct cdna_nic_ring *r = d->nic;
+	uint32_t base = prod_of(d), i;
+	uint64_t bad = rig.g->ctr.nic_bad_status;
+
+	CHECK(d->nic_tail >= RIG_RING);	/* every slot used on a lap before */
+	nic_lies(HONEST, 0);
+	rig.hold = 1;
+	for (i = 0; i < 6; i++)
+		req(d, A(140000 + i * 128), 100, 60 + i);
+	poll_idle();
+	CHECK_EQ(rig.g->inflight, 6);
+	r->head.val = r->tail->val;		/* "done", and nothing written */
+	r->st_prod->val += 6;
+	poll_idle();
+	rig.hold = 0;
+	CHECK_EQ(d->cmp_prod->val - base, 6);
+	for (i = 0; i < 6; i++) {
+		CHECK_EQ(cmp_at(d, base + i)->cookie, 60 + i);
+		CHECK_EQ(cmp_at(d, base + i)->status, CDNA_ST_DMA_FAULT);
+	}
+	CHECK_EQ(rig.g->ctr.nic_bad_status - bad, 6);
+	consume_all(d);
+	check_quiet("stale status");
+}
+
+/*
  * A NIC whose status index is impossible: one past the descriptors it was
  * given (TX, all of them really done), or behind its consumer (RX, none
  * done). No status of it is believed: every descriptor posted completes
@@ -464,6 +500,7 @@ main(void)
 	test_mixed();
 	test_bounds();
 	test_rogue_nic();
+	test_stale_status();
 	test_nic_lost();
 	printf("test_mediator: %u checks, %u failed\n", cases, failed);
 	return failed != 0;
