@@ -502,42 +502,61 @@ cdna_rx_collect(struct cdna_rxq *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts,
 
 	n = cdna_cmp_ready(rxq->cmp_prod, cons, rxq->prod, &st->bad_index);
 	cdna_cmp_prefetch(rxq->cmp, rxq->mask, cons, RTE_MIN(n, (uint32_t)nb_pkts));
-	for (; n > 0 && nb_rx < nb_pkts; n--, cons++) {
-		struct cdna_cmp_copy c;
-		struct rte_mbuf *m;
+	while (n > 0 && nb_rx < nb_pkts) {
+		struct cdna_cmp_copy cc[CDNA_REAP_STEP];
+		/* Never more than the frames pkts has room for. */
+		const uint32_t k = RTE_MIN(RTE_MIN(n, CDNA_REAP_STEP),
+					   (uint32_t)(nb_pkts - nb_rx));
+		uint32_t i;
 
-		cdna_cmp_peek(rxq->cmp, cons & rxq->mask, &c);
-		if (unlikely(c.cookie >= rxq->size ||
-				rxq->slots[c.cookie] == NULL)) {
-			st->bad_cookie++;
-			continue;
+		/*
+		 * Each entry copied once; the mbufs they name asked for
+		 * ahead of the writes to their first line (lengths, port).
+		 */
+		for (i = 0; i < k; i++) {
+			cdna_cmp_peek(rxq->cmp, (cons + i) & rxq->mask, &cc[i]);
+			if (likely(cc[i].cookie < rxq->size &&
+				   rxq->slots[cc[i].cookie] != NULL))
+				rte_prefetch0(rxq->slots[cc[i].cookie]);
 		}
-		m = rxq->slots[c.cookie];
-		rxq->slots[c.cookie] = NULL;
-		rxq->free_ids[rxq->nb_free++] = c.cookie;
-		if (rxq->map.req != NULL)
-			cdna_map_put(&rxq->map, rte_pktmbuf_mtod(m, uintptr_t),
-				     rxq->buf_cap, rxq->iovas[c.cookie]);
+		for (i = 0; i < k; i++) {
+			const struct cdna_cmp_copy c = cc[i];
+			struct rte_mbuf *m;
 
-		if (likely(c.status == CDNA_ST_OK && c.len != 0 &&
-				c.len <= rxq->buf_cap)) {
-			m->data_len = (uint16_t)c.len;
-			m->pkt_len = c.len;
-			m->port = rxq->port_id;
-			pkts[nb_rx++] = m;
-			*bytes += c.len;
-			continue;
-		}
-		if (c.status == CDNA_ST_OK) {
-			st->bad_len++;
-			st->errors++;
-		} else {
-			st->status[cdna_status_slot(c.status)]++;
-			/* ABORTED just returns an unused buffer at stop. */
-			if (c.status != CDNA_ST_ABORTED)
+			if (unlikely(c.cookie >= rxq->size ||
+					rxq->slots[c.cookie] == NULL)) {
+				st->bad_cookie++;
+				continue;
+			}
+			m = rxq->slots[c.cookie];
+			rxq->slots[c.cookie] = NULL;
+			rxq->free_ids[rxq->nb_free++] = c.cookie;
+			if (rxq->map.req != NULL)
+				cdna_map_put(&rxq->map, rte_pktmbuf_mtod(m, uintptr_t),
+					     rxq->buf_cap, rxq->iovas[c.cookie]);
+
+			if (likely(c.status == CDNA_ST_OK && c.len != 0 &&
+					c.len <= rxq->buf_cap)) {
+				m->data_len = (uint16_t)c.len;
+				m->pkt_len = c.len;
+				m->port = rxq->port_id;
+				pkts[nb_rx++] = m;
+				*bytes += c.len;
+				continue;
+			}
+			if (c.status == CDNA_ST_OK) {
+				st->bad_len++;
 				st->errors++;
+			} else {
+				st->status[cdna_status_slot(c.status)]++;
+				/* ABORTED just returns an unused buffer at stop. */
+				if (c.status != CDNA_ST_ABORTED)
+					st->errors++;
+			}
+			rte_pktmbuf_free(m);
 		}
-		rte_pktmbuf_free(m);
+		n -= k;
+		cons += k;
 	}
 
 	if (cons != rxq->cons) {
