@@ -622,6 +622,21 @@ cdna_nic_set_audit(struct cdna_nic *nic, cdna_nic_audit_fn fn, void *arg)
 	nic->audit_arg = arg;
 }
 
+/*
+ * A status entry the NIC has not written yet must match no descriptor: a
+ * mediator tags each with its number (slot and lap), and ~slot lies in
+ * another slot (mask - slot, never slot itself: the mask is odd). A
+ * zeroed entry would read as "descriptor 0, OK".
+ */
+static void
+nic_status_unwritten(struct cdna_nic_ring *r)
+{
+	uint32_t i;
+
+	for (i = 0; i < r->size; i++)
+		r->status[i].tag = ~i;
+}
+
 static int
 nic_ring_init(struct cdna_nic_ring *r, uint32_t size, int socket)
 {
@@ -642,6 +657,7 @@ nic_ring_init(struct cdna_nic_ring *r, uint32_t size, int socket)
 	r->mask = size - 1;
 	r->tail = &r->own_tail;
 	r->st_prod = &r->own_st_prod;
+	nic_status_unwritten(r);
 	return 0;
 }
 

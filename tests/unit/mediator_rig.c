@@ -101,6 +101,7 @@ static void
 dir_init(struct mq_dir *d)
 {
 	struct cdna_nic_ring *nr = zalloc(sizeof(*nr));
+	uint32_t i;
 
 	d->req = zalloc(RIG_RING * sizeof(*d->req));
 	d->cmp = zalloc(RIG_RING * sizeof(*d->cmp));
@@ -115,6 +116,9 @@ dir_init(struct mq_dir *d)
 	nr->status = zalloc(RIG_RING * sizeof(*nr->status));
 	nr->size = RIG_RING;
 	nr->mask = RIG_RING - 1;
+	/* As nic.c leaves a status it has not written: matching no descriptor. */
+	for (i = 0; i < RIG_RING; i++)
+		nr->status[i].tag = ~i;
 	/* The NIC owns this ring: its indices are its own, as nic.c sets up. */
 	nr->tail = &nr->own_tail;
 	nr->st_prod = &nr->own_st_prod;

@@ -392,26 +392,32 @@ test_rogue_nic(void)
 
 /*
  * A NIC that moves its status index over descriptors without writing
- * their statuses: the entries there are what it wrote on the ring's last
- * lap, each in the right slot, with status OK. A tag carries the lap, so
- * none of them matches: every one completes as a DMA fault, counted, the
- * claims released. (The index stays within what was posted: no quarantine.)
+ * their statuses: the entries there hold what it wrote on the ring's last
+ * lap, each in the right slot, with status OK (written here, so the case
+ * does not rest on the ones before). A tag carries the lap, so none of
+ * them matches: every one completes as a DMA fault, counted, the claims
+ * released. (The index stays within what was posted: no quarantine.)
  */
 static void
 test_stale_status(void)
 {
 	struct mq_dir *d = rig.tx;
 	struct cdna_nic_ring *r = d->nic;
-	uint32_t base = prod_of(d), i;
+	uint32_t base = prod_of(d), first = d->nic_tail, i;
 	uint64_t bad = rig.g->ctr.nic_bad_status;
 
-	CHECK(d->nic_tail >= RIG_RING);	/* every slot used on a lap before */
 	nic_lies(HONEST, 0);
 	rig.hold = 1;
 	for (i = 0; i < 6; i++)
 		req(d, A(140000 + i * 128), 100, 60 + i);
 	poll_idle();
 	CHECK_EQ(rig.g->inflight, 6);
+	for (i = 0; i < 6; i++) {
+		struct cdna_nic_status *s = &r->status[(first + i) & r->mask];
+
+		*s = (struct cdna_nic_status){ .tag = first + i - RIG_RING,
+					       .len = 100, .status = CDNA_ST_OK };
+	}
 	r->head.val = r->tail->val;		/* "done", and nothing written */
 	r->st_prod->val += 6;
 	poll_idle();

@@ -794,6 +794,33 @@ static const struct {
 	  MASK(A) | MASK(B) | MASK(C) | MASK(D), 0, 0, 1, 0 },
 };
 
+/*
+ * A fresh queue's status entries match no descriptor: a mediator tags a
+ * descriptor with its number (slot and lap), so an unwritten entry must
+ * not hold one of its slot's numbers (a zeroed one would read as
+ * "descriptor 0, OK" to a mediator whose NIC moved its index too far).
+ */
+static void
+test_fresh_status(void)
+{
+	unsigned int c, bad = 0;
+	uint32_t i;
+
+	case_begin("fresh status entries");
+	nic_up(32, 2, 0);
+	for (c = 0; c < NB_CTX; c++) {
+		const struct cdna_nic_ring *rings[] = { &tq[c][0]->tx, &tq[c][0]->rx,
+							&tq[c][1]->tx, &tq[c][1]->rx };
+		unsigned int k;
+
+		for (k = 0; k < RTE_DIM(rings); k++)
+			for (i = 0; i < rings[k]->size; i++)
+				bad += (rings[k]->status[i].tag & rings[k]->mask) == i;
+	}
+	CHECK_EQ(bad, 0);
+	nic_down();
+}
+
 static void
 test_switch(void)
 {
@@ -2284,6 +2311,7 @@ main(int argc, char **argv)
 
 	if (cdna_dma_guard_init() != 0)
 		fatal("cdna_dma_guard_init: %s", strerror(errno));
+	test_fresh_status();
 	test_switch();
 	test_switch_table();
 	test_nobuf();
