@@ -285,11 +285,22 @@ cdna_claims_take_tx(uint8_t *map, uint64_t off, uint32_t len)
 		p[i] = (uint8_t)(p[i] + (p[i] < CDNA_CLAIM_TX_MAX));
 }
 
+/* One claim byte taken by a device read, unless saturated or RX: 1, else 0. */
+static inline int
+cdna_claims_take_tx_one(uint8_t *c)
+{
+	if (*c >= CDNA_CLAIM_TX_MAX)
+		return 0;
+	(*c)++;
+	return 1;
+}
+
 /* One claim byte's release by a device read: only 1..CDNA_CLAIM_TX_MAX moves. */
 static inline void
 cdna_claims_dec_tx(uint8_t *c)
 {
-	*c = (uint8_t)(*c - ((uint8_t)(*c - 1) < CDNA_CLAIM_TX_MAX));
+	if (__builtin_expect((uint8_t)(*c - 1) < CDNA_CLAIM_TX_MAX, 1))
+		(*c)--;
 }
 
 
@@ -306,12 +317,8 @@ cdna_claims_try_take_tx(uint8_t *map, uint64_t off, uint32_t len)
 
 	cdna_claims_line_span(off, len, &first, &n);
 	p = map + first;
-	if (__builtin_expect(n == 1, 1)) {
-		if (*p >= CDNA_CLAIM_TX_MAX)
-			return 0;
-		(*p)++;
-		return 1;
-	}
+	if (__builtin_expect(n == 1, 1))
+		return cdna_claims_take_tx_one(p);
 	if (!cdna_claims_tx_ok_n(p, n))
 		return 0;
 	/* No byte is at CDNA_CLAIM_TX_MAX or above: no carry between bytes. */

@@ -211,14 +211,8 @@ fast_claim(uint8_t *claims, uint64_t off, uint32_t len, int dir,
 	uint64_t lo = off >> CDNA_CLAIM_SHIFT, span;
 
 	if (dir == CDNA_DIR_TX &&
-	    likely(lo == (off + len - 1) >> CDNA_CLAIM_SHIFT)) {
-		uint8_t c = claims[lo];
-
-		if (c >= CDNA_CLAIM_TX_MAX)
-			return 0;
-		claims[lo] = (uint8_t)(c + 1);
-		return 1;
-	}
+	    likely(lo == (off + len - 1) >> CDNA_CLAIM_SHIFT))
+		return cdna_claims_take_tx_one(claims + lo);
 	/* The usual RX buffer: one block, tested and set right here. */
 	if (dir == CDNA_DIR_RX && likely(((off + len - 1) >> CDNA_CLAIM_SHIFT) - lo ==
 					 CDNA_CLAIM_BLOCK - 1)) {
@@ -551,10 +545,7 @@ fast_unclaim(uint8_t *claims, uint64_t off, uint32_t len, int is_rx,
 	uint64_t lo = off >> CDNA_CLAIM_SHIFT, hi = (off + len - 1) >> CDNA_CLAIM_SHIFT;
 
 	if (!is_rx && likely(lo == hi)) {
-		uint8_t c = claims[lo];
-
-		if (likely((uint8_t)(c - 1) < CDNA_CLAIM_TX_MAX))
-			claims[lo] = (uint8_t)(c - 1);
+		cdna_claims_dec_tx(claims + lo);
 		return;
 	}
 	if (is_rx && likely(hi - lo == CDNA_CLAIM_BLOCK - 1) &&
