@@ -5,13 +5,20 @@
 # and what a guest costs the vmm in memory:
 #
 #   bash bench/scale.sh [--seconds S] [--guests "1 2 4 8 16"] [--mbufs "2048 16384 65536"]
-#                       [--idle "15"]
+#                       [--idle "15"] [--shared "15"] [--repeat R]
 #
 # Guests: N stock testpmd txonly guests (64-byte frames), all on CPU 0,
 # cdna-vmm on CPU 1 with a net_null wire. Idle: one such guest beside K
 # rxonly guests that receive nothing, stopped (SIGSTOP) once connected, so
 # the vmm still serves their queues but they take none of CPU 0's time
-# (--idle "" skips it). Regions: one guest on 2 MiB
+# (--idle "" skips it). Shared: one busy guest that shares CPU 0 with K
+# busy processes that are not guests (shell loops), so it runs in time
+# slices as each of 16 guests does, while the vmm serves one guest: the
+# control that separates what more guests cost the vmm from what a guest
+# CPU shared in time slices costs it (--shared "" skips it). --repeat R
+# measures the guest, idle and shared points R times, interleaved so that
+# drift shows in every row alike, and reports each point's median.
+# Regions: one guest on 2 MiB
 # hugepages without --single-file-segments and without -m, so each page it
 # comes to use is a region of its own; its mbuf count sets how many (the
 # table gives the number telemetry saw). The first regions row runs the
@@ -33,17 +40,25 @@ guests_list="1 2 4 8 16"
 mbufs_list="2048 16384 65536"
 idle_list="15"
 idle=0
+hogs=0
+shared_list="15"
+repeat=1
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--seconds) secs=$2; shift ;;
 	--guests) guests_list=$2; shift ;;
 	--mbufs) mbufs_list=$2; shift ;;
 	--idle) idle_list=$2; shift ;;
-	-h | --help) sed -n '3,20p' "$0"; exit 0 ;;
+	--shared) shared_list=$2; shift ;;
+	--repeat) repeat=$2; shift ;;
+	-h | --help) sed -n '3,27p' "$0"; exit 0 ;;
 	*) echo "scale: unknown option '$1' (see --help)" >&2; exit 2 ;;
 	esac
 	shift
 done
+case "$repeat" in
+'' | *[!0-9]* | 0) echo "scale: --repeat '$repeat' is not a count of 1 or more" >&2; exit 2 ;;
+esac
 # shellcheck source=bench/lib.sh
 . "$top/bench/lib.sh"
 bench_init scale
@@ -52,8 +67,9 @@ mkdir -p "$out"
 
 # measure NAME NGUESTS MBUFS MEM...: one vmm, NGUESTS txonly guests with
 # EAL memory options MEM; prints "requests cycles regions vmm_bytes mem_bytes
-# batches" (regions and bytes of the first guest; batches: queue directions
-# the mediator found requests in, so requests / batches is the batch size).
+# batches mediate nic reclaim" (regions and bytes of the first guest;
+# batches: queue directions the mediator found requests in, so requests /
+# batches is the batch size; the last three: cycles of each stage).
 measure() {
 	local name=$1 n=$2 mbufs=$3 tag=cdna-scale-$$-$1 i g gp=() first
 	shift 3
@@ -82,37 +98,65 @@ measure() {
 	done
 	sleep 1
 	for g in $(seq $((n - idle + 1)) "$n"); do kill -STOP "${gp[$((g - 1))]}"; done
+	# CPU 0's other tenants for the shared point, once the guest runs.
+	local hp=()
+	for i in $(seq "$hogs"); do
+		# Bounded, should this script be killed before it stops them
+		# (timeout passes its TERM on); off the $(measure) pipe.
+		timeout $((secs + 60)) taskset -c 0 bash -c 'while :; do :; done' \
+			</dev/null >/dev/null 2>&1 &
+		hp+=($!)
+		pids+=($!)
+	done
+	[ "$hogs" -eq 0 ] || sleep 1
 	read -r r0 m0 n0 c0 b0 <<<"$(tele "$tag-v" /cdna/vmm requests cyc_mediate cyc_nic cyc_reclaim batches)"
 	sleep "$secs"
 	read -r r1 m1 n1 c1 b1 <<<"$(tele "$tag-v" /cdna/vmm requests cyc_mediate cyc_nic cyc_reclaim batches)"
 	first=$(tele "$tag-v" /cdna/guests | awk '{ print $1 }')
 	read -r regions vb mb <<<"$(tele "$tag-v" "/cdna/guest,$first" regions vmm_bytes mem_bytes)"
+	for h in "${hp[@]}"; do kill -TERM "$h" 2>/dev/null || true; done
+	for h in "${hp[@]}"; do wait "$h" 2>/dev/null || true; done
 	for g in "${gp[@]}"; do kill -CONT "$g" 2>/dev/null || true; done
 	for g in "${gp[@]}"; do kill -INT "$g" 2>/dev/null || true; done
 	for g in "${gp[@]}"; do wait "$g" 2>/dev/null || true; done
 	kill -INT "$vp"; wait "$vp" 2>/dev/null || true
 	rm -f "$run/v.sock" "$run/v.sock.lock"
 	rm -rf /var/run/dpdk/"$tag"-*
-	echo "$((r1 - r0)) $((m1 - m0 + n1 - n0 + c1 - c0)) $regions $vb $mb $((b1 - b0))"
+	echo "$((r1 - r0)) $((m1 - m0 + n1 - n0 + c1 - c0)) $regions $vb $mb $((b1 - b0)) $((m1 - m0)) $((n1 - n0)) $((c1 - c0))"
 }
 
 csv=$out/scale.csv
-echo "kind,guests,mbufs,regions,requests,cycles,cyc_per_desc,vmm_bytes,mem_bytes,batches" >"$csv"
-for n in $guests_list; do
-	read -r req cyc regions vb mb bat <<<"$(measure "g$n" "$n" 4096 --no-huge -m 128)"
+echo "kind,guests,mbufs,regions,requests,cycles,cyc_per_desc,vmm_bytes,mem_bytes,batches,pass,cpu0_others,cyc_mediate,cyc_nic,cyc_reclaim" >"$csv"
+# point KIND GUESTS LABEL: one measurement of 4096-mbuf guests on 4 KiB
+# pages, a row of the CSV.
+point() {
+	local req cyc regions vb mb bat cm cn cr cpd
+	read -r req cyc regions vb mb bat cm cn cr <<<"$(measure "$1$2" "$2" 4096 --no-huge -m 128)"
 	cpd=$(awk -v c="$cyc" -v r="$req" 'BEGIN { printf "%.1f", r ? c / r : 0 }')
-	say "$n guests: $cpd cycles per descriptor ($req descriptors)"
-	echo "guests,$n,4096,$regions,$req,$cyc,$cpd,$vb,$mb,$bat" >>"$csv"
-done
-# One busy guest beside idle ones: what polling guests that send nothing
-# costs the busy one, apart from the guests taking turns on CPU 0.
-for k in $idle_list; do
-	idle=$k
-	read -r req cyc regions vb mb bat <<<"$(measure "i$k" $((k + 1)) 4096 --no-huge -m 128)"
-	idle=0
-	cpd=$(awk -v c="$cyc" -v r="$req" 'BEGIN { printf "%.1f", r ? c / r : 0 }')
-	say "1 busy guest and $k idle: $cpd cycles per descriptor ($req descriptors)"
-	echo "idle,$((k + 1)),4096,$regions,$req,$cyc,$cpd,$vb,$mb,$bat" >>"$csv"
+	say "pass $pass: $3: $cpd cycles per descriptor ($req descriptors;" \
+		"$(awk -v m="$cm" -v n="$cn" -v c="$cr" -v r="$req" \
+			'BEGIN { if (r) printf "mediate %.0f, NIC %.0f, reclaim %.0f", m / r, n / r, c / r }'))"
+	echo "$1,$2,4096,$regions,$req,$cyc,$cpd,$vb,$mb,$bat,$pass,$hogs,$cm,$cn,$cr" >>"$csv"
+}
+for pass in $(seq "$repeat"); do
+	for n in $guests_list; do
+		point guests "$n" "$n guests"
+	done
+	# One busy guest beside idle ones: what polling guests that send
+	# nothing costs the busy one, apart from the guests taking turns on
+	# CPU 0.
+	for k in $idle_list; do
+		idle=$k
+		point idle $((k + 1)) "1 busy guest and $k idle"
+		idle=0
+	done
+	# One guest taking turns on CPU 0 with K processes that are not
+	# guests: the turns alone, with one guest for the vmm to serve.
+	for k in $shared_list; do
+		hogs=$k
+		point shared 1 "1 guest sharing CPU 0 with $k busy processes"
+		hogs=0
+	done
 done
 free=$(awk '/^HugePages_Free:/ { print $2 }' /proc/meminfo)
 if [ "${free:-0}" -ge 200 ]; then
@@ -122,19 +166,19 @@ if [ "${free:-0}" -ge 200 ]; then
 	# how much memory the traffic runs over.
 	most=$(printf '%s\n' $mbufs_list | sort -n | tail -n 1)
 	if [ -n "$most" ]; then
-		read -r req cyc regions vb memb bat <<<"$(measure "r1-$most" 1 "$most" --single-file-segments -m 256)"
+		read -r req cyc regions vb memb bat _ <<<"$(measure "r1-$most" 1 "$most" --single-file-segments -m 256)"
 		cpd=$(awk -v c="$cyc" -v r="$req" 'BEGIN { printf "%.1f", r ? c / r : 0 }')
 		say "1 guest, $regions regions (--single-file-segments): $cpd cycles per descriptor"
-		echo "regions,1,$most,$regions,$req,$cyc,$cpd,$vb,$memb,$bat" >>"$csv"
+		echo "regions,1,$most,$regions,$req,$cyc,$cpd,$vb,$memb,$bat,1,0,,," >>"$csv"
 	fi
 	for mb in $mbufs_list; do
 		# No -m: EAL maps pages as the pools need them, a region each.
-		read -r req cyc regions vb memb bat <<<"$(measure "r$mb" 1 "$mb")"
+		read -r req cyc regions vb memb bat _ <<<"$(measure "r$mb" 1 "$mb")"
 		cpd=$(awk -v c="$cyc" -v r="$req" 'BEGIN { printf "%.1f", r ? c / r : 0 }')
 		say "1 guest, $regions regions: $cpd cycles per descriptor"
-		echo "regions,1,$mb,$regions,$req,$cyc,$cpd,$vb,$memb,$bat" >>"$csv"
+		echo "regions,1,$mb,$regions,$req,$cyc,$cpd,$vb,$memb,$bat,1,0,,," >>"$csv"
 	done
-	regions_note=""
+	regions_note="Regions not measured: --mbufs was empty."
 else
 	regions_note="Regions not measured: $free free 2 MiB hugepages, 200 needed."
 fi
@@ -144,25 +188,53 @@ python3 - "$csv" "$out/scale.md" "bash bench/scale.sh${args:+ $args}" \
 	"$(nproc) CPUs, ${cpu:-unknown CPU}, kernel $(uname -r), DPDK $(dpkg-query -W -f='${Version}' libdpdk-dev)" \
 	"$secs" "$regions_note" <<'PY'
 import csv, sys
+from statistics import median
 path, md, cmd, machine, secs, note = sys.argv[1:7]
 rows = list(csv.DictReader(open(path)))
+passes = max((int(r["pass"]) for r in rows), default=1)
+def points(kind, key):
+    """Rows of kind grouped by key, in first-seen order: one point each."""
+    out = {}
+    for r in rows:
+        if r["kind"] == kind:
+            out.setdefault(r[key], []).append(r)
+    return out
+def ran(r):
+    return bool(r["vmm_bytes"]) and int(r["requests"] or 0) > 0
+def cost(rs):
+    """Median cycles per descriptor of the runs that moved anything, and their range."""
+    c = [float(r["cyc_per_desc"]) for r in rs if ran(r)]
+    return (median(c), min(c), max(c)) if c else None
+def first_cost(kind, key):
+    for rs in points(kind, key).values():
+        if cost(rs):
+            return cost(rs)[0]
+    return None
 def block(kind, label, key, base=None):
-    rs = [r for r in rows if r["kind"] == kind]
-    if not rs:
+    pts = points(kind, key)
+    if not pts:
         return []
     if base is None:
-        base = next((float(r["cyc_per_desc"]) for r in rs if float(r["cyc_per_desc"] or 0) > 0), 1.0)
-    out = [f"| {label} | cycles / descriptor | x first row | descriptors / batch | vmm bytes per guest | registered bytes | vmm / registered |",
-           "|---|---|---|---|---|---|---|"]
-    for r in rs:
-        if not r["vmm_bytes"] or not r["requests"] or int(r["requests"]) == 0:
-            out.append(f"| {r[key] or '?'} | guest did not run | | | | | |")
+        base = first_cost(kind, key) or 1.0
+    spread = any(len(rs) > 1 for rs in pts.values())
+    out = [f"| {label} | cycles / descriptor{' (median)' if spread else ''} | x first row |"
+           f"{' range |' if spread else ''} descriptors / batch | vmm bytes per guest | registered bytes | vmm / registered |",
+           "|---|---|---|" + ("---|" if spread else "") + "---|---|---|---|"]
+    for k, rs in pts.items():
+        c = cost(rs)
+        if c is None:
+            out.append(f"| {k or '?'} | guest did not run | |" + (" |" if spread else "") + " | | | |")
             continue
+        r = next(r for r in rs if ran(r))
         vb, mb = int(r["vmm_bytes"]), int(r["mem_bytes"])
-        bat = int(r["batches"] or 0)
-        per = f"{int(r['requests']) / bat:.1f}" if bat else "?"
-        out.append(f"| {r[key]} | {float(r['cyc_per_desc']):.0f} | "
-                   f"{float(r['cyc_per_desc']) / base:.2f} | {per} | {vb} | {mb} | "
+        per = median(int(x["requests"]) / int(x["batches"]) for x in rs
+                     if ran(x) and int(x["batches"] or 0)) if any(
+                         ran(x) and int(x["batches"] or 0) for x in rs) else None
+        rng = f" {c[1] / base:.2f}-{c[2] / base:.2f} |" if spread else ""
+        out.append(f"| {k} | {c[0]:.0f} | {c[0] / base:.2f} |{rng} "
+                   f"{per:.1f} | {vb} | {mb} | {100.0 * vb / mb if mb else 0:.2f}% |"
+                   if per is not None else
+                   f"| {k} | {c[0]:.0f} | {c[0] / base:.2f} |{rng} ? | {vb} | {mb} | "
                    f"{100.0 * vb / mb if mb else 0:.2f}% |")
     return out + [""]
 lines = ["# cdna-vmm: cost per descriptor against guests and regions", "",
@@ -171,15 +243,32 @@ lines = ["# cdna-vmm: cost per descriptor against guests and regions", "",
          "(mediate + NIC + reclaim, rounds that moved anything) over the descriptors "
          "it handled; guests txonly at 64 B, all on CPU 0, cdna-vmm on CPU 1",
          "- descriptors / batch: requests per queue direction the mediator found any in; "
-         "fixed costs of a round weigh more per descriptor when batches are small", "",
-         "## Guests (each --no-huge -m 128, one region)", ""]
+         "fixed costs of a round weigh more per descriptor when batches are small"]
+if passes > 1:
+    lines.append(f"- guest, idle and shared points: {passes} passes, interleaved; "
+                 "each row gives the median, and its range as x the first row's median")
+lines += ["", "## Guests (each --no-huge -m 128, one region)", ""]
 lines += block("guests", "guests", "guests")
-one = next((float(r["cyc_per_desc"]) for r in rows
-            if r["kind"] == "guests" and float(r["cyc_per_desc"] or 0) > 0), None)
+one = first_cost("guests", "guests")
 idle = block("idle", "guests (1 busy)", "guests", one)
 if idle:
     lines += ["## One busy guest beside idle ones (rxonly, nothing to receive, "
               "stopped once connected); x the first guests row", ""] + idle
+shared = points("shared", "cpu0_others")
+if shared:
+    lines += ["## One guest sharing CPU 0 with busy processes that are not guests; "
+              "x the first guests row", ""]
+    lines += block("shared", "other processes on CPU 0", "cpu0_others", one)
+    # What more guests add beyond taking turns on CPU 0: N guests against
+    # one guest in time slices as short as theirs.
+    g = {k: cost(v) for k, v in points("guests", "guests").items() if cost(v)}
+    sh = cost(next(iter(shared.values())))
+    big = max(g, key=int) if g else None
+    if sh and big and int(big) > 1:
+        lines += [f"{big} guests against one guest that shares CPU 0 alike: "
+                  f"{g[big][0] / sh[0]:.2f}x (medians). The guests row's ratio "
+                  "includes what a guest CPU shared in time slices costs the vmm "
+                  "per descriptor; this one leaves that out.", ""]
 lines += ["## Regions (one guest on 2 MiB hugepages; first row with --single-file-segments -m 256 "
           "and the largest pool, then a region per page)", ""]
 lines += block("regions", "regions", "regions") or [note, ""]
