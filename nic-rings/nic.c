@@ -101,6 +101,7 @@ struct cdna_nic {
 	 * by a pass over every guest. When two contexts share a MAC (the
 	 * vmm never lets them), mac_dups is set and the switch scans instead.
 	 */
+	struct cdna_nic_ring *ev_head;	/* completion events (cdna_nic_events_take) */
 	uint64_t *mac_key_tab;
 	uint32_t *mac_ctx_tab;
 	uint32_t mac_mask;
@@ -234,13 +235,43 @@ nic_status(struct cdna_nic_ring *r, uint32_t tag, uint32_t len, uint16_t st)
 }
 
 static inline void
-nic_status_publish(struct cdna_nic_ring *r)
+nic_status_publish(struct cdna_nic *nic, struct cdna_nic_ring *r)
 {
 	if (r->st_prod_v == r->st_pub)
 		return;
 	/* Orders the status entries before the index the driver polls. */
 	cdna_store_release(r->st_prod, r->st_prod_v);
 	r->st_pub = r->st_prod_v;
+	if (r->owner != NULL && !r->ev_pending) {
+		r->ev_pending = 1;
+		r->ev_next = nic->ev_head;
+		nic->ev_head = r;
+	}
+}
+
+struct cdna_nic_ring *
+cdna_nic_events_take(struct cdna_nic *nic)
+{
+	struct cdna_nic_ring *head = nic->ev_head;
+
+	nic->ev_head = NULL;
+	return head;
+}
+
+/* A ring going away leaves the event list (rare: a queue's destruction). */
+static void
+nic_event_unlink(struct cdna_nic *nic, struct cdna_nic_ring *r)
+{
+	struct cdna_nic_ring **pp;
+
+	if (!r->ev_pending)
+		return;
+	for (pp = &nic->ev_head; *pp != NULL; pp = &(*pp)->ev_next)
+		if (*pp == r) {
+			*pp = r->ev_next;
+			break;
+		}
+	r->ev_pending = 0;
 }
 
 /* Ahead of each copy of the RX run: the audit hook, as nic_deliver calls it. */
@@ -346,7 +377,7 @@ nic_rx_publish_all(struct cdna_nic *nic)
 
 		for (q = 0; q < c->nb_queues; q++)
 			if (c->q[q] != NULL)
-				nic_status_publish(&c->q[q]->rx);
+				nic_status_publish(nic, &c->q[q]->rx);
 		c->rx_unpublished = 0;
 	}
 	nic->nb_rx_dirty = 0;
@@ -759,6 +790,8 @@ cdna_nic_queue_destroy(struct cdna_nic *nic, uint32_t ctx, uint16_t q)
 		return;
 	nic_rx_run_flush(nic);	/* no queued delivery left into its rings */
 	nic->ctx[ctx].q[q] = NULL;
+	nic_event_unlink(nic, &nq->tx);
+	nic_event_unlink(nic, &nq->rx);
 	nic_ring_free(&nq->tx);
 	nic_ring_free(&nq->rx);
 	rte_free(nq);
@@ -1299,7 +1332,7 @@ nic_tx_ctx(struct cdna_nic *nic, uint32_t ci)
 			if (nic->nb_wire_out >= NIC_BURST_MAX)
 				nic_wire_flush(nic);
 		}
-		nic_status_publish(r);
+		nic_status_publish(nic, r);
 	}
 	c->next_tx_queue = (uint16_t)nic_wrap(c->next_tx_queue + 1u, c->nb_queues);
 	return moved;
@@ -1406,7 +1439,7 @@ cdna_nic_queue_flush(struct cdna_nic *nic, uint32_t ctx, uint16_t q)
 			nic_wire_flush(nic);
 	}
 	r->head.val = head;
-	nic_status_publish(r);
+	nic_status_publish(nic, r);
 	nic_wire_flush(nic);
 	/* Every RX status so far, the frames just switched included. */
 	nic_rx_publish_all(nic);
@@ -1418,6 +1451,6 @@ cdna_nic_queue_flush(struct cdna_nic *nic, uint32_t ctx, uint16_t q)
 	for (; head != tail; head++)
 		nic_status(r, r->desc[head & r->mask].tag, 0, CDNA_ST_ABORTED);
 	r->head.val = head;
-	nic_status_publish(r);
+	nic_status_publish(nic, r);
 	nq->active = 0;
 }

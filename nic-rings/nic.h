@@ -63,6 +63,14 @@ struct cdna_nic_ring {
 	struct cdna_index st_cons;	/* (m) status entries read (mediated) */
 	struct cdna_index own_tail;	/* where tail and st_prod point when */
 	struct cdna_index own_st_prod;	/* the NIC owns the rings */
+	/*
+	 * Completion events (cdna_nic_events_take): a ring whose owner is set
+	 * (the driver's, NULL for none) joins the NIC's event list when its
+	 * statuses are published, once until taken.
+	 */
+	void *owner;
+	struct cdna_nic_ring *ev_next;	/* (n) the rest of the event list */
+	int ev_pending;			/* (n) on the list */
 };
 
 struct cdna_nic_queue {
@@ -119,6 +127,16 @@ void cdna_nic_ctx_set_spoof_check(struct cdna_nic *nic, uint32_t ctx, int on);
 void cdna_nic_ctx_set_mtu(struct cdna_nic *nic, uint32_t ctx, uint32_t mtu);
 const struct cdna_nic_ctx_stats *cdna_nic_ctx_stats(const struct cdna_nic *nic, uint32_t ctx);
 const struct cdna_nic_stats *cdna_nic_stats(const struct cdna_nic *nic);
+
+/*
+ * The rings given statuses since the last take, each once, as a list
+ * through ev_next; only rings with an owner. The caller clears each
+ * ring's ev_pending as it handles it, before anything that may publish to
+ * that ring again (a flush), so that a later publish lists it anew. Rings
+ * with no event have nothing new to reclaim: a driver visits these, not
+ * every queue of every guest. A destroyed queue leaves the list.
+ */
+struct cdna_nic_ring *cdna_nic_events_take(struct cdna_nic *nic);
 
 /* Rings for queue q of ctx (sizes powers of two); inactive until enabled. */
 struct cdna_nic_queue *cdna_nic_queue_create(struct cdna_nic *nic, uint32_t ctx,

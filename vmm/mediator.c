@@ -767,6 +767,7 @@ mediator_poll(struct vmm *v)
 	struct vmm_cost *c = &v->cost;
 	unsigned int work = 0, reqs = 0, frames, done = 0, n;
 	uint64_t t0 = rte_rdtsc(), t1, t2, t3;
+	struct cdna_nic_ring *r, *next;
 	uint32_t i;
 	uint16_t q;
 
@@ -802,14 +803,19 @@ mediator_poll(struct vmm *v)
 	t1 = rte_rdtsc();
 	frames = cdna_nic_poll(v->nic);
 	t2 = rte_rdtsc();
-	for (i = 0; i < v->opt.max_guests; i++) {
-		struct guest *g = v->guests[i];
+	/*
+	 * Only the rings the NIC gave statuses: a ring with none has nothing
+	 * to reclaim, so idle guests cost this pass nothing. The NIC's index
+	 * is still bounded by what was posted (reclaim_dir) whenever it moves.
+	 */
+	for (r = cdna_nic_events_take(v->nic); r != NULL; r = next) {
+		struct mqueue *mq = r->owner;
 
-		if (g == NULL || !g->started || !g->strat->mediated)
+		next = r->ev_next;
+		r->ev_pending = 0;	/* before a drain may publish to it again */
+		if (!mq->created || mq->quarantined || !mq->g->started)
 			continue;
-		for (q = 0; q < g->nb_queues; q++)
-			if (g->q[q].created && !g->q[q].quarantined)
-				done += mediator_reclaim(v, &g->q[q]);
+		done += r == mq->tx.nic ? reclaim_tx(v, mq) : reclaim_rx(v, mq);
 	}
 	t3 = rte_rdtsc();
 	work = reqs + frames + done;

@@ -200,6 +200,11 @@ queue_create(struct vmm *v, struct guest *g, const struct cdna_msg_queue *m,
 		    m->tx_size, &nq->tx);
 	mq_dir_init(&mq->rx, mq->req_area, mq->cmp_area, 1, m->rx_size,
 		    m->tx_size, &nq->rx);
+	if (g->strat->mediated) {
+		/* The NIC lists the rings it completed on: reclaim visits those. */
+		nq->tx.owner = mq;
+		nq->rx.owner = mq;
+	}
 	if (map_size != 0)
 		iomap_queue_init(mq, m->tx_size, m->rx_size, map_size);
 	mq->created = 1;

@@ -46,6 +46,24 @@ cdna_nic_poll(struct cdna_nic *nic)
 	return stub_ring_poll(rig.tx->nic, 0) + stub_ring_poll(rig.rx->nic, 1);
 }
 
+/*
+ * Both rings, every poll: the stub's cases also move the NIC's index by
+ * hand, and reclaim must look at it then too (the real NIC lists a ring
+ * whenever it publishes; test_nic checks that).
+ */
+struct cdna_nic_ring *
+cdna_nic_events_take(struct cdna_nic *nic)
+{
+	struct cdna_nic_ring *tx = rig.tx->nic, *rx = rig.rx->nic;
+
+	(void)nic;
+	tx->ev_pending = 1;
+	tx->ev_next = rx;
+	rx->ev_pending = 1;
+	rx->ev_next = NULL;
+	return tx;
+}
+
 void
 cdna_nic_queue_flush(struct cdna_nic *nic, uint32_t ctx, uint16_t q)
 {
@@ -163,6 +181,8 @@ rig_init(uint32_t burst)
 	g->q[0].created = 1;
 	dir_init(&g->q[0].tx);
 	dir_init(&g->q[0].rx);
+	g->q[0].tx.nic->owner = &g->q[0];
+	g->q[0].rx.nic->owner = &g->q[0];
 	rig.g = g;
 	rig.r = r;
 	rig.tx = &g->q[0].tx;

@@ -821,6 +821,97 @@ test_fresh_status(void)
 	nic_down();
 }
 
+/*
+ * The event list a driver reclaims from: each ring given statuses, once,
+ * only rings with an owner, none that has nothing new, none destroyed.
+ * Returns the events as a mask over rings[] (bit k), and counts the
+ * entries in *len (a ring listed twice would show there).
+ */
+static unsigned int
+events_mask(struct cdna_nic_ring *const *rings, unsigned int nb, unsigned int *len)
+{
+	struct cdna_nic_ring *r = cdna_nic_events_take(nic), *next;
+	unsigned int mask = 0, k;
+
+	*len = 0;
+	for (; r != NULL && *len <= 2 * nb; r = next) {
+		next = r->ev_next;
+		CHECK_EQ(r->ev_pending, 1);
+		r->ev_pending = 0;
+		(*len)++;
+		for (k = 0; k < nb; k++)
+			if (rings[k] == r)
+				mask |= 1u << k;
+	}
+	return mask;
+}
+
+static void
+test_events(void)
+{
+	enum { A_TX, B_RX, C_RX1, D_TX, NB_EV };
+	struct cdna_nic_ring *rings[NB_EV];
+	unsigned int len, b;
+
+	case_begin("completion events");
+	nic_up(32, 2, 0);
+	rings[A_TX] = &tq[A][0]->tx;
+	rings[B_RX] = &tq[B][0]->rx;
+	rings[C_RX1] = &tq[C][1]->rx;
+	rings[D_TX] = &tq[D][0]->tx;
+	/* D's rings have no owner: the NIC lists none of them. */
+	for (b = 0; b < NB_CTX; b++)
+		if (b != D) {
+			tq[b][0]->tx.owner = tq[b][0]->rx.owner = tq[b][0];
+			tq[b][1]->tx.owner = tq[b][1]->rx.owner = tq[b][1];
+		}
+	CHECK(cdna_nic_events_take(nic) == NULL);
+
+	/* A -> B: A's TX status and B's RX status, each listed once. */
+	rx_post(B, 0, hb_new(2048), 0x10);
+	rx_post(B, 0, hb_new(2048), 0x11);
+	tx_frame(A, mac_ctx[B], 100, 0x20);
+	CHECK_EQ(cdna_nic_poll(nic), 1);
+	CHECK_EQ(events_mask(rings, NB_EV, &len), (1u << A_TX) | (1u << B_RX));
+	CHECK_EQ(len, 2);
+	/* Nothing new: no event. */
+	CHECK_EQ(cdna_nic_poll(nic), 0);
+	CHECK(cdna_nic_events_take(nic) == NULL);
+
+	/* Two polls with statuses, one take: still once each. */
+	tx_frame(A, mac_ctx[C], 100, 0x21);
+	CHECK_EQ(cdna_nic_poll(nic), 1);
+	tx_frame(A, mac_ctx[B], 100, 0x22);
+	CHECK_EQ(cdna_nic_poll(nic), 1);
+	CHECK_EQ(events_mask(rings, NB_EV, &len), (1u << A_TX) | (1u << B_RX));
+	CHECK_EQ(len, 2);
+
+	/* D's TX status is published with no event; A's RX ring has one. */
+	rx_post(A, 0, hb_new(2048), 0x12);
+	tx_frame(D, mac_ctx[A], 100, 0x23);
+	CHECK_EQ(cdna_nic_poll(nic), 1);
+	CHECK_EQ(events_mask(rings, NB_EV, &len), 0);
+	CHECK_EQ(len, 1);	/* A's RX ring, not in rings[] */
+	CHECK_ONE_ST(&tq[D][0]->tx, 0x23, 100, CDNA_ST_OK);
+
+	/* A flush's aborts are events too; a destroyed queue leaves the list. */
+	rx_post(C, 1, hb_new(2048), 0x13);
+	cdna_nic_queue_flush(nic, C, 1);
+	CHECK_EQ(events_mask(rings, NB_EV, &len), 1u << C_RX1);
+	CHECK_EQ(len, 1);
+	rx_post(C, 1, hb_new(2048), 0x14);
+	cdna_nic_queue_flush(nic, C, 1);
+	rx_post(B, 0, hb_new(2048), 0x15);
+	tx_frame(A, mac_ctx[B], 100, 0x24);
+	CHECK_EQ(cdna_nic_poll(nic), 1);
+	cdna_nic_queue_destroy(nic, C, 1);
+	tq[C][1] = NULL;
+	rings[C_RX1] = NULL;
+	CHECK_EQ(events_mask(rings, NB_EV, &len), (1u << A_TX) | (1u << B_RX));
+	CHECK_EQ(len, 2);
+	nic_down();
+}
+
 static void
 test_switch(void)
 {
@@ -2312,6 +2403,7 @@ main(int argc, char **argv)
 	if (cdna_dma_guard_init() != 0)
 		fatal("cdna_dma_guard_init: %s", strerror(errno));
 	test_fresh_status();
+	test_events();
 	test_switch();
 	test_switch_table();
 	test_nobuf();
