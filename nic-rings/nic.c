@@ -94,6 +94,8 @@ struct cdna_nic {
 	 */
 	uint32_t *rx_dirty;
 	uint32_t nb_rx_dirty;
+	/* Rings given statuses since the last cdna_nic_events_take. */
+	struct cdna_nic_ring *ev_head;
 	/*
 	 * MAC -> context, open addressing over 2 x max_contexts slots (key
 	 * mac64 + 1, 0 empty), rebuilt whenever a context comes, goes or
@@ -101,7 +103,6 @@ struct cdna_nic {
 	 * by a pass over every guest. When two contexts share a MAC (the
 	 * vmm never lets them), mac_dups is set and the switch scans instead.
 	 */
-	struct cdna_nic_ring *ev_head;	/* completion events (cdna_nic_events_take) */
 	uint64_t *mac_key_tab;
 	uint32_t *mac_ctx_tab;
 	uint32_t mac_mask;

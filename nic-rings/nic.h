@@ -66,11 +66,12 @@ struct cdna_nic_ring {
 	/*
 	 * Completion events (cdna_nic_events_take): a ring whose owner is set
 	 * (the driver's, NULL for none) joins the NIC's event list when its
-	 * statuses are published, once until taken.
+	 * statuses are published, and not again until the driver clears
+	 * ev_pending.
 	 */
 	void *owner;
 	struct cdna_nic_ring *ev_next;	/* (n) the rest of the event list */
-	int ev_pending;			/* (n) on the list */
+	int ev_pending;			/* set (n), cleared (m): listed */
 };
 
 struct cdna_nic_queue {
@@ -134,7 +135,8 @@ const struct cdna_nic_stats *cdna_nic_stats(const struct cdna_nic *nic);
  * ring's ev_pending as it handles it, before anything that may publish to
  * that ring again (a flush), so that a later publish lists it anew. Rings
  * with no event have nothing new to reclaim: a driver visits these, not
- * every queue of every guest. A destroyed queue leaves the list.
+ * every queue of every guest. A queue destroyed leaves the list not yet
+ * taken; no queue may be destroyed while a taken list is being walked.
  */
 struct cdna_nic_ring *cdna_nic_events_take(struct cdna_nic *nic);
 

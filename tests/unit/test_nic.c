@@ -849,7 +849,7 @@ events_mask(struct cdna_nic_ring *const *rings, unsigned int nb, unsigned int *l
 static void
 test_events(void)
 {
-	enum { A_TX, B_RX, C_RX1, D_TX, NB_EV };
+	enum { A_TX, B_RX, C_RX1, D_TX, B_RX1, D_RX1, NB_EV };
 	struct cdna_nic_ring *rings[NB_EV];
 	unsigned int len, b;
 
@@ -859,12 +859,14 @@ test_events(void)
 	rings[B_RX] = &tq[B][0]->rx;
 	rings[C_RX1] = &tq[C][1]->rx;
 	rings[D_TX] = &tq[D][0]->tx;
-	/* D's rings have no owner: the NIC lists none of them. */
-	for (b = 0; b < NB_CTX; b++)
-		if (b != D) {
+	rings[B_RX1] = &tq[B][1]->rx;
+	rings[D_RX1] = &tq[D][1]->rx;
+	/* D's queue 0 has no owner: the NIC lists neither of its rings. */
+	for (b = 0; b < NB_CTX; b++) {
+		if (b != D)
 			tq[b][0]->tx.owner = tq[b][0]->rx.owner = tq[b][0];
-			tq[b][1]->tx.owner = tq[b][1]->rx.owner = tq[b][1];
-		}
+		tq[b][1]->tx.owner = tq[b][1]->rx.owner = tq[b][1];
+	}
 	CHECK(cdna_nic_events_take(nic) == NULL);
 
 	/* A -> B: A's TX status and B's RX status, each listed once. */
@@ -909,6 +911,27 @@ test_events(void)
 	rings[C_RX1] = NULL;
 	CHECK_EQ(events_mask(rings, NB_EV, &len), (1u << A_TX) | (1u << B_RX));
 	CHECK_EQ(len, 2);
+
+	/* C's queue 1 left the tail of the list; now its middle, its head. */
+	rx_post(B, 1, hb_new(2048), 0x16);
+	cdna_nic_queue_flush(nic, B, 1);
+	rx_post(A, 1, hb_new(2048), 0x17);
+	cdna_nic_queue_flush(nic, A, 1);
+	rx_post(D, 1, hb_new(2048), 0x18);
+	cdna_nic_queue_flush(nic, D, 1);
+	cdna_nic_queue_destroy(nic, A, 1);
+	tq[A][1] = NULL;
+	CHECK_EQ(events_mask(rings, NB_EV, &len), (1u << B_RX1) | (1u << D_RX1));
+	CHECK_EQ(len, 2);
+	rx_post(B, 1, hb_new(2048), 0x19);
+	cdna_nic_queue_flush(nic, B, 1);
+	rx_post(D, 1, hb_new(2048), 0x1a);
+	cdna_nic_queue_flush(nic, D, 1);
+	cdna_nic_queue_destroy(nic, D, 1);
+	tq[D][1] = NULL;
+	rings[D_RX1] = NULL;
+	CHECK_EQ(events_mask(rings, NB_EV, &len), 1u << B_RX1);
+	CHECK_EQ(len, 1);
 	nic_down();
 }
 
