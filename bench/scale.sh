@@ -16,8 +16,8 @@
 # slices as each of 16 guests does, while the vmm serves one guest: the
 # control that separates what more guests cost the vmm from what a guest
 # CPU shared in time slices costs it (--shared "" skips it). --repeat R
-# measures the guest, idle and shared points R times, interleaved so that
-# drift shows in every row alike, and reports each point's median.
+# measures every point R times, interleaved so that drift shows in every
+# row alike, and reports each point's median.
 # Regions: one guest on 2 MiB
 # hugepages without --single-file-segments and without -m, so each page it
 # comes to use is a region of its own; its mbuf count sets how many (the
@@ -165,18 +165,22 @@ if [ "${free:-0}" -ge 200 ]; then
 	# one range), so the rows below differ from it in regions only, not in
 	# how much memory the traffic runs over.
 	most=$(printf '%s\n' $mbufs_list | sort -n | tail -n 1)
-	if [ -n "$most" ]; then
-		read -r req cyc regions vb memb bat _ <<<"$(measure "r1-$most" 1 "$most" --single-file-segments -m 256)"
+	# rpoint NAME MBUFS LABEL MEM...: one regions measurement, a CSV row.
+	rpoint() {
+		local name=$1 mb=$2 label=$3 req cyc regions vb memb bat cm cn cr cpd
+		shift 3
+		read -r req cyc regions vb memb bat cm cn cr <<<"$(measure "$name" 1 "$mb" "$@")"
 		cpd=$(awk -v c="$cyc" -v r="$req" 'BEGIN { printf "%.1f", r ? c / r : 0 }')
-		say "1 guest, $regions regions (--single-file-segments): $cpd cycles per descriptor"
-		echo "regions,1,$most,$regions,$req,$cyc,$cpd,$vb,$memb,$bat,1,0,,," >>"$csv"
-	fi
-	for mb in $mbufs_list; do
-		# No -m: EAL maps pages as the pools need them, a region each.
-		read -r req cyc regions vb memb bat _ <<<"$(measure "r$mb" 1 "$mb")"
-		cpd=$(awk -v c="$cyc" -v r="$req" 'BEGIN { printf "%.1f", r ? c / r : 0 }')
-		say "1 guest, $regions regions: $cpd cycles per descriptor"
-		echo "regions,1,$mb,$regions,$req,$cyc,$cpd,$vb,$memb,$bat,1,0,,," >>"$csv"
+		say "pass $pass: 1 guest, $regions regions$label: $cpd cycles per descriptor"
+		echo "regions,1,$mb,$regions,$req,$cyc,$cpd,$vb,$memb,$bat,$pass,0,$cm,$cn,$cr" >>"$csv"
+	}
+	for pass in $(seq "$repeat"); do
+		[ -z "$most" ] || rpoint "r1-$most" "$most" " (--single-file-segments)" \
+			--single-file-segments -m 256
+		for mb in $mbufs_list; do
+			# No -m: EAL maps pages as the pools need them, a region each.
+			rpoint "r$mb" "$mb" ""
+		done
 	done
 	regions_note="Regions not measured: --mbufs was empty."
 else
@@ -245,7 +249,7 @@ lines = ["# cdna-vmm: cost per descriptor against guests and regions", "",
          "- descriptors / batch: requests per queue direction the mediator found any in; "
          "fixed costs of a round weigh more per descriptor when batches are small"]
 if passes > 1:
-    lines.append(f"- guest, idle and shared points: {passes} passes, interleaved; "
+    lines.append(f"- {passes} passes, interleaved; "
                  "each row gives the median, and its range as x the first row's median")
 lines += ["", "## Guests (each --no-huge -m 128, one region)", ""]
 lines += block("guests", "guests", "guests")
