@@ -1388,15 +1388,38 @@ nic_wire_rx(struct cdna_nic *nic)
 	return n;
 }
 
+/*
+ * Whether any enabled queue of c has TX descriptors past its head: a look
+ * only, so that an idle context costs a poll a few loads, not a service.
+ * A guest-written doorbell is read again, and bounded, by the service.
+ */
+static inline int
+nic_tx_pending(const struct nic_ctx *c)
+{
+	uint16_t q;
+
+	for (q = 0; q < c->nb_queues; q++) {
+		const struct cdna_nic_queue *nq = c->q[q];
+
+		if (nq != NULL && nq->active &&
+		    cdna_load_acquire(nq->tx.tail) != nq->tx.head.val)
+			return 1;
+	}
+	return 0;
+}
+
 unsigned int
 cdna_nic_poll(struct cdna_nic *nic)
 {
-	uint32_t i, n = nic->nb_live;
+	uint32_t i, ci, n = nic->nb_live;
 	unsigned int moved = 0;
 
 	/* Round-robin: a different context goes first each round. */
-	for (i = 0; i < n; i++)
-		moved += nic_tx_ctx(nic, nic->live[nic_wrap(nic->next_ctx + i, n)]);
+	for (i = 0; i < n; i++) {
+		ci = nic->live[nic_wrap(nic->next_ctx + i, n)];
+		if (nic_tx_pending(&nic->ctx[ci]))
+			moved += nic_tx_ctx(nic, ci);
+	}
 	nic->next_ctx = n != 0 ? nic_wrap(nic->next_ctx + 1, n) : 0;
 	nic_wire_flush(nic);
 	moved += nic_wire_rx(nic);
