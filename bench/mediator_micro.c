@@ -9,10 +9,11 @@
  * is the mediator's work per descriptor and nothing else
  * (tests/unit/mediator_rig.c).
  *
- *   mediator_micro [ROUNDS] [tx|rx] [LEN]
+ *   mediator_micro [ROUNDS] [tx|rx] [LEN] [IDLE]
  *
  * (default 20000 rounds of 32 TX descriptors of 64-byte frames; LEN sets
- * the TX frame length, which decides how many claim lines each takes)
+ * the TX frame length, which decides how many claim lines each takes;
+ * IDLE started guests beside, with nothing to send, are polled too)
  *
  * Run under `valgrind --tool=callgrind --toggle-collect=mediator_poll` by
  * bench/micro.sh, which subtracts the stub NIC's own instructions. No EAL,
@@ -57,6 +58,8 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (argc > 4)
+		rig_add_idle((unsigned int)strtoul(argv[4], NULL, 10));
 	rig.rx_frame = FRAME;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);

@@ -8,8 +8,9 @@
 #   bash bench/micro.sh [ROUNDS]      (default 20000 rounds of 32 descriptors)
 #
 # For TX of 64-byte frames (one claim line), RX (2 KiB buffers that each
-# take a 64-byte frame) and TX of 1514-byte frames (24 lines); the figure
-# is per descriptor of each.
+# take a 64-byte frame), TX of 1514-byte frames (24 lines), and TX of
+# 64-byte frames with 15 idle guests polled beside; the figure is per
+# descriptor of each.
 #
 # Runs build/bench/mediator_micro (the real vmm/mediator.c, a stub NIC)
 # under valgrind, counting only inside mediator_poll, and subtracts the
@@ -29,11 +30,11 @@ die() { printf 'micro: error: %s\n' "$*" >&2; exit 1; }
 command -v valgrind >/dev/null || die "valgrind not found (Debian package valgrind)"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-for spec in "tx 64" "rx 2048" "tx 1514"; do
+for spec in "tx 64 0" "rx 2048 0" "tx 1514 0" "tx 64 15"; do
 	set -- $spec
-	dir=$1$2
+	dir=$1$2-$3
 	valgrind --tool=callgrind --toggle-collect=mediator_poll \
-		--callgrind-out-file="$out/cg-$dir.out" "$build/bench/mediator_micro" "$rounds" "$1" "$2" \
+		--callgrind-out-file="$out/cg-$dir.out" "$build/bench/mediator_micro" "$rounds" "$1" "$2" "$3" \
 		>"$out/run-$dir.log" 2>"$out/vg-$dir.log" ||
 		die "mediator_micro $spec failed: $(tail -n 3 "$out/vg-$dir.log")"
 	descs=$(awk '$1 == "descriptors" { print $2 }' "$out/run-$dir.log")
@@ -41,12 +42,21 @@ for spec in "tx 64" "rx 2048" "tx 1514"; do
 	callgrind_annotate --inclusive=yes "$out/cg-$dir.out" >"$out/annotate-$dir.txt" 2>/dev/null || true
 	nic=$(awk '/cdna_nic_poll/ && n == 0 { gsub(",", "", $1); print $1; n = 1 }' "$out/annotate-$dir.txt")
 	[ -n "$descs" ] && [ -n "$total" ] || die "no counts for $dir (see $out)"
-	awk -v t="$total" -v n="${nic:-0}" -v d="$descs" -v dir="$1" -v len="$2" 'BEGIN {
+	awk -v t="$total" -v n="${nic:-0}" -v d="$descs" -v dir="$1" -v len="$2" -v idle="$3" \
+		-v base="${tx64:-0}" 'BEGIN {
 		what = dir == "tx" ? "TX requests of " len " B" : "RX buffers of 2 KiB taking 64 B frames"
+		if (idle > 0)
+			what = what ", " idle " idle guests beside"
 		printf "%s: %d descriptors\n", what, d
 		printf "  instructions in mediator_poll: %d, of which the stub NIC: %d\n", t, n
-		printf "  mediator instructions per descriptor (%s%s): %.1f\n", dir,
-			dir == "tx" && len != 64 ? ", " len " B" : "", (t - n) / d }'
+		size = (dir == "tx" && len != 64) ? ", " len " B" : ""
+		beside = idle > 0 ? ", " idle " idle guests" : ""
+		printf "  mediator instructions per descriptor (%s%s%s): %.1f\n", dir, size,
+			beside, (t - n) / d
+		if (idle > 0)
+			printf "  per idle guest per poll of 32: %.1f\n", ((t - n) / d - base) * 32 / idle
+		}'
+	[ "$1$2-$3" != tx64-0 ] || tx64=$(awk -v t="$total" -v n="${nic:-0}" -v d="$descs" 'BEGIN { printf "%.3f", (t - n) / d }')
 done
 
 # The NIC model's poll: one context sending 64 B frames to a net_null wire,

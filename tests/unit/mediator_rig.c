@@ -143,17 +143,54 @@ dir_init(struct mq_dir *d)
 	d->nic = nr;
 }
 
+/* The mediator serves only guests whose strategy is mediated. */
+static const struct strategy mediated = { .name = "mediated", .mediated = 1 };
+static struct guest *guests[1 + RIG_IDLE_MAX];
+
+/* A started guest with one queue, id id; its rings owned by the queue. */
+static struct guest *
+rig_guest_new(uint32_t id)
+{
+	struct guest *g = zalloc(sizeof(*g));
+
+	g->strat = &mediated;
+	g->id = id;
+	g->started = 1;
+	g->nb_queues = 1;
+	g->nic_ctx = id - 1;
+	g->q[0].g = g;
+	g->q[0].created = 1;
+	dir_init(&g->q[0].tx);
+	dir_init(&g->q[0].rx);
+	g->q[0].tx.nic->owner = &g->q[0];
+	g->q[0].rx.nic->owner = &g->q[0];
+	return g;
+}
+
+void
+rig_add_idle(unsigned int n)
+{
+	unsigned int i;
+
+	if (vmm.opt.max_guests - 1 + n > RIG_IDLE_MAX) {
+		fprintf(stderr, "mediator_rig: %u idle guests asked for, at most %u\n",
+			vmm.opt.max_guests - 1 + n, RIG_IDLE_MAX);
+		exit(1);
+	}
+	for (i = 0; i < n; i++) {
+		guests[vmm.opt.max_guests] = rig_guest_new(vmm.opt.max_guests + 1);
+		vmm.opt.max_guests++;
+	}
+}
+
 void
 rig_init(uint32_t burst)
 {
-	/* The mediator serves only guests whose strategy is mediated. */
-	static const struct strategy mediated = { .name = "mediated", .mediated = 1 };
-	static struct guest *guests[1];
-	struct guest *g = zalloc(sizeof(*g));
+	struct guest *g;
 	struct cdna_region *r = zalloc(sizeof(*r));
 
 	memset(&rig, 0, sizeof(rig));
-	g->strat = &mediated;
+	g = rig_guest_new(1);
 	vmm.opt.burst = burst;
 	vmm.opt.max_guests = 1;
 	guests[0] = g;
@@ -173,16 +210,6 @@ rig_init(uint32_t burst)
 		fprintf(stderr, "mediator_rig: region table: insert refused\n");
 		exit(1);
 	}
-	g->id = 1;
-	g->started = 1;
-	g->nb_queues = 1;
-	g->nic_ctx = 0;
-	g->q[0].g = g;
-	g->q[0].created = 1;
-	dir_init(&g->q[0].tx);
-	dir_init(&g->q[0].rx);
-	g->q[0].tx.nic->owner = &g->q[0];
-	g->q[0].rx.nic->owner = &g->q[0];
 	rig.g = g;
 	rig.r = r;
 	rig.tx = &g->q[0].tx;

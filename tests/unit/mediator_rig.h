@@ -45,6 +45,14 @@ extern struct rig rig;
 /* Sets up vmm, the guest, its region and queue; burst as --burst. */
 void rig_init(uint32_t burst);
 
+/*
+ * After rig_init: n more started guests beside the first, each with one
+ * queue that never has a request (what polling them costs), up to
+ * RIG_IDLE_MAX in all.
+ */
+#define RIG_IDLE_MAX	63u
+void rig_add_idle(unsigned int n);
+
 /* The guest: writes request number idx of d's ring (not yet published). */
 void rig_req(struct mq_dir *d, uint32_t idx, uint64_t addr, uint32_t len,
 	     uint32_t cookie, uint16_t flags);
