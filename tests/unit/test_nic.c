@@ -846,6 +846,21 @@ events_mask(struct cdna_nic_ring *const *rings, unsigned int nb, unsigned int *l
 	return mask;
 }
 
+/* An RX buffer posted on queue 1 of c and aborted by a flush: one status. */
+static void
+abort_one(unsigned int c, uint32_t tag)
+{
+	rx_post(c, 1, hb_new(2048), tag);
+	cdna_nic_queue_flush(nic, c, 1);
+}
+
+static void
+queue1_gone(unsigned int c)
+{
+	cdna_nic_queue_destroy(nic, c, 1);
+	tq[c][1] = NULL;
+}
+
 static void
 test_events(void)
 {
@@ -897,38 +912,28 @@ test_events(void)
 	CHECK_ONE_ST(&tq[D][0]->tx, 0x23, 100, CDNA_ST_OK);
 
 	/* A flush's aborts are events too; a destroyed queue leaves the list. */
-	rx_post(C, 1, hb_new(2048), 0x13);
-	cdna_nic_queue_flush(nic, C, 1);
+	abort_one(C, 0x13);
 	CHECK_EQ(events_mask(rings, NB_EV, &len), 1u << C_RX1);
 	CHECK_EQ(len, 1);
-	rx_post(C, 1, hb_new(2048), 0x14);
-	cdna_nic_queue_flush(nic, C, 1);
+	abort_one(C, 0x14);
 	rx_post(B, 0, hb_new(2048), 0x15);
 	tx_frame(A, mac_ctx[B], 100, 0x24);
 	CHECK_EQ(cdna_nic_poll(nic), 1);
-	cdna_nic_queue_destroy(nic, C, 1);
-	tq[C][1] = NULL;
+	queue1_gone(C);
 	rings[C_RX1] = NULL;
 	CHECK_EQ(events_mask(rings, NB_EV, &len), (1u << A_TX) | (1u << B_RX));
 	CHECK_EQ(len, 2);
 
 	/* C's queue 1 left the tail of the list; now its middle, its head. */
-	rx_post(B, 1, hb_new(2048), 0x16);
-	cdna_nic_queue_flush(nic, B, 1);
-	rx_post(A, 1, hb_new(2048), 0x17);
-	cdna_nic_queue_flush(nic, A, 1);
-	rx_post(D, 1, hb_new(2048), 0x18);
-	cdna_nic_queue_flush(nic, D, 1);
-	cdna_nic_queue_destroy(nic, A, 1);
-	tq[A][1] = NULL;
+	abort_one(B, 0x16);
+	abort_one(A, 0x17);
+	abort_one(D, 0x18);
+	queue1_gone(A);
 	CHECK_EQ(events_mask(rings, NB_EV, &len), (1u << B_RX1) | (1u << D_RX1));
 	CHECK_EQ(len, 2);
-	rx_post(B, 1, hb_new(2048), 0x19);
-	cdna_nic_queue_flush(nic, B, 1);
-	rx_post(D, 1, hb_new(2048), 0x1a);
-	cdna_nic_queue_flush(nic, D, 1);
-	cdna_nic_queue_destroy(nic, D, 1);
-	tq[D][1] = NULL;
+	abort_one(B, 0x19);
+	abort_one(D, 0x1a);
+	queue1_gone(D);
 	rings[D_RX1] = NULL;
 	CHECK_EQ(events_mask(rings, NB_EV, &len), 1u << B_RX1);
 	CHECK_EQ(len, 1);
