@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The mediator's data path alone, for instruction counts: one guest, one
- * queue, TX requests of 64 bytes (or RX buffers of 2 KiB that take 64-byte
+ * The mediator's data path alone, for instruction counts: one busy guest
+ * (and IDLE polled ones beside), one queue, TX requests of 64 bytes (or RX buffers of 2 KiB that take 64-byte
  * frames) fetched, validated, claimed, posted, reclaimed and completed by
  * the real mediator.c, in rounds of a burst.
  * The NIC is a stub that completes every posted descriptor at once, and

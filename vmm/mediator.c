@@ -433,7 +433,7 @@ mediate_tx(struct vmm *v, struct mqueue *mq, uint32_t budget)
 	struct cdna_req stop = { 0 };
 	uint32_t n;
 
-	req_prefetch(d, RTE_MIN((uint32_t)budget, v->opt.burst));
+	req_prefetch(d, RTE_MIN(budget, v->opt.burst));
 	cdna_fast_region_load(&f, &mq->g->rt, &d->hint, CDNA_DIR_TX);
 	while (pkts < v->opt.burst && budget > 0) {
 		int stopped = 0;
@@ -456,7 +456,7 @@ mediate_tx(struct vmm *v, struct mqueue *mq, uint32_t budget)
 		}
 		/* One-segment packets: one request each. */
 		n = fast_run_tx(v, mq, &f,
-				RTE_MIN(v->opt.burst - pkts, (uint32_t)budget),
+				RTE_MIN(v->opt.burst - pkts, budget),
 				&stop, &stopped);
 		pkts += n;
 		budget -= n;
@@ -507,12 +507,12 @@ mediate_rx(struct vmm *v, struct mqueue *mq, uint32_t budget)
 
 	if (budget > v->opt.burst)
 		budget = v->opt.burst;
-	req_prefetch(d, (uint32_t)budget);
+	req_prefetch(d, budget);
 	cdna_fast_region_load(&f, &mq->g->rt, &d->hint, CDNA_DIR_RX);
 	while (k < budget) {
 		int stopped = 0;
 
-		n = fast_run_rx(v, mq, &f, (uint32_t)budget - k, &stop,
+		n = fast_run_rx(v, mq, &f, budget - k, &stop,
 				&stopped);
 		k += n;
 		if (!stopped)

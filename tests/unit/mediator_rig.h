@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The real vmm/mediator.c on its own, with no EAL and no NIC model: one
- * guest with one queue and one 1 MiB region of ordinary memory, and a stub
- * NIC that completes descriptors in the same thread. The guest's side is
+ * guest with one queue and one 1 MiB region of ordinary memory (and, on
+ * request, idle guests beside it), and a stub NIC that completes
+ * descriptors in the same thread. The guest's side is
  * played by the caller through the queue's rings. Used by
  * tests/unit/test_mediator.c (the data path's rules, and a NIC that
  * reports what it was never given) and by bench/mediator_micro.c
