@@ -77,6 +77,9 @@ dir_budget(struct vmm *v, struct mqueue *mq, struct mq_dir *d, const char *dir)
 	uint32_t prod = cdna_load_acquire(d->req_prod);
 	uint32_t gcons = cdna_load_acquire(d->cmp_cons);
 
+	/* Neither moved (an idle queue): both bounds hold, nothing to take. */
+	if (prod == d->req_cons && gcons == d->cmp_cons_seen)
+		return 0;
 	if (unlikely(prod - d->req_cons > d->size)) {
 		quarantine(v, mq, "%s_req.prod %u is %u entries past consumer %u; ring holds %u",
 			   dir, prod, prod - d->req_cons, d->req_cons, d->size);
