@@ -495,6 +495,50 @@ test_nic_lost(void)
 	rig.hold = 0;
 }
 
+/*
+ * Guests with nothing to send beside a busy one: their indices are still
+ * bounded every poll (the poll loop's own path for an idle direction, and
+ * its return for indices that did not move). One moves its request
+ * producer past its ring, one its completion consumer past the producer,
+ * in the same polls as the busy guest's traffic, and a third does the
+ * latter only after many idle polls: each is quarantined at once, the
+ * fourth is not, and the busy guest's frames all complete.
+ */
+static void
+test_idle_guests(void)
+{
+	struct mq_dir *d;
+	struct mqueue *q[4];
+	uint32_t base, i;
+
+	rig_init(32);
+	rig.hook = nic_hook;
+	nic_lies(HONEST, 0);
+	rig_add_idle(4);
+	for (i = 0; i < 4; i++)
+		q[i] = &vmm.guests[1 + i]->q[0];
+	d = rig.tx;
+	base = prod_of(d);
+	rig_publish(&q[0]->tx, RIG_RING + 1);
+	rig_consume(&q[1]->rx, 5);
+	for (i = 0; i < 8; i++)
+		req(d, A(i * 128), 60, 300 + i);
+	poll_idle();
+	CHECK_EQ(q[0]->quarantined, 1);
+	CHECK_EQ(q[1]->quarantined, 1);
+	CHECK_EQ(q[2]->quarantined, 0);
+	CHECK_EQ(q[3]->quarantined, 0);
+	CHECK_EQ(d->cmp_prod->val - base, 8);
+	for (i = 0; i < 100; i++)
+		mediator_poll(&vmm);
+	rig_consume(&q[2]->tx, 1);
+	mediator_poll(&vmm);
+	CHECK_EQ(q[2]->quarantined, 1);
+	CHECK_EQ(q[3]->quarantined, 0);
+	consume_all(d);
+	check_quiet_q("idle guests", 3);
+}
+
 int
 main(void)
 {
@@ -508,6 +552,7 @@ main(void)
 	test_rogue_nic();
 	test_stale_status();
 	test_nic_lost();
+	test_idle_guests();
 	printf("test_mediator: %u checks, %u failed\n", cases, failed);
 	return failed != 0;
 }
