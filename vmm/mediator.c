@@ -165,6 +165,9 @@ req_read_once(struct cdna_req *dst, const struct cdna_req *src)
  * slot on an earlier lap never matches). The caller counts the
  * in-flight DMA (region, guest) for its whole batch.
  */
+_Static_assert(offsetof(struct cdna_nic_desc, reserved2) ==
+	       offsetof(struct cdna_nic_desc, flags) + 8, "flags..reserved1 is one word");
+
 static inline void
 desc_write(struct cdna_nic_desc *desc, struct mq_slot *sl, uint32_t tag,
 	   struct cdna_region *reg, uint8_t *host, uint64_t off, uint32_t len,
@@ -177,9 +180,9 @@ desc_write(struct cdna_nic_desc *desc, struct mq_slot *sl, uint32_t tag,
 	desc->addr = (uint64_t)(uintptr_t)(host + off); /* "host" address stage */
 	desc->len = len;
 	desc->tag = tag;
-	desc->flags = flags;
-	desc->reserved0 = 0;
-	desc->reserved1 = 0;
+	/* flags, reserved0 and reserved1: the 8 bytes before reserved2, one store. */
+	memcpy((uint8_t *)desc + offsetof(struct cdna_nic_desc, flags),
+	       &(uint64_t){ flags }, sizeof(uint64_t));
 	desc->reserved2 = 0;
 }
 
