@@ -161,14 +161,11 @@ run(struct vmm *v)
 {
 	uint64_t hz = rte_get_timer_hz(), next_tick = rte_get_timer_cycles() + hz;
 	unsigned int iter = 0, idle = 0;
-	uint64_t t_loop = rte_rdtsc(), now;
 
+	/* cyc_loop is read off the TSC against this: no read in the loop (vmm.h). */
+	v->cost.loop_start = rte_rdtsc();
 	while (!v->quit) {
 		unsigned int work = mediator_poll(v);
-
-		now = rte_rdtsc();
-		v->cost.cyc_loop += now - t_loop;
-		t_loop = now;
 
 		/* Unmapping is slow: a bounded slice per poll, never all at once. */
 		work += guest_mem_reap(GUEST_MEM_REAP_PER_POLL);

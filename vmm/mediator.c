@@ -755,17 +755,20 @@ mediator_queue_drain(struct vmm *v, struct mqueue *mq)
 
 /*
  * One round of the data path: mediate every queue's requests, let the NIC
- * work, reclaim what it completed. The TSC is read between the stages (a
- * few tens of cycles a round) to account where the lcore's time goes, as
- * the ATC'08 paper's Table 3 does: protection (mediate, reclaim) against
- * the device's own work (the NIC model's DMA, switch and wire).
+ * work, reclaim what it completed. In one round of VMM_COST_SAMPLE_EVERY
+ * (vmm.h) the TSC is read between the stages, to account where the
+ * lcore's time goes, as the ATC'08 paper's Table 3 does: protection
+ * (mediate, reclaim) against the device's own work (the NIC model's DMA,
+ * switch and wire).
  */
 unsigned int
 mediator_poll(struct vmm *v)
 {
 	struct vmm_cost *c = &v->cost;
 	unsigned int work = 0, reqs = 0, frames, done = 0, n;
-	uint64_t t0 = rte_rdtsc(), t1, t2, t3;
+	/* A round that moves nothing leaves the next one to be timed (vmm.h). */
+	const int timed = c->untimed >= VMM_COST_SAMPLE_EVERY - 1;
+	uint64_t t0 = timed ? rte_rdtsc() : 0, t1 = 0, t2 = 0, t3;
 	struct cdna_nic_ring *r, *next;
 	int64_t b;
 	uint32_t i;
@@ -811,9 +814,11 @@ mediator_poll(struct vmm *v)
 			}
 		}
 	}
-	t1 = rte_rdtsc();
+	if (timed)
+		t1 = rte_rdtsc();
 	frames = cdna_nic_poll(v->nic);
-	t2 = rte_rdtsc();
+	if (timed)
+		t2 = rte_rdtsc();
 	/*
 	 * Only the rings the NIC gave statuses: a ring with none has nothing
 	 * to reclaim, so idle guests cost this pass nothing. The NIC's index
@@ -828,15 +833,22 @@ mediator_poll(struct vmm *v)
 			continue;
 		done += r == mq->tx.nic ? reclaim_tx(v, mq) : reclaim_rx(v, mq);
 	}
-	t3 = rte_rdtsc();
 	work = reqs + frames + done;
-	if (work != 0) {
-		c->cyc_mediate += t1 - t0;
-		c->cyc_nic += t2 - t1;
-		c->cyc_reclaim += t3 - t2;
-		c->requests += reqs;
-		c->frames += frames;
-		c->completions += done;
+	if (work == 0)
+		return 0;
+	c->requests += reqs;
+	c->frames += frames;
+	c->completions += done;
+	c->rounds++;
+	if (!timed) {
+		c->untimed++;
+		return work;
 	}
+	t3 = rte_rdtsc();
+	c->cyc_mediate += (t1 - t0) * VMM_COST_SAMPLE_EVERY;
+	c->cyc_nic += (t2 - t1) * VMM_COST_SAMPLE_EVERY;
+	c->cyc_reclaim += (t3 - t2) * VMM_COST_SAMPLE_EVERY;
+	c->timed_rounds++;
+	c->untimed = 0;
 	return work;
 }

@@ -250,11 +250,15 @@ tm_vmm(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "cyc_mediate", vmm.cost.cyc_mediate);
 	rte_tel_data_add_dict_u64(d, "cyc_nic", vmm.cost.cyc_nic);
 	rte_tel_data_add_dict_u64(d, "cyc_reclaim", vmm.cost.cyc_reclaim);
-	rte_tel_data_add_dict_u64(d, "cyc_loop", vmm.cost.cyc_loop);
+	rte_tel_data_add_dict_u64(d, "cyc_loop", vmm.cost.loop_start == 0 ? 0 :
+				  rte_rdtsc() - vmm.cost.loop_start);
 	rte_tel_data_add_dict_u64(d, "requests", vmm.cost.requests);
 	rte_tel_data_add_dict_u64(d, "batches", vmm.cost.batches);
 	rte_tel_data_add_dict_u64(d, "frames", vmm.cost.frames);
 	rte_tel_data_add_dict_u64(d, "completions", vmm.cost.completions);
+	rte_tel_data_add_dict_u64(d, "rounds", vmm.cost.rounds);
+	rte_tel_data_add_dict_u64(d, "timed_rounds", vmm.cost.timed_rounds);
+	rte_tel_data_add_dict_u64(d, "cost_sample_every", VMM_COST_SAMPLE_EVERY);
 	return 0;
 }
 
