@@ -539,6 +539,50 @@ test_idle_guests(void)
 	check_quiet_q("idle guests", 3);
 }
 
+/*
+ * The stage cycles are timed in one round of VMM_COST_SAMPLE_EVERY that
+ * move anything, and each timed round's cycles count that many times
+ * (vmm.h); the counts are exact, and a round that moves nothing counts
+ * nowhere, nor takes a timed round's place.
+ */
+static void
+test_cost_sampling(void)
+{
+	const uint32_t every = VMM_COST_SAMPLE_EVERY, rounds = 3 * every;
+	struct mq_dir *d;
+	uint32_t k, idle = 0;
+
+	rig_init(32);
+	rig.hook = nic_hook;
+	nic_lies(HONEST, 0);
+	memset(&vmm.cost, 0, sizeof(vmm.cost));
+	d = rig.tx;
+	for (k = 0; k < rounds; k++) {
+		/* One request, posted, completed and reclaimed in one round. */
+		req(d, A(k % 8 * 128), 60, 500 + k);
+		CHECK_EQ(mediator_poll(&vmm), 3);
+		/* The seventh, the fourteenth, ...: each after six untimed. */
+		CHECK_EQ(vmm.cost.timed_rounds, (k + 1) / every);
+		consume_all(d);
+		/* Then rounds with nothing to move: none of them counts. */
+		for (; mediator_poll(&vmm) == 0 && idle < (k + 1) * 2; idle++)
+			;
+	}
+	CHECK_EQ(idle, rounds * 2);
+	CHECK_EQ(vmm.cost.rounds, rounds);
+	CHECK_EQ(vmm.cost.timed_rounds, 3);
+	CHECK_EQ(vmm.cost.requests, rounds);
+	CHECK_EQ(vmm.cost.frames, rounds);
+	CHECK_EQ(vmm.cost.completions, rounds);
+	/* The TSC moves across a round; a timed round counts VMM_COST_SAMPLE_EVERY times. */
+	CHECK(vmm.cost.cyc_mediate > 0 && vmm.cost.cyc_nic > 0 &&
+	      vmm.cost.cyc_reclaim > 0);
+	CHECK_EQ(vmm.cost.cyc_mediate % every, 0);
+	CHECK_EQ(vmm.cost.cyc_nic % every, 0);
+	CHECK_EQ(vmm.cost.cyc_reclaim % every, 0);
+	check_quiet_q("cost sampling", 0);
+}
+
 int
 main(void)
 {
@@ -553,6 +597,7 @@ main(void)
 	test_stale_status();
 	test_nic_lost();
 	test_idle_guests();
+	test_cost_sampling();
 	printf("test_mediator: %u checks, %u failed\n", cases, failed);
 	return failed != 0;
 }
