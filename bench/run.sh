@@ -168,7 +168,7 @@ run_cell() {
 		tele "$tag-h" /cdna/vmm tsc_hz \
 			cyc_mediate cyc_nic cyc_reclaim cyc_loop requests batches \
 			frames completions iommu_translations iotlb_hits iotlb_misses \
-			>"$run/cost" 2>/dev/null || rm -f "$run/cost"
+			rounds timed_rounds >"$run/cost" 2>/dev/null || rm -f "$run/cost"
 		;;
 	esac
 	if [ -n "$host_pid" ]; then
@@ -190,7 +190,7 @@ run_cell() {
 csv=$out/results.csv
 echo "pass,workload,size,config,mpps,gbps" >"$csv"
 costs=$out/costs.csv
-echo "pass,workload,size,config,tsc_hz,cyc_mediate,cyc_nic,cyc_reclaim,cyc_loop,requests,batches,frames,completions,iommu_translations,iotlb_hits,iotlb_misses" >"$costs"
+echo "pass,workload,size,config,tsc_hz,cyc_mediate,cyc_nic,cyc_reclaim,cyc_loop,requests,batches,frames,completions,iommu_translations,iotlb_hits,iotlb_misses,rounds,timed_rounds" >"$costs"
 # A real wire has no source here: the NIC configurations run txonly only.
 nic_only_tx() {
 	case "$1" in nic | nic-cdna) [ "$2" = txonly ] ;; *) true ;; esac

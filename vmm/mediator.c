@@ -167,6 +167,8 @@ req_read_once(struct cdna_req *dst, const struct cdna_req *src)
  */
 _Static_assert(offsetof(struct cdna_nic_desc, reserved2) ==
 	       offsetof(struct cdna_nic_desc, flags) + 8, "flags..reserved1 is one word");
+/* ...whose low two bytes, first in memory, are flags. */
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "flags in the word's low bytes");
 
 static inline void
 desc_write(struct cdna_nic_desc *desc, struct mq_slot *sl, uint32_t tag,
@@ -768,7 +770,7 @@ mediator_poll(struct vmm *v)
 	unsigned int work = 0, reqs = 0, frames, done = 0, n;
 	/* A round that moves nothing leaves the next one to be timed (vmm.h). */
 	const int timed = c->untimed >= VMM_COST_SAMPLE_EVERY - 1;
-	uint64_t t0 = timed ? rte_rdtsc() : 0, t1 = 0, t2 = 0, t3;
+	uint64_t t0 = timed ? VMM_TSC() : 0, t1 = 0, t2 = 0, t3;
 	struct cdna_nic_ring *r, *next;
 	int64_t b;
 	uint32_t i;
@@ -823,10 +825,10 @@ mediator_poll(struct vmm *v)
 		}
 	}
 	if (timed)
-		t1 = rte_rdtsc();
+		t1 = VMM_TSC();
 	frames = cdna_nic_poll(v->nic);
 	if (timed)
-		t2 = rte_rdtsc();
+		t2 = VMM_TSC();
 	/*
 	 * Only the rings the NIC gave statuses: a ring with none has nothing
 	 * to reclaim, so idle guests cost this pass nothing. The NIC's index
@@ -852,7 +854,7 @@ mediator_poll(struct vmm *v)
 		c->untimed++;
 		return work;
 	}
-	t3 = rte_rdtsc();
+	t3 = VMM_TSC();
 	c->cyc_mediate += (t1 - t0) * VMM_COST_SAMPLE_EVERY;
 	c->cyc_nic += (t2 - t1) * VMM_COST_SAMPLE_EVERY;
 	c->cyc_reclaim += (t3 - t2) * VMM_COST_SAMPLE_EVERY;

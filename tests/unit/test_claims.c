@@ -318,7 +318,9 @@ map_is(const uint8_t *map, size_t len, size_t start, size_t nl,
 static void
 test_fused_edges(void)
 {
-	static const size_t spans[] = { 1, 2, 7, 8, 9, 15, 16, 17, 23, 24, 25,
+	/* Every length of the two-vector form (16..32) and its neighbours. */
+	static const size_t spans[] = { 1, 2, 7, 8, 9, 15, 16, 17, 18, 19, 20,
+					21, 22, 23, 24, 25, 26, 27, 28, 29, 30,
 					31, 32, 33, 40, 47, 48, 49 };
 	static const uint8_t sentinels[] = { 0x42, 0xff, 0xfe, 1 };
 	uint8_t map[80];
