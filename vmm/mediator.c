@@ -66,17 +66,39 @@ quarantine(struct vmm *v, struct mqueue *mq, const char *fmt, ...)
 	mediator_queue_drain(v, mq);
 }
 
+/* The four indices a guest writes for a queue, as read once this round. */
+struct mq_guest_idx {
+	uint32_t rx_prod, rx_gcons, tx_prod, tx_gcons;
+};
+
 /*
- * Reads the guest's two indices for direction d once and bounds them.
+ * Reads them, all four at once, so that the misses on lines the guest's
+ * CPU wrote overlap instead of one direction's waiting for the other's
+ * batch. The acquires pair with the guest's releases: its entries up to
+ * each producer are visible. Returns whether all four are where the
+ * mediator last saw them: then dir_budget would return 0 for each
+ * direction without a change (both bounds hold, nothing to take), and
+ * the queue has nothing to do this round.
+ */
+static inline __rte_always_inline int
+mq_read_idx(const struct mqueue *mq, struct mq_guest_idx *x)
+{
+	x->rx_prod = cdna_load_acquire(mq->rx.req_prod);
+	x->rx_gcons = cdna_load_acquire(mq->rx.cmp_cons);
+	x->tx_prod = cdna_load_acquire(mq->tx.req_prod);
+	x->tx_gcons = cdna_load_acquire(mq->tx.cmp_cons);
+	return ((x->rx_prod ^ mq->rx.req_cons) | (x->rx_gcons ^ mq->rx.cmp_cons_seen) |
+		(x->tx_prod ^ mq->tx.req_cons) | (x->tx_gcons ^ mq->tx.cmp_cons_seen)) == 0;
+}
+
+/*
+ * Bounds direction d's two guest indices, as read once (mq_read_idx).
  * Returns how many requests may be consumed now, or -1 (queue quarantined).
  */
 static inline __rte_always_inline int64_t
-dir_budget(struct vmm *v, struct mqueue *mq, struct mq_dir *d, const char *dir)
+dir_budget(struct vmm *v, struct mqueue *mq, struct mq_dir *d, const char *dir,
+	   uint32_t prod, uint32_t gcons)
 {
-	/* Pairs with the guest's release: its entries up to prod are visible. */
-	uint32_t prod = cdna_load_acquire(d->req_prod);
-	uint32_t gcons = cdna_load_acquire(d->cmp_cons);
-
 	/* Neither moved (an idle queue): both bounds hold, nothing to take. */
 	if (prod == d->req_cons && gcons == d->cmp_cons_seen)
 		return 0;
@@ -94,21 +116,6 @@ dir_budget(struct vmm *v, struct mqueue *mq, struct mq_dir *d, const char *dir)
 	d->cmp_cons_seen = gcons;
 	/* Consume only what can still get a completion: req_cons - gcons <= size. */
 	return RTE_MIN(prod - d->req_cons, d->size - (d->req_cons - gcons));
-}
-
-/*
- * Both directions' indices where the mediator last saw them: dir_budget
- * would return 0 for each without a change (both bounds hold, nothing to
- * take), so the queue has nothing to do this round. Its own reads: a
- * moved queue's are read again, and bounded, by dir_budget.
- */
-static inline __rte_always_inline int
-mq_unmoved(const struct mqueue *mq)
-{
-	return ((cdna_load_acquire(mq->rx.req_prod) ^ mq->rx.req_cons) |
-		(cdna_load_acquire(mq->rx.cmp_cons) ^ mq->rx.cmp_cons_seen) |
-		(cdna_load_acquire(mq->tx.req_prod) ^ mq->tx.req_cons) |
-		(cdna_load_acquire(mq->tx.cmp_cons) ^ mq->tx.cmp_cons_seen)) == 0;
 }
 
 /*
@@ -807,24 +814,19 @@ mediator_poll(struct vmm *v)
 			continue;
 		for (q = 0; q < g->nb_queues; q++) {
 			struct mqueue *mq = &g->q[q];
+			struct mq_guest_idx x;
 
 			if (!mq->created || mq->quarantined)
 				continue;
-			/*
-			 * The four indices the guest writes, read at once, so
-			 * that the misses on lines its CPU wrote overlap
-			 * instead of waiting for RX's batch; where all four
-			 * are where they were (an idle queue, most of them
-			 * with many guests), that is the queue's whole round.
-			 */
-			if (mq_unmoved(mq))
+			/* Read once; an idle queue (most, with many guests) stops here. */
+			if (mq_read_idx(mq, &x))
 				continue;
 			/*
-			 * The indices are read and bounded here, inline: an
-			 * idle direction (most of them, with many guests) costs
-			 * its loads and tests, not a call into the batch path.
+			 * The indices are bounded here, inline: an idle
+			 * direction costs its tests, not a call into the batch
+			 * path.
 			 */
-			b = dir_budget(v, mq, &mq->rx, "rx");
+			b = dir_budget(v, mq, &mq->rx, "rx", x.rx_prod, x.rx_gcons);
 			if (b > 0) {
 				n = mediate_rx(v, mq, (uint32_t)b);
 				c->batches += n != 0;
@@ -832,7 +834,7 @@ mediator_poll(struct vmm *v)
 			}
 			if (mq->quarantined)
 				continue;
-			b = dir_budget(v, mq, &mq->tx, "tx");
+			b = dir_budget(v, mq, &mq->tx, "tx", x.tx_prod, x.tx_gcons);
 			if (b > 0) {
 				n = mediate_tx(v, mq, (uint32_t)b);
 				c->batches += n != 0;
