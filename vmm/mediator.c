@@ -107,7 +107,7 @@ dir_budget(struct vmm *v, struct mqueue *mq, struct mq_dir *d, const char *dir,
 			   dir, prod, prod - d->req_cons, d->req_cons, d->size);
 		return -1;
 	}
-	/* The guest may only move its completion consumer forward, up to prod. */
+	/* The guest may only move its completion consumer forward, up to cmp_prod_v. */
 	if (unlikely(gcons - d->cmp_cons_seen > d->cmp_prod_v - d->cmp_cons_seen)) {
 		quarantine(v, mq, "%s_cmp.cons %u outside [%u, %u]", dir, gcons,
 			   d->cmp_cons_seen, d->cmp_prod_v);
