@@ -708,6 +708,8 @@ reclaim_dir(struct vmm *v, struct mqueue *mq, struct mq_dir *d, int is_rx,
 		sc += k;
 	}
 	region_put(g, acc.run, acc.run_n);
+	/* Counted here, so that a drain's (a quarantine's) completions count too. */
+	v->cost.completions += n;
 	g->inflight -= n;
 	g->claimed_lines -= acc.lines + n;	/* one a descriptor, and the extra ones */
 	d->cmp_prod_v = sc + cdelta;
@@ -866,7 +868,6 @@ mediator_poll(struct vmm *v)
 		return 0;
 	c->requests += reqs;
 	c->frames += frames;
-	c->completions += done;
 	c->rounds++;
 	if (!timed) {
 		c->untimed++;

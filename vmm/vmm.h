@@ -202,7 +202,7 @@ struct vmm_cost {
 	uint64_t requests;		/* guest requests consumed */
 	uint64_t batches;		/* mediator invocations that consumed any */
 	uint64_t frames;		/* frames the NIC moved */
-	uint64_t completions;		/* completions written */
+	uint64_t completions;		/* descriptors reclaimed, drains' included */
 	uint64_t rounds;		/* rounds that moved anything */
 	uint64_t timed_rounds;		/* of those, the ones timed */
 	uint32_t untimed;		/* rounds that moved anything since the last timed */
