@@ -306,6 +306,33 @@ nic_rx_run_check(void *arg, unsigned int i)
 }
 
 /*
+ * Frees n frames. The wire's and the NIC's own frames are one direct
+ * segment of refcount 1 from one pool, which needs none of the per-segment
+ * work of rte_pktmbuf_free_bulk (detach, unchain, pool grouping): such a
+ * burst goes back with one mempool call. Any other frame among them sends
+ * the burst the general way.
+ */
+static void
+nic_mbufs_free(struct rte_mbuf **m, unsigned int n)
+{
+	struct rte_mempool *mp = m[0]->pool;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		const struct rte_mbuf *x = m[i];
+
+		if (unlikely(x->pool != mp || rte_mbuf_refcnt_read(x) != 1 ||
+			     x->nb_segs != 1 || x->next != NULL ||
+			     !RTE_MBUF_DIRECT(x)))
+			break;
+	}
+	if (likely(i == n))
+		rte_mempool_put_bulk(mp, (void **)m, n);
+	else
+		rte_pktmbuf_free_bulk(m, n);
+}
+
+/*
  * Performs the RX run: every queued copy, a fault marking its context and
  * refusing that context's later ones, then the statuses and counts in
  * queue order, then the frames' bulk free. Called before anything else
@@ -348,7 +375,7 @@ nic_rx_run_flush(struct cdna_nic *nic)
 	}
 	nic->nb_rx_op = 0;
 	if (nic->nb_rx_free != 0) {
-		rte_pktmbuf_free_bulk(nic->rx_free, nic->nb_rx_free);
+		nic_mbufs_free(nic->rx_free, nic->nb_rx_free);
 		nic->nb_rx_free = 0;
 	}
 }
@@ -815,13 +842,20 @@ nic_deliver(struct cdna_nic *nic, uint32_t ci, const struct rte_mbuf *m)
 	uint16_t i, q = 0;
 	uint8_t *dst;
 
-	/* Spread frames over the context's active queues. */
-	for (i = 0; i < c->nb_queues; i++) {
+	/*
+	 * Spread frames over the context's active queues. The queue whose
+	 * turn it is, usually active, is taken without the search's loop.
+	 */
+	q = c->next_rx_queue < c->nb_queues ? c->next_rx_queue : 0;
+	if (likely(q < c->nb_queues && c->q[q] != NULL && c->q[q]->active)) {
+		nq = c->q[q];
+		c->next_rx_queue = (uint16_t)(q + 1);
+	}
+	for (i = 1; nq == NULL && i < c->nb_queues; i++) {
 		q = (uint16_t)nic_wrap(c->next_rx_queue + i, c->nb_queues);
 		if (c->q[q] != NULL && c->q[q]->active) {
 			nq = c->q[q];
 			c->next_rx_queue = (uint16_t)(q + 1);
-			break;
 		}
 	}
 	if (nq == NULL) {
