@@ -145,6 +145,7 @@ guest_new(struct vmm *v, int fd, pid_t pid, uid_t uid)
 	v->guests[slot] = g;
 	v->guests_seen++;
 	pthread_mutex_unlock(&v->lock);
+	mediator_poll_stale(v);
 	return g;
 }
 
@@ -255,6 +256,7 @@ guest_stop(struct vmm *v, struct guest *g)
 	uint16_t q;
 
 	g->started = 0;
+	mediator_poll_stale(v);
 	for (q = 0; q < g->nb_queues; q++)
 		if (g->q[q].created)
 			mediator_queue_drain(v, &g->q[q]);
@@ -311,6 +313,11 @@ int
 guest_handle(struct vmm *v, struct guest *g, const struct cdna_msg *m, int fd,
 	     struct cdna_msg *reply, int *reply_fds, int *nb_reply_fds)
 {
+	/* These change what the data path visits: a strategy, queues, started. */
+	if (m->hdr.type == CDNA_MSG_HELLO || m->hdr.type == CDNA_MSG_QUEUE_CREATE ||
+	    m->hdr.type == CDNA_MSG_QUEUE_DESTROY || m->hdr.type == CDNA_MSG_START ||
+	    m->hdr.type == CDNA_MSG_STOP)
+		mediator_poll_stale(v);
 	switch (m->hdr.type) {
 	case CDNA_MSG_HELLO:
 		return on_hello(v, g, &m->u.hello, &reply->u.hello_reply);
@@ -420,6 +427,7 @@ guest_teardown(struct vmm *v, struct guest *g, const char *why)
 		if (v->guests[i] == g)
 			v->guests[i] = NULL;
 	pthread_mutex_unlock(&v->lock);
+	mediator_poll_stale(v);
 	if (g->nic_ctx >= 0) {
 		for (q = 0; q < CDNA_MAX_QUEUES; q++)
 			if (g->q[q].created) {

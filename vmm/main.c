@@ -216,7 +216,13 @@ main(int argc, char **argv)
 	vmm.lim.ring_max = vmm.opt.ring_max;
 	vmm.lim.max_queues = CDNA_MAX_QUEUES;
 	vmm.guests = calloc(vmm.opt.max_guests, sizeof(*vmm.guests));
-	if (vmm.guests == NULL || wire_setup(&vmm, &mp) != 0) {
+	if (vmm.guests == NULL || mediator_init(&vmm) != 0) {
+		fprintf(stderr, "cdna-vmm: out of memory for %u guests\n",
+			vmm.opt.max_guests);
+		rte_eal_cleanup();
+		return 2;
+	}
+	if (wire_setup(&vmm, &mp) != 0) {
 		rte_eal_cleanup();
 		return 2;
 	}
@@ -268,6 +274,7 @@ main(int argc, char **argv)
 	summary(&vmm);
 	cdna_nic_destroy(vmm.nic);
 	strategy_fini(&vmm);
+	mediator_fini(&vmm);
 	free(vmm.guests);
 	rte_eal_cleanup();
 	audit_stats(&dma, &viol);

@@ -16,9 +16,11 @@
  * is refused. Both read each request once, and the batch path accepts
  * nothing the full path would refuse (tests/fuzz/fuzz_validate.c).
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_atomic.h>
@@ -56,6 +58,7 @@ quarantine(struct vmm *v, struct mqueue *mq, const char *fmt, ...)
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 	mq->quarantined = 1;
+	mediator_poll_stale(v);
 	mq->g->ctr.ring_corrupt++;
 	pthread_mutex_lock(&v->lock);
 	snprintf(mq->g->quarantine, sizeof(mq->g->quarantine),
@@ -779,6 +782,68 @@ mediator_queue_drain(struct vmm *v, struct mqueue *mq)
 		mediator_reclaim(v, mq);
 }
 
+int
+mediator_init(struct vmm *v)
+{
+	struct mqueue **q = calloc((size_t)v->opt.max_guests * CDNA_MAX_QUEUES,
+				   sizeof(*q));
+	struct guest **s = calloc(v->opt.max_guests, sizeof(*s));
+
+	if (q == NULL || s == NULL) {
+		free(q);
+		free(s);
+		return -ENOMEM;
+	}
+	mediator_fini(v);
+	v->poll_q = q;
+	v->poll_serve = s;
+	mediator_poll_stale(v);
+	return 0;
+}
+
+void
+mediator_fini(struct vmm *v)
+{
+	free(v->poll_q);
+	free(v->poll_serve);
+	v->poll_q = NULL;
+	v->poll_serve = NULL;
+	v->nb_poll_q = 0;
+	v->nb_poll_serve = 0;
+}
+
+/*
+ * The lists anew from the guest table, in its order: each guest whose
+ * strategy serves requests (map requests come before START too: RX
+ * buffers are posted first), and each live queue of a started mediated
+ * guest.
+ */
+static void __rte_noinline
+poll_lists_rebuild(struct vmm *v)
+{
+	uint32_t i, nq = 0, ns = 0;
+	uint16_t q;
+
+	for (i = 0; i < v->opt.max_guests; i++) {
+		struct guest *g = v->guests[i];
+
+		if (g == NULL)
+			continue;
+		if (g->strat->serve != NULL) {
+			v->poll_serve[ns++] = g;
+			continue;
+		}
+		if (!g->started || !g->strat->mediated)
+			continue;
+		for (q = 0; q < g->nb_queues; q++)
+			if (g->q[q].created && !g->q[q].quarantined)
+				v->poll_q[nq++] = &g->q[q];
+	}
+	v->nb_poll_q = nq;
+	v->nb_poll_serve = ns;
+	v->poll_stale = 0;
+}
+
 /*
  * One round of the data path: mediate every queue's requests, let the NIC
  * work, reclaim what it completed. In one round of VMM_COST_SAMPLE_EVERY
@@ -798,50 +863,38 @@ mediator_poll(struct vmm *v)
 	struct cdna_nic_ring *r, *next;
 	int64_t b;
 	uint32_t i;
-	uint16_t q;
 
-	for (i = 0; i < v->opt.max_guests; i++) {
-		struct guest *g = v->guests[i];
+	if (unlikely(v->poll_stale))
+		poll_lists_rebuild(v);
+	for (i = 0; i < v->nb_poll_serve; i++) {
+		n = v->poll_serve[i]->strat->serve(v, v->poll_serve[i]);
+		c->batches += n != 0;
+		reqs += n;
+	}
+	for (i = 0; i < v->nb_poll_q; i++) {
+		struct mqueue *mq = v->poll_q[i];
+		struct mq_guest_idx x;
 
-		if (g == NULL)
+		/* Read once; an idle queue (most, with many guests) stops here. */
+		if (mq_read_idx(mq, &x) || unlikely(mq->quarantined))
 			continue;
-		/* Map requests come before START too: RX buffers are posted first. */
-		if (g->strat->serve != NULL) {
-			n = g->strat->serve(v, g);
+		/*
+		 * The indices are bounded here, inline: an idle direction
+		 * costs its tests, not a call into the batch path.
+		 */
+		b = dir_budget(v, mq, &mq->rx, "rx", x.rx_prod, x.rx_gcons);
+		if (b > 0) {
+			n = mediate_rx(v, mq, (uint32_t)b);
 			c->batches += n != 0;
 			reqs += n;
-			continue;
 		}
-		if (!g->started || !g->strat->mediated)
+		if (mq->quarantined)
 			continue;
-		for (q = 0; q < g->nb_queues; q++) {
-			struct mqueue *mq = &g->q[q];
-			struct mq_guest_idx x;
-
-			if (!mq->created || mq->quarantined)
-				continue;
-			/* Read once; an idle queue (most, with many guests) stops here. */
-			if (mq_read_idx(mq, &x))
-				continue;
-			/*
-			 * The indices are bounded here, inline: an idle
-			 * direction costs its tests, not a call into the batch
-			 * path.
-			 */
-			b = dir_budget(v, mq, &mq->rx, "rx", x.rx_prod, x.rx_gcons);
-			if (b > 0) {
-				n = mediate_rx(v, mq, (uint32_t)b);
-				c->batches += n != 0;
-				reqs += n;
-			}
-			if (mq->quarantined)
-				continue;
-			b = dir_budget(v, mq, &mq->tx, "tx", x.tx_prod, x.tx_gcons);
-			if (b > 0) {
-				n = mediate_tx(v, mq, (uint32_t)b);
-				c->batches += n != 0;
-				reqs += n;
-			}
+		b = dir_budget(v, mq, &mq->tx, "tx", x.tx_prod, x.tx_gcons);
+		if (b > 0) {
+			n = mediate_tx(v, mq, (uint32_t)b);
+			c->batches += n != 0;
+			reqs += n;
 		}
 	}
 	if (timed)

@@ -226,6 +226,19 @@ struct vmm {
 	uint64_t nb_gone;		/* ever; the newest is gone[(nb_gone - 1) % KEPT] */
 	pthread_mutex_t lock;		/* guest table vs telemetry */
 	volatile int quit;
+	/*
+	 * What the data path visits each round, densely: the queues of the
+	 * started mediated guests, and the guests whose strategy serves
+	 * requests of its own. Rebuilt from the guest table at the start of
+	 * the next round whenever anything they follow from may have changed
+	 * (mediator_poll_stale): an idle guest then costs a round the test of
+	 * its queue's indices, not a walk through the table.
+	 */
+	struct mqueue **poll_q;		/* max_guests * CDNA_MAX_QUEUES slots */
+	uint32_t nb_poll_q;
+	struct guest **poll_serve;	/* max_guests slots */
+	uint32_t nb_poll_serve;
+	int poll_stale;
 };
 
 extern struct vmm vmm;
@@ -271,6 +284,19 @@ mq_mediated(const struct mqueue *mq)
 }
 
 /* mediator.c: the data path. */
+/* The visiting lists for v->opt.max_guests guests (again, after it grows). 0 or -ENOMEM. */
+int mediator_init(struct vmm *v);
+void mediator_fini(struct vmm *v);
+/*
+ * A guest came or went, started or stopped, changed strategy, or a queue
+ * came, went or was quarantined: the next round rebuilds what it visits.
+ * Called on the lcore that polls, between rounds (or by the round itself).
+ */
+static inline void
+mediator_poll_stale(struct vmm *v)
+{
+	v->poll_stale = 1;
+}
 unsigned int mediator_poll(struct vmm *v);
 void mediator_queue_drain(struct vmm *v, struct mqueue *mq);
 unsigned int mediator_reclaim(struct vmm *v, struct mqueue *mq);

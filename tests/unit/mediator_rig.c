@@ -143,6 +143,16 @@ dir_init(struct mq_dir *d)
 	d->nic = nr;
 }
 
+/* The mediator's lists of what it visits, for the guests there are now. */
+static void
+rig_poll_init(void)
+{
+	if (mediator_init(&vmm) != 0) {
+		fprintf(stderr, "mediator_rig: mediator lists: out of memory\n");
+		exit(1);
+	}
+}
+
 /* The mediator serves only guests whose strategy is mediated. */
 static const struct strategy mediated = { .name = "mediated", .mediated = 1 };
 static struct guest *guests[1 + RIG_IDLE_MAX];
@@ -181,6 +191,7 @@ rig_add_idle(unsigned int n)
 		guests[vmm.opt.max_guests] = rig_guest_new(vmm.opt.max_guests + 1);
 		vmm.opt.max_guests++;
 	}
+	rig_poll_init();
 }
 
 void
@@ -196,6 +207,7 @@ rig_init(uint32_t burst)
 	guests[0] = g;
 	vmm.guests = guests;
 	pthread_mutex_init(&vmm.lock, NULL);
+	rig_poll_init();
 	if (cdna_rt_init(&g->rt, 8) != 0) {
 		fprintf(stderr, "mediator_rig: region table: out of memory\n");
 		exit(1);
