@@ -32,6 +32,13 @@ enum { NIC_RX_PENDING, NIC_RX_DONE, NIC_RX_FAULTED, NIC_RX_SKIPPED };
 
 struct nic_ctx {
 	int in_use;
+	/*
+	 * The TX rings of its active queues, densely, in queue order: all
+	 * that a poll looks at in a context with nothing to send
+	 * (nic_tx_pending). Set with the queues (nic_ctx_tx_on).
+	 */
+	uint16_t nb_tx_on;
+	const struct cdna_nic_ring *tx_on[CDNA_MAX_QUEUES];
 	uint64_t mac64;		/* mac, for one compare per frame (mac_key) */
 	struct cdna_nic_fault fault;	/* why != NONE: abort every DMA */
 	uint8_t mac[6];
@@ -802,11 +809,24 @@ cdna_nic_queue_create(struct cdna_nic *nic, uint32_t ctx, uint16_t q,
 	return nq;
 }
 
+/* c's active TX rings anew, after a queue came, went, or was turned on or off. */
+static void
+nic_ctx_tx_on(struct nic_ctx *c)
+{
+	uint16_t q;
+
+	c->nb_tx_on = 0;
+	for (q = 0; q < c->nb_queues; q++)
+		if (c->q[q] != NULL && c->q[q]->active)
+			c->tx_on[c->nb_tx_on++] = &c->q[q]->tx;
+}
+
 void
 cdna_nic_queue_enable(struct cdna_nic *nic, uint32_t ctx, uint16_t q, int on)
 {
 	if (nic->ctx[ctx].q[q] != NULL)
 		nic->ctx[ctx].q[q]->active = on;
+	nic_ctx_tx_on(&nic->ctx[ctx]);
 }
 
 void
@@ -818,6 +838,7 @@ cdna_nic_queue_destroy(struct cdna_nic *nic, uint32_t ctx, uint16_t q)
 		return;
 	nic_rx_run_flush(nic);	/* no queued delivery left into its rings */
 	nic->ctx[ctx].q[q] = NULL;
+	nic_ctx_tx_on(&nic->ctx[ctx]);
 	nic_event_unlink(nic, &nq->tx);
 	nic_event_unlink(nic, &nq->rx);
 	nic_ring_free(&nq->tx);
@@ -1430,30 +1451,42 @@ nic_wire_rx(struct cdna_nic *nic)
 static inline int
 nic_tx_pending(const struct nic_ctx *c)
 {
-	uint16_t q;
+	const struct cdna_nic_ring *const *r = c->tx_on, *const *end = r + c->nb_tx_on;
 
-	for (q = 0; q < c->nb_queues; q++) {
-		const struct cdna_nic_queue *nq = c->q[q];
-
-		if (nq != NULL && nq->active &&
-		    cdna_load_acquire(nq->tx.tail) != nq->tx.head.val)
+	for (; r != end; r++)
+		if (cdna_load_acquire((*r)->tail) != (*r)->head.val)
 			return 1;
-	}
 	return 0;
+}
+
+/* Serves the live contexts from..to-1 that have TX descriptors waiting. */
+static inline unsigned int
+nic_tx_live(struct cdna_nic *nic, uint32_t from, uint32_t to)
+{
+	unsigned int moved = 0;
+	uint32_t i;
+
+	for (i = from; i < to; i++)
+		if (nic_tx_pending(&nic->ctx[nic->live[i]]))
+			moved += nic_tx_ctx(nic, nic->live[i]);
+	return moved;
 }
 
 unsigned int
 cdna_nic_poll(struct cdna_nic *nic)
 {
-	uint32_t i, ci, n = nic->nb_live;
-	unsigned int moved = 0;
+	uint32_t n = nic->nb_live;
+	unsigned int moved;
 
-	/* Round-robin: a different context goes first each round. */
-	for (i = 0; i < n; i++) {
-		ci = nic->live[nic_wrap(nic->next_ctx + i, n)];
-		if (nic_tx_pending(&nic->ctx[ci]))
-			moved += nic_tx_ctx(nic, ci);
-	}
+	/*
+	 * Round-robin: a different context goes first each round, the list
+	 * walked from there to its end and then from its start, with no
+	 * wrap-around to work out per context.
+	 */
+	if (unlikely(nic->next_ctx >= n))
+		nic->next_ctx = 0;
+	moved = nic_tx_live(nic, nic->next_ctx, n);
+	moved += nic_tx_live(nic, 0, nic->next_ctx);
 	nic->next_ctx = n != 0 ? nic_wrap(nic->next_ctx + 1, n) : 0;
 	nic_wire_flush(nic);
 	moved += nic_wire_rx(nic);
@@ -1511,4 +1544,5 @@ cdna_nic_queue_flush(struct cdna_nic *nic, uint32_t ctx, uint16_t q)
 	r->head.val = head;
 	nic_status_publish(nic, r);
 	nq->active = 0;
+	nic_ctx_tx_on(c);
 }

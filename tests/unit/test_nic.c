@@ -2388,6 +2388,41 @@ test_switch_table(void)
 	nic_down();
 }
 
+/*
+ * A poll looks only at the TX rings of active queues (nic_tx_pending): a
+ * queue turned on is served even when it alone has frames, one turned off
+ * keeps its frames until it is turned on again.
+ */
+static void
+test_queue_on_off(void)
+{
+	struct cdna_nic_status st[RING];
+	unsigned int b;
+	uint8_t f[64];
+
+	case_begin("queues: TX on a second queue alone, off, on again");
+	nic_up(32, 2, 0);
+	cdna_nic_queue_enable(nic, A, 1, 1);
+	frame_fill(f, sizeof(f), mac_unknown, mac_ctx[A], 1);
+	b = hb_bytes(f, sizeof(f));
+	tx_post_q(A, 1, b, 0x41);
+	CHECK_EQ(cdna_nic_poll(nic), 1);
+	CHECK_ONE_ST(&tq[A][1]->tx, 0x41, 64, CDNA_ST_OK);
+	CHECK_WIRE(1);
+
+	cdna_nic_queue_enable(nic, A, 1, 0);
+	tx_post_q(A, 1, b, 0x42);
+	CHECK_EQ(cdna_nic_poll(nic), 0);
+	CHECK_EQ(reap(&tq[A][1]->tx, st, RING), 0);
+	CHECK_WIRE(1);
+	cdna_nic_queue_enable(nic, A, 1, 1);
+	CHECK_EQ(cdna_nic_poll(nic), 1);
+	CHECK_ONE_ST(&tq[A][1]->tx, 0x42, 64, CDNA_ST_OK);
+	CHECK_WIRE(2);
+	CHECK_CTX(A, .tx_pkts = 2, .tx_bytes = 128);
+	nic_down();
+}
+
 /* ---- the wire's frames, however built, delivered and freed whole ---- */
 
 /* Frames the next wire RX burst brings, handed in by an RX callback. */
@@ -2555,6 +2590,7 @@ main(int argc, char **argv)
 	test_switch();
 	test_switch_table();
 	test_wire_rx();
+	test_queue_on_off();
 	test_nobuf();
 	test_oversize();
 	test_chain();
