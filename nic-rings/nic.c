@@ -313,11 +313,12 @@ nic_rx_run_check(void *arg, unsigned int i)
 }
 
 /*
- * Frees n frames. The wire's and the NIC's own frames are one direct
- * segment of refcount 1 from one pool, which needs none of the per-segment
- * work of rte_pktmbuf_free_bulk (detach, unchain, pool grouping): such a
- * burst goes back with one mempool call. Any other frame among them sends
- * the burst the general way.
+ * Frees n frames. The NIC's own frames, and the wire's as most PMDs
+ * deliver them, are one direct segment of refcount 1 from one pool, which
+ * needs none of the per-segment work of rte_pktmbuf_free_bulk (detach,
+ * unchain, pool grouping): such a burst goes back with one mempool call.
+ * Any other frame among them (a chain, a clone, a frame the wire still
+ * holds, another pool's) sends the whole burst the general way.
  */
 static void
 nic_mbufs_free(struct rte_mbuf **m, unsigned int n)
@@ -809,7 +810,10 @@ cdna_nic_queue_create(struct cdna_nic *nic, uint32_t ctx, uint16_t q,
 	return nq;
 }
 
-/* c's active TX rings anew, after a queue came, went, or was turned on or off. */
+/*
+ * c's active TX rings anew, after a queue went or was turned on or off (a
+ * queue comes inactive: cdna_nic_queue_enable lists it).
+ */
 static void
 nic_ctx_tx_on(struct nic_ctx *c)
 {

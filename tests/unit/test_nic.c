@@ -27,6 +27,7 @@
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_ether.h>
+#include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
@@ -2446,9 +2447,10 @@ wire_inject(uint16_t port, uint16_t queue, struct rte_mbuf **pkts, uint16_t nb,
 	return nb;
 }
 
-/* Frame f of len bytes in nseg mbufs of the test's pool, chained, for the wire to bring. */
+/* Frame f of len bytes in nseg mbufs of mp, chained. */
 static struct rte_mbuf *
-wire_frame(const uint8_t *f, uint32_t len, unsigned int nseg)
+wire_frame(const uint8_t *f, uint32_t len, unsigned int nseg,
+	   struct rte_mempool *mp)
 {
 	struct rte_mbuf *head = NULL, *m;
 	uint32_t off = 0, part;
@@ -2456,7 +2458,7 @@ wire_frame(const uint8_t *f, uint32_t len, unsigned int nseg)
 
 	for (i = 0; i < nseg; i++) {
 		part = i + 1 < nseg ? len / nseg : len - off;
-		m = rte_pktmbuf_alloc(pool);
+		m = rte_pktmbuf_alloc(mp);
 		if (m == NULL || rte_pktmbuf_append(m, (uint16_t)part) == NULL)
 			fatal("wire_frame: mbuf of %u bytes", part);
 		memcpy(rte_pktmbuf_mtod(m, uint8_t *), f + off, part);
@@ -2466,37 +2468,56 @@ wire_frame(const uint8_t *f, uint32_t len, unsigned int nseg)
 		else if (rte_pktmbuf_chain(head, m) != 0)
 			fatal("wire_frame: chain of %u", nseg);
 	}
-	if (nb_wire_in == RTE_DIM(wire_in))
-		fatal("wire_frame: more than %u frames", nb_wire_in);
-	wire_in[nb_wire_in++] = head;
 	return head;
 }
 
+/* How a frame the wire brings is built. */
+enum wire_kind {
+	W_PLAIN,	/* one direct segment of the NIC's pool, refcount 1 */
+	W_CHAIN2,	/* two segments */
+	W_CHAIN3,	/* three segments */
+	W_SHARED,	/* refcount 2: the wire keeps a reference */
+	W_CLONE,	/* an indirect mbuf onto a frame the test keeps */
+	W_OTHER_POOL,	/* one direct segment of another pool */
+};
+
+#define OTHER_POOL_N	16u
+
 /*
  * The NIC frees what the wire brings in bursts: frames in one direct
- * segment go back to their pool at once, any other (a chain, a frame the
- * wire still holds a reference to) the general way. Each must reach the
- * guest whole, and every mbuf must go back exactly once: a chain's later
- * segments too, and a shared frame only by the NIC's own reference.
+ * segment of refcount 1 and of one pool go back to it at once, any other
+ * burst the general way. Each frame must reach the guest whole, and every
+ * mbuf must go back exactly once, to its own pool: a chain's later
+ * segments too, a shared frame and a clone's parent only by the
+ * reference the NIC held (nic_down counts the NIC's pool, this case the
+ * other one). The odd frame comes last in some rows, first in others.
  */
 static void
 test_wire_rx(void)
 {
 	static const struct {
 		const char *name;
-		unsigned int nseg[3];	/* 0: a one-segment frame shared with the wire */
+		enum wire_kind kind[3];
 	} rows[] = {
-		{ "three plain frames", { 1, 1, 1 } },
-		{ "a two-segment chain among plain frames", { 1, 2, 1 } },
-		{ "a frame the wire holds a reference to", { 1, 0, 1 } },
-		{ "a chain and a shared frame", { 3, 0, 1 } },
+		{ "three plain frames", { W_PLAIN, W_PLAIN, W_PLAIN } },
+		{ "a two-segment chain among plain frames", { W_PLAIN, W_CHAIN2, W_PLAIN } },
+		{ "a frame the wire holds a reference to, last", { W_PLAIN, W_PLAIN, W_SHARED } },
+		{ "a clone (indirect) among plain frames", { W_PLAIN, W_CLONE, W_PLAIN } },
+		{ "a frame of another pool, last", { W_PLAIN, W_PLAIN, W_OTHER_POOL } },
+		{ "a frame of another pool, first", { W_OTHER_POOL, W_PLAIN, W_PLAIN } },
+		{ "a chain and a shared frame", { W_CHAIN3, W_SHARED, W_PLAIN } },
 	};
 	static uint8_t f[3][400];
+	const struct rte_eth_rxtx_callback *cb;
+	struct rte_mempool *other;
 	unsigned int r, k, rxb[3];
-	const void *cb;
 
+	other = rte_pktmbuf_pool_create("test_nic_other", OTHER_POOL_N, 0, 0,
+					RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	if (other == NULL)
+		fatal("second mbuf pool: %s", rte_strerror(rte_errno));
 	for (r = 0; r < RTE_DIM(rows); r++) {
-		struct rte_mbuf *shared = NULL, *m;
+		struct rte_mbuf *kept[3] = { NULL, NULL, NULL }, *m;
 		uint32_t len[3], bytes = 0;
 
 		case_begin("wire rx: %s", rows[r].name);
@@ -2505,16 +2526,26 @@ test_wire_rx(void)
 		if (cb == NULL)
 			fatal("RX callback: %s", rte_strerror(rte_errno));
 		for (k = 0; k < 3; k++) {
+			enum wire_kind w = rows[r].kind[k];
+
 			len[k] = 100 + 97 * k + 13 * r;
 			bytes += len[k];
 			frame_fill(f[k], len[k], mac_ctx[B], mac_unknown, 10 * r + k);
 			rxb[k] = hb_new(2048);
 			rx_post(B, 0, rxb[k], 0x100 + k);
-			m = wire_frame(f[k], len[k], rows[r].nseg[k] ? rows[r].nseg[k] : 1);
-			if (rows[r].nseg[k] == 0) {
+			m = wire_frame(f[k], len[k],
+				       w == W_CHAIN2 ? 2 : w == W_CHAIN3 ? 3 : 1,
+				       w == W_OTHER_POOL ? other : pool);
+			if (w == W_SHARED) {
 				rte_mbuf_refcnt_update(m, 1);
-				shared = m;
+				kept[k] = m;
+			} else if (w == W_CLONE) {
+				kept[k] = m;
+				m = rte_pktmbuf_clone(m, pool);
+				if (m == NULL)
+					fatal("rte_pktmbuf_clone");
 			}
+			wire_in[nb_wire_in++] = m;
 		}
 		CHECK_EQ(cdna_nic_poll(nic), 3);
 
@@ -2529,18 +2560,24 @@ test_wire_rx(void)
 		}
 		CHECK_CTX(B, .rx_pkts = 3, .rx_bytes = bytes);
 		CHECK_NIC(.wire_rx = 3);
-		if (shared != NULL) {
+		for (k = 0; k < 3; k++) {
+			if (kept[k] == NULL)
+				continue;
 			/* The NIC let go of its reference, and only that. */
-			CHECK_EQ(rte_mbuf_refcnt_read(shared), 1);
-			CHECK(memcmp(rte_pktmbuf_mtod(shared, uint8_t *), f[1],
-				     len[1]) == 0);
-			rte_pktmbuf_free(shared);
+			CHECK_EQ(rte_mbuf_refcnt_read(kept[k]), 1);
+			CHECK(memcmp(rte_pktmbuf_mtod(kept[k], uint8_t *), f[k],
+				     len[k]) == 0);
+			rte_pktmbuf_free(kept[k]);
 		}
 		if (rte_eth_remove_rx_callback(wire_port, 0, cb) != 0)
 			fatal("remove RX callback");
-		/* nic_down: every mbuf back in the pool, none twice. */
+		/* Removed, and this thread the only one that ran it: freed. */
+		rte_free((void *)(uintptr_t)cb);
+		/* nic_down: every mbuf of the NIC's pool back, none twice. */
 		nic_down();
+		CHECK_EQ(rte_mempool_avail_count(other), OTHER_POOL_N);
 	}
+	rte_mempool_free(other);
 }
 
 int
