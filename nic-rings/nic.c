@@ -967,36 +967,58 @@ nic_rx_filter(const struct nic_ctx *c, const struct rte_ether_addr *dst,
 	return c->promisc && from_wire;
 }
 
-/* Sends m (owned by the caller) where its destination MAC says. */
-static void
-nic_switch(struct cdna_nic *nic, struct rte_mbuf *m, int64_t src_ctx)
+/* Where a frame's destination MAC sends it, besides a context (>= 0). */
+#define NIC_DST_UNKNOWN	(-1)	/* unicast no other context holds */
+#define NIC_DST_FLOOD	(-2)	/* broadcast or multicast: filters decide */
+#define NIC_DST_RUNT	(-3)	/* shorter than an Ethernet header */
+
+/*
+ * The destination of m, from src_ctx (or the wire, < 0), looked up once:
+ * the context holding its unicast MAC, other than src_ctx, or one of the
+ * NIC_DST_* above.
+ */
+static inline __rte_always_inline int64_t
+nic_dst(const struct cdna_nic *nic, const struct rte_mbuf *m, int64_t src_ctx)
 {
 	const struct rte_ether_hdr *eh;
-	uint32_t i, k, accepted = 0;
-	int to_wire = (src_ctx >= 0), unicast;
 
-	if (unlikely(m->data_len < RTE_ETHER_HDR_LEN)) {
+	if (unlikely(m->data_len < RTE_ETHER_HDR_LEN))
+		return NIC_DST_RUNT;
+	eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	if (!rte_is_unicast_ether_addr(&eh->dst_addr))
+		return NIC_DST_FLOOD;
+	return nic_mac_find(nic, mac_key(&eh->dst_addr), src_ctx);
+}
+
+/*
+ * Sends m (owned by the caller) where its destination, dst = nic_dst(),
+ * says. Inlined in the two callers below, so that the wire's path keeps
+ * its one call per frame.
+ */
+static inline __rte_always_inline void
+nic_switch_dst(struct cdna_nic *nic, struct rte_mbuf *m, int64_t src_ctx,
+	       int64_t dst)
+{
+	const struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	uint32_t i, k, accepted = 0;
+	int to_wire = (src_ctx >= 0);
+
+	if (unlikely(dst == NIC_DST_RUNT)) {
 		rte_pktmbuf_free(m);
 		return;
 	}
-	eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
-	unicast = rte_is_unicast_ether_addr(&eh->dst_addr);
-	if (unicast) {
-		int64_t to = nic_mac_find(nic, mac_key(&eh->dst_addr), src_ctx);
-
-		if (to >= 0) {
-			nic_deliver(nic, (uint32_t)to, m);
-			if (src_ctx >= 0)
-				nic->st.switched++;
-			nic_rx_run_free(nic, m);	/* the run may still read it */
-			return;
-		}
+	if (dst >= 0) {
+		nic_deliver(nic, (uint32_t)dst, m);
+		if (src_ctx >= 0)
+			nic->st.switched++;
+		nic_rx_run_free(nic, m);	/* the run may still read it */
+		return;
 	}
 	/*
 	 * Broadcast, multicast or unknown unicast: filters decide. Unknown
 	 * unicast from a guest goes to the wire alone (nic_rx_filter).
 	 */
-	for (k = 0; k < nic->nb_live && !(unicast && to_wire); k++) {
+	for (k = 0; k < nic->nb_live && !(dst == NIC_DST_UNKNOWN && to_wire); k++) {
 		const struct nic_ctx *c;
 
 		i = nic->live[k];
@@ -1018,6 +1040,21 @@ nic_switch(struct cdna_nic *nic, struct rte_mbuf *m, int64_t src_ctx)
 	if (to_wire)
 		nic->st.wire_tx_drop++;
 	nic_rx_run_free(nic, m);
+}
+
+/* Sends m (owned by the caller) where its destination MAC says. */
+static void
+nic_switch(struct cdna_nic *nic, struct rte_mbuf *m, int64_t src_ctx)
+{
+	nic_switch_dst(nic, m, src_ctx, nic_dst(nic, m, src_ctx));
+}
+
+/* The same, its destination already looked up (nic_tx_run). */
+static void __rte_noinline
+nic_switch_to(struct cdna_nic *nic, struct rte_mbuf *m, int64_t src_ctx,
+	      int64_t dst)
+{
+	nic_switch_dst(nic, m, src_ctx, dst);
 }
 
 static void
@@ -1243,6 +1280,7 @@ nic_tx_run(struct cdna_nic *nic, uint32_t ci, uint16_t q,
 	struct nic_tx_run t;
 	struct cdna_nic_desc d;
 	uint32_t n = 0, done, i, bad = 0;
+	int64_t dst;
 
 	if (unlikely(r->skip_chain || c->fault.why != CDNA_NIC_FAULT_NONE ||
 		     c->bad_dma_left != 0))
@@ -1298,7 +1336,13 @@ nic_tx_run(struct cdna_nic *nic, uint32_t ci, uint16_t q,
 		nic_status(r, t.tag[i], t.op[i].len, CDNA_ST_OK);
 		if (!nic_tx_frame_ok(c, m))
 			continue;
-		nic_switch(nic, m, ci);
+		dst = nic_dst(nic, m, ci);
+		/* Most of what guests send: to the wire alone, queued right here. */
+		if (likely(dst == NIC_DST_UNKNOWN &&
+			   nic->nb_wire_out < RTE_DIM(nic->wire_out)))
+			nic->wire_out[nic->nb_wire_out++] = m;
+		else
+			nic_switch_to(nic, m, ci, dst);
 		(*moved)++;
 		if (nic->nb_wire_out >= NIC_BURST_MAX)
 			nic_wire_flush(nic);

@@ -2390,6 +2390,38 @@ test_switch_table(void)
 }
 
 /*
+ * A frame shorter than an Ethernet header has no destination: its DMA is
+ * done and counted, and it goes nowhere, neither to the wire nor to a
+ * promiscuous context, whatever its first bytes say.
+ */
+static void
+test_runt(void)
+{
+	unsigned int rxb, len;
+	uint8_t f[RTE_ETHER_HDR_LEN];
+
+	for (len = 1; len < RTE_ETHER_HDR_LEN; len += 6) {
+		case_begin("switch: a frame of %u bytes goes nowhere", len);
+		nic_up(32, 1, 0);
+		cdna_nic_ctx_set_rxmode(nic, B, 1, 1);
+		rxb = hb_new(2048);
+		rx_post(B, 0, rxb, 0x100);
+		memcpy(f, mac_ctx[B], 6);	/* as if to B, were it whole */
+		memcpy(f + 6, mac_ctx[A], 6);
+		tx_post(A, hb_bytes(f, len), 0x21);
+		cdna_nic_poll(nic);
+		CHECK_ONE_ST(&tq[A][0]->tx, 0x21, len, CDNA_ST_OK);
+		CHECK_NO_ST(&tq[B][0]->rx);
+		CHECK_EQ(hb_diff(rxb, NULL, 0), -1);
+		CHECK_WIRE(0);
+		CHECK_CTX(A, .tx_pkts = 1, .tx_bytes = len);
+		CHECK_CTX(B, 0);
+		CHECK_NIC(0);
+		nic_down();
+	}
+}
+
+/*
  * A poll looks only at the TX rings of active queues (nic_tx_pending): a
  * queue turned on is served even when it alone has frames, one turned off
  * keeps its frames until it is turned on again.
@@ -2628,6 +2660,7 @@ main(int argc, char **argv)
 	test_switch_table();
 	test_wire_rx();
 	test_queue_on_off();
+	test_runt();
 	test_nobuf();
 	test_oversize();
 	test_chain();
