@@ -229,16 +229,20 @@ nic_dma_to(uint8_t *dst, const struct rte_mbuf *m)
  * polled by the driver, in passthrough by the guest's CPU, and a store per
  * entry would bounce its line between the CPUs once per descriptor.
  */
+_Static_assert(sizeof(struct cdna_nic_status) == 16 &&
+	       offsetof(struct cdna_nic_status, len) == 4 &&
+	       offsetof(struct cdna_nic_status, status) == 8,
+	       "a status entry is two words: tag and len, then status, flags and reserved");
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "tag and status in their words' low bytes");
+
 static inline void
 nic_status(struct cdna_nic_ring *r, uint32_t tag, uint32_t len, uint16_t st)
 {
 	struct cdna_nic_status *s = &r->status[r->st_prod_v & r->mask];
+	/* Two stores, flags and reserved zero. */
+	const uint64_t w[2] = { tag | (uint64_t)len << 32, st };
 
-	s->tag = tag;
-	s->len = len;
-	s->status = st;
-	s->flags = 0;
-	s->reserved = 0;
+	memcpy(s, w, sizeof(w));
 	r->st_prod_v++;
 }
 
