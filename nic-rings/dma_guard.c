@@ -25,7 +25,14 @@ static __thread __attribute__((tls_model("initial-exec"))) struct {
 	size_t len;
 	uintptr_t lo;			/* its guest side */
 	volatile sig_atomic_t armed;
-	unsigned int op;		/* the burst's copy in progress */
+	/*
+	 * A burst: its copies, which side of each is the guest's, and the
+	 * one in progress. The handler finds that copy's guest side from
+	 * these, so that a copy costs the burst one store, not three.
+	 */
+	const struct cdna_dma_op *ops;
+	int guest_dst;
+	unsigned int op;
 } guard;
 
 static volatile unsigned long faults;
@@ -36,6 +43,13 @@ dma_guard_handler(int sig, siginfo_t *si, void *uctx)
 	uintptr_t a = (uintptr_t)si->si_addr;
 
 	(void)uctx;
+	if (guard.armed && guard.ops != NULL) {
+		/* A burst's copy: its guest side. */
+		const struct cdna_dma_op *o = &guard.ops[guard.op];
+
+		guard.lo = guard.guest_dst ? (uintptr_t)o->dst : (uintptr_t)o->src;
+		guard.len = o->len;
+	}
 	/* a >= lo first: a - lo must not wrap. */
 	if (guard.armed && si->si_code > 0 && a >= guard.lo &&
 	    a - guard.lo < guard.len) {
@@ -88,25 +102,32 @@ cdna_dma_copy(void *dst, const void *src, size_t len, const void *guest)
 	return 0;
 }
 
+/*
+ * The burst's copies, armed throughout but for the before hook, which runs
+ * outside the guard; guard.op names the copy in progress to the handler.
+ */
 static void __rte_noinline
 guarded_copy_burst(const struct cdna_dma_op *ops, unsigned int n,
-		   int guest_dst, cdna_dma_before_fn before, void *arg)
+		   cdna_dma_before_fn before, void *arg)
 {
 	unsigned int i;
 
 	for (i = 0; i < n; i++) {
 		guard.op = i;
-		if (before != NULL && before(arg, i) != 0)
-			continue;
-		guard.lo = guest_dst ? (uintptr_t)ops[i].dst :
-			(uintptr_t)ops[i].src;
-		guard.len = ops[i].len;
-		rte_compiler_barrier();
-		guard.armed = 1;
-		rte_compiler_barrier();	/* armed before the first access */
+		if (before != NULL) {
+			int skip;
+
+			guard.armed = 0;
+			rte_compiler_barrier();
+			skip = before(arg, i);
+			rte_compiler_barrier();
+			guard.armed = 1;
+			if (skip != 0)
+				continue;
+		}
+		rte_compiler_barrier();	/* op set before its first access */
 		rte_memcpy(ops[i].dst, ops[i].src, ops[i].len);
-		rte_compiler_barrier();	/* disarmed only after the last one */
-		guard.armed = 0;
+		rte_compiler_barrier();	/* and left only after its last one */
 	}
 }
 
@@ -115,13 +136,23 @@ cdna_dma_copy_burst(const struct cdna_dma_op *ops, unsigned int n,
 		    int guest_dst, cdna_dma_before_fn before, void *arg)
 {
 	guard.op = 0;
+	guard.ops = ops;
+	guard.guest_dst = guest_dst;
 	/*
 	 * After a fault, guard.op names the copy that faulted: a local
-	 * changed since sigsetjmp would be indeterminate here.
+	 * changed since sigsetjmp would be indeterminate here. The handler
+	 * disarmed the guard.
 	 */
-	if (sigsetjmp(guard.env, 0) != 0)
+	if (sigsetjmp(guard.env, 0) != 0) {
+		guard.ops = NULL;
 		return guard.op;
-	guarded_copy_burst(ops, n, guest_dst, before, arg);
+	}
+	rte_compiler_barrier();
+	guard.armed = 1;
+	guarded_copy_burst(ops, n, before, arg);
+	rte_compiler_barrier();	/* disarmed only after the last access */
+	guard.armed = 0;
+	guard.ops = NULL;
 	return n;
 }
 
