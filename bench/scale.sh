@@ -24,8 +24,9 @@
 # table gives the number telemetry saw). Each pool also runs with
 # --single-file-segments -m 256, which net_cdna registers as one region:
 # its baseline, the same pool, so that the pair differs in regions alone and
-# not in how much memory the traffic runs over (a smaller pool's frames
-# are still in the guest CPU's cache when the vmm copies them). Each row's
+# not in how much memory the traffic runs over (the pool's size moves the
+# cost by itself: 142 to 175 cycles from 2048 to 65536 mbufs in one region,
+# bench/RESULTS.md). Each row's
 # ratio is taken pass by pass against its baseline. The cost is
 # cdna-vmm's own accounting (/cdna/vmm):
 # TSC cycles of mediate + NIC + reclaim per descriptor, over the rounds that
