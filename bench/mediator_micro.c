@@ -9,11 +9,13 @@
  * is the mediator's work per descriptor and nothing else
  * (tests/unit/mediator_rig.c).
  *
- *   mediator_micro [ROUNDS] [tx|rx] [LEN] [IDLE]
+ *   mediator_micro [ROUNDS] [tx|rx] [LEN] [IDLE] [RUN]
  *
  * (default 20000 rounds of 32 TX descriptors of 64-byte frames; LEN sets
  * the TX frame length, which decides how many claim lines each takes;
- * IDLE started guests beside, with nothing to send, are polled too)
+ * IDLE started guests beside, with nothing to send, are polled too; RUN,
+ * if not 0, puts the buffers in two regions, changing region every RUN
+ * requests, as buffers spread over a region per page do)
  *
  * Run under `valgrind --tool=callgrind --toggle-collect=mediator_poll` by
  * bench/micro.sh, which subtracts the stub NIC's own instructions. No EAL,
@@ -28,12 +30,13 @@
 
 #define BURST	32u
 #define FRAME	64u
+#define SECOND	(RIG_GADDR + 4 * (uint64_t)RIG_MEM)	/* the second region, if any */
 
 int
 main(int argc, char **argv)
 {
 	unsigned long rounds = argc > 1 ? strtoul(argv[1], NULL, 10) : 20000;
-	uint32_t req_len = FRAME, frame = FRAME;
+	uint32_t req_len = FRAME, frame = FRAME, run = 0;
 	struct mq_dir *d;
 	struct timespec t0, t1;
 	unsigned long i, k, descs = 0;
@@ -60,6 +63,8 @@ main(int argc, char **argv)
 	}
 	if (argc > 4)
 		rig_add_idle((unsigned int)strtoul(argv[4], NULL, 10));
+	if (argc > 5 && (run = (uint32_t)strtoul(argv[5], NULL, 10)) != 0)
+		rig_add_region(SECOND, RIG_MEM);
 	rig.rx_frame = FRAME;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -68,7 +73,8 @@ main(int argc, char **argv)
 
 		/* The guest: a burst of 64-byte frames (or 2 KiB buffers), each its own 2 KiB slot. */
 		for (k = 0; k < BURST; k++)
-			rig_req(d, p + k, RIG_GADDR + ((p + k) % (RIG_MEM / 2048)) * 2048,
+			rig_req(d, p + k, (run != 0 && (p + k) / run % 2 ? SECOND : RIG_GADDR) +
+				((p + k) % (RIG_MEM / 2048)) * 2048,
 				req_len, p + k, 0);
 		rig_publish(d, p + BURST);
 		mediator_poll(&vmm);

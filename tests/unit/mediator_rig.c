@@ -229,6 +229,23 @@ rig_init(uint32_t burst)
 	rig.rx_frame = 64;
 }
 
+struct cdna_region *
+rig_add_region(uint64_t gaddr, uint32_t size)
+{
+	struct cdna_region *r = zalloc(sizeof(*r));
+
+	r->gaddr = gaddr;
+	r->size = size;
+	r->host = zalloc(size);
+	r->perm = CDNA_PERM_DEV_READ | CDNA_PERM_DEV_WRITE;
+	r->claims = zalloc(cdna_claims_map_len(size));
+	if (cdna_rt_insert(&rig.g->rt, r) != 0) {
+		fprintf(stderr, "mediator_rig: region table: insert refused\n");
+		exit(1);
+	}
+	return r;
+}
+
 void
 rig_req(struct mq_dir *d, uint32_t idx, uint64_t addr, uint32_t len,
 	uint32_t cookie, uint16_t flags)

@@ -54,6 +54,13 @@ void rig_init(uint32_t burst);
 #define RIG_IDLE_MAX	63u
 void rig_add_idle(unsigned int n);
 
+/*
+ * After rig_init: another region of the guest, size bytes of fresh memory
+ * at guest address gaddr (clear of the others), readable and writable by
+ * the device.
+ */
+struct cdna_region *rig_add_region(uint64_t gaddr, uint32_t size);
+
 /* The guest: writes request number idx of d's ring (not yet published). */
 void rig_req(struct mq_dir *d, uint32_t idx, uint64_t addr, uint32_t len,
 	     uint32_t cookie, uint16_t flags);
