@@ -68,6 +68,7 @@ struct mq_dir {
 	uint32_t cmp_cons_seen;		/* private: last valid guest consumer */
 	int skip_chain;			/* TX: rejecting the tail of an overlong chain */
 	struct cdna_rt_hint hint;	/* the region the last request named */
+	struct cdna_rt_hint hint_prev;	/* the one before it (fast_region_switch) */
 	struct cdna_nic_ring *nic;
 	uint32_t nic_tail;		/* private: descriptors posted */
 	struct mq_slot *slots;		/* per NIC descriptor slot */
