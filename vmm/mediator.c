@@ -271,35 +271,64 @@ struct fast_acc {
  * and slots as descriptors number first on (their tags), none of the
  * three wrapping (the caller splits at the ends). Returns the requests
  * posted; fewer than n means it stopped at another request, whose copy is
- * in acc->stop. Each field of the region is a local: the claim map's byte
- * stores would otherwise make the compiler reload them after each one.
+ * in acc->stop. A request in the region before (*fr2) swaps the two and
+ * the span goes on: buffers often go back and forth between two regions.
+ * Each region's in-flight count is added once per run of requests in it;
+ * *fr is the region of the last one on return. Each field of the region
+ * is a local: the claim map's byte stores would otherwise make the
+ * compiler reload them after each one.
  */
 static inline __rte_always_inline uint32_t
 fast_span(const struct cdna_req *ring, struct cdna_nic_desc *desc,
 	  struct mq_slot *slots, uint32_t first, uint32_t n, int dir,
-	  int audit, uint32_t ctx, const struct cdna_fast_region *fr,
-	  struct fast_acc *acc)
+	  int audit, uint32_t ctx, struct cdna_fast_region *fr,
+	  struct cdna_fast_region *fr2, struct fast_acc *acc)
 {
-	struct cdna_region *const reg = fr->reg;
-	uint8_t *const host = fr->host, *const claims = fr->claims;
-	const struct cdna_fast_region f = *fr;
 	const uint32_t end = first + n;
+	const struct cdna_req *const e = &acc->stop;	/* the copy stopped at */
+	uint32_t tag = first, run;	/* run: the first tag in *fr's region */
 	uint64_t off;
-	uint32_t tag;
 
-	/* The descriptor's number is its tag (desc_write): it counts the loop. */
-	for (tag = first; tag != end; tag++, ring++, desc++, slots++) {
-		struct cdna_req e;
+	for (;;) {
+		/* A run in one region: the single-region loop, as tight as before. */
+		struct cdna_region *const reg = fr->reg;
+		uint8_t *const host = fr->host, *const claims = fr->claims;
+		const struct cdna_fast_region f = *fr;
+		int other = 0;
 
-		req_read_once(&e, ring);
-		if (unlikely(!cdna_validate_simple(&e, &f, dir, &off) ||
-			     !fast_claim(claims, off, e.len, dir, &acc->lines))) {
-			acc->stop = e;
-			break;
+		for (run = tag; tag != end; tag++, ring++, desc++, slots++) {
+			struct cdna_req r;
+
+			req_read_once(&r, ring);
+			if (unlikely(!cdna_validate_simple(&r, &f, dir, &off))) {
+				acc->stop = r;
+				other = 1;
+				break;
+			}
+			if (unlikely(!fast_claim(claims, off, r.len, dir, &acc->lines))) {
+				acc->stop = r;
+				break;
+			}
+			desc_write(desc, slots, tag, reg, host, off, r.len, r.cookie, 0);
+			if (audit)
+				audit_post(ctx, host + off, r.len, dir);
 		}
-		desc_write(desc, slots, tag, reg, host, off, e.len, e.cookie, 0);
+		if (tag != run)
+			reg->inflight += tag - run;
+		/* Outside f's region but in the one before: the two swap, e posted in it. */
+		if (!other || !cdna_validate_simple(e, fr2, dir, &off) ||
+		    !fast_claim(fr2->claims, off, e->len, dir, &acc->lines))
+			break;
+		*fr = *fr2;
+		*fr2 = f;
+		desc_write(desc, slots, tag, fr->reg, fr->host, off, e->len, e->cookie, 0);
 		if (audit)
-			audit_post(ctx, host + off, e.len, dir);
+			audit_post(ctx, fr->host + off, e->len, dir);
+		fr->reg->inflight++;
+		tag++;
+		ring++;
+		desc++;
+		slots++;
 	}
 	acc->lines += tag - first;
 	return tag - first;
@@ -313,74 +342,84 @@ fast_span(const struct cdna_req *ring, struct cdna_nic_desc *desc,
 static __rte_noinline uint32_t
 fast_span_tx(const struct cdna_req *ring, struct cdna_nic_desc *desc,
 	     struct mq_slot *slots, uint32_t first, uint32_t n, uint32_t ctx,
-	     const struct cdna_fast_region *fr, struct fast_acc *acc)
+	     struct cdna_fast_region *fr, struct cdna_fast_region *fr2,
+	     struct fast_acc *acc)
 {
 	return ctx != UINT32_MAX ?
-		fast_span(ring, desc, slots, first, n, CDNA_DIR_TX, 1, ctx, fr, acc) :
-		fast_span(ring, desc, slots, first, n, CDNA_DIR_TX, 0, 0, fr, acc);
+		fast_span(ring, desc, slots, first, n, CDNA_DIR_TX, 1, ctx, fr, fr2, acc) :
+		fast_span(ring, desc, slots, first, n, CDNA_DIR_TX, 0, 0, fr, fr2, acc);
 }
 
 static __rte_noinline uint32_t
 fast_span_rx(const struct cdna_req *ring, struct cdna_nic_desc *desc,
 	     struct mq_slot *slots, uint32_t first, uint32_t n, uint32_t ctx,
-	     const struct cdna_fast_region *fr, struct fast_acc *acc)
+	     struct cdna_fast_region *fr, struct cdna_fast_region *fr2,
+	     struct fast_acc *acc)
 {
 	return ctx != UINT32_MAX ?
-		fast_span(ring, desc, slots, first, n, CDNA_DIR_RX, 1, ctx, fr, acc) :
-		fast_span(ring, desc, slots, first, n, CDNA_DIR_RX, 0, 0, fr, acc);
+		fast_span(ring, desc, slots, first, n, CDNA_DIR_RX, 1, ctx, fr, fr2, acc) :
+		fast_span(ring, desc, slots, first, n, CDNA_DIR_RX, 0, 0, fr, fr2, acc);
 }
 
 /*
  * The request the batch path stopped at (its copy, stop), when it lies in
- * another region than f's: that region, looked up (and d's hint with it),
- * becomes f. Returns whether it did and is one the batch path may use.
- * Buffers spread over regions (a region per page, as EAL maps memory
- * without --single-file-segments) would otherwise send every change of
- * region through the full path (about 450 instructions each, bench
- * mediator_micro). The region before is tried first, without a lookup:
- * buffers often go back and forth between two.
+ * a region other than f's and f2's: that region, looked up (and d's hint
+ * with it), becomes f, and f the one before (f2). Returns whether it did
+ * and is one the batch path may use. Buffers spread over regions (a
+ * region per page, as EAL maps memory without --single-file-segments)
+ * would otherwise send every change of region through the full path
+ * (about 450 instructions each, bench mediator_micro).
  */
 static inline int
 fast_region_switch(struct mqueue *mq, struct mq_dir *d, int dir,
-		   struct cdna_fast_region *f, const struct cdna_req *stop)
+		   struct cdna_fast_region *f, struct cdna_fast_region *f2,
+		   const struct cdna_req *stop)
 {
-	const struct cdna_region_table *rt = &mq->g->rt;
-	const struct cdna_rt_hint cur = d->hint;
-	const struct cdna_region *r = d->hint_prev.reg;
+	const struct cdna_region *r = cdna_rt_find_hinted(&mq->g->rt, stop->addr,
+							  &d->hint);
 
-	if (r != NULL && d->hint_prev.gen == rt->gen &&
-	    stop->addr - r->gaddr < r->size)
-		d->hint = d->hint_prev;
-	else
-		r = cdna_rt_find_hinted(rt, stop->addr, &d->hint);
-	if (r == NULL || r == f->reg)
+	if (r == NULL || r == f->reg || r == f2->reg)
 		return 0;
-	d->hint_prev = cur;
-	cdna_fast_region_load(f, rt, &d->hint, dir);
+	*f2 = *f;
+	cdna_fast_region_load(f, &mq->g->rt, &d->hint, dir);
 	return f->reg != NULL;
+}
+
+/* The two regions the batch path holds, as d's hints for its next run. */
+static inline void
+fast_regions_keep(const struct mqueue *mq, struct mq_dir *d,
+		  const struct cdna_fast_region *f,
+		  const struct cdna_fast_region *f2)
+{
+	const uint64_t gen = mq->g->rt.gen;
+
+	if (f->reg != NULL)
+		d->hint = (struct cdna_rt_hint){ f->reg, gen };
+	if (f2->reg != NULL)
+		d->hint_prev = (struct cdna_rt_hint){ f2->reg, gen };
 }
 
 /*
  * The batch path: the run of common requests (cdna_validate_simple) at the
  * head of d's request ring, at most max, each claimed and posted, the ring
  * walked in spans that do not wrap and the in-flight counts added once a
- * region. A request in another region takes that region on (f follows it)
- * and the run goes on. Stops at the first other request and hands its copy
- * to the caller in *stop, so that the full path goes on from that copy and
- * the entry is still read once. Returns the requests posted; *stopped says
- * whether it stopped at such a request.
+ * run of one region. It holds two regions (f, and f2 before it) and takes
+ * on a third when a request lies there. Stops at the first other request
+ * and hands its copy to the caller in *stop, so that the full path goes on
+ * from that copy and the entry is still read once. Returns the requests
+ * posted; *stopped says whether it stopped at such a request.
  */
 static inline __rte_always_inline uint32_t
 fast_run(struct vmm *v, struct mqueue *mq, struct mq_dir *d, int dir,
-	 struct cdna_fast_region *f, uint32_t max, struct cdna_req *stop,
-	 int *stopped)
+	 struct cdna_fast_region *f, struct cdna_fast_region *f2, uint32_t max,
+	 struct cdna_req *stop, int *stopped)
 {
 	const uint32_t mask = d->mask, cons = d->req_cons, tail = d->nic_tail;
 	/* UINT32_MAX: no audit (a NIC context number is far smaller). */
 	const uint32_t ctx = unlikely(v->opt.audit) ?
 		(uint32_t)mq->g->nic_ctx : UINT32_MAX;
 	struct fast_acc acc = { .lines = 0 };
-	uint32_t k = 0, k_reg = 0;	/* k_reg: posted before f's region came */
+	uint32_t k = 0;
 	uint64_t off;
 
 	while (k < max) {
@@ -388,17 +427,14 @@ fast_run(struct vmm *v, struct mqueue *mq, struct mq_dir *d, int dir,
 		uint32_t n = RTE_MIN(max - k, mask + 1 - RTE_MAX(i, slot));
 		uint32_t got = (dir == CDNA_DIR_TX ? fast_span_tx : fast_span_rx)
 			(&d->req[i], &d->nic->desc[slot], &d->slots[slot], tail + k,
-			 n, ctx, f, &acc);
+			 n, ctx, f, f2, &acc);
 
 		k += got;
 		if (got == n)
 			continue;
-		/* Another region's request: posted here from its copy, with that region. */
-		if (k - k_reg != 0)
-			f->reg->inflight += k - k_reg;
-		k_reg = k;
+		/* A third region's request: posted here from its copy, with that region. */
 		slot = (tail + k) & mask;
-		if (fast_region_switch(mq, d, dir, f, &acc.stop) &&
+		if (fast_region_switch(mq, d, dir, f, f2, &acc.stop) &&
 		    cdna_validate_simple(&acc.stop, f, dir, &off) &&
 		    fast_claim(f->claims, off, acc.stop.len, dir, &acc.lines)) {
 			desc_write(&d->nic->desc[slot], &d->slots[slot], tail + k,
@@ -406,6 +442,7 @@ fast_run(struct vmm *v, struct mqueue *mq, struct mq_dir *d, int dir,
 				   acc.stop.cookie, 0);
 			if (unlikely(ctx != UINT32_MAX))
 				audit_post(ctx, f->host + off, acc.stop.len, dir);
+			f->reg->inflight++;
 			acc.lines++;
 			k++;
 			continue;
@@ -415,28 +452,29 @@ fast_run(struct vmm *v, struct mqueue *mq, struct mq_dir *d, int dir,
 		break;
 	}
 	if (k != 0) {
-		if (k - k_reg != 0)
-			f->reg->inflight += k - k_reg;
 		mq->g->inflight += k;
 		mq->g->claimed_lines += acc.lines;
 		d->req_cons = cons + k;
 		d->nic_tail = tail + k;
 	}
+	fast_regions_keep(mq, d, f, f2);
 	return k;
 }
 
 static __rte_noinline uint32_t
 fast_run_tx(struct vmm *v, struct mqueue *mq, struct cdna_fast_region *f,
-	    uint32_t max, struct cdna_req *stop, int *stopped)
+	    struct cdna_fast_region *f2, uint32_t max, struct cdna_req *stop,
+	    int *stopped)
 {
-	return fast_run(v, mq, &mq->tx, CDNA_DIR_TX, f, max, stop, stopped);
+	return fast_run(v, mq, &mq->tx, CDNA_DIR_TX, f, f2, max, stop, stopped);
 }
 
 static __rte_noinline uint32_t
 fast_run_rx(struct vmm *v, struct mqueue *mq, struct cdna_fast_region *f,
-	    uint32_t max, struct cdna_req *stop, int *stopped)
+	    struct cdna_fast_region *f2, uint32_t max, struct cdna_req *stop,
+	    int *stopped)
 {
-	return fast_run(v, mq, &mq->rx, CDNA_DIR_RX, f, max, stop, stopped);
+	return fast_run(v, mq, &mq->rx, CDNA_DIR_RX, f, f2, max, stop, stopped);
 }
 
 /*
@@ -505,11 +543,20 @@ tx_full_packet(struct vmm *v, struct mqueue *mq, struct mq_dir *d,
 	return n;
 }
 
+/* The batch path's two regions, from d's hints (each checked for use). */
+static inline void
+fast_regions_load(struct mqueue *mq, struct mq_dir *d, int dir,
+		  struct cdna_fast_region *f, struct cdna_fast_region *f2)
+{
+	cdna_fast_region_load(f, &mq->g->rt, &d->hint, dir);
+	cdna_fast_region_load(f2, &mq->g->rt, &d->hint_prev, dir);
+}
+
 static unsigned int
 mediate_tx(struct vmm *v, struct mqueue *mq, uint32_t budget)
 {
 	struct mq_dir *d = &mq->tx;
-	struct cdna_fast_region f;
+	struct cdna_fast_region f, f2;
 	uint32_t old_tail = d->nic_tail, old_cmp = d->cmp_prod_v;
 	uint32_t old_cons = d->req_cons;
 	unsigned int pkts = 0;
@@ -517,7 +564,7 @@ mediate_tx(struct vmm *v, struct mqueue *mq, uint32_t budget)
 	uint32_t n;
 
 	req_prefetch(d, RTE_MIN(budget, v->opt.burst));
-	cdna_fast_region_load(&f, &mq->g->rt, &d->hint, CDNA_DIR_TX);
+	fast_regions_load(mq, d, CDNA_DIR_TX, &f, &f2);
 	while (pkts < v->opt.burst && budget > 0) {
 		int stopped = 0;
 
@@ -538,7 +585,7 @@ mediate_tx(struct vmm *v, struct mqueue *mq, uint32_t budget)
 			continue;
 		}
 		/* One-segment packets: one request each. */
-		n = fast_run_tx(v, mq, &f,
+		n = fast_run_tx(v, mq, &f, &f2,
 				RTE_MIN(v->opt.burst - pkts, budget),
 				&stop, &stopped);
 		pkts += n;
@@ -551,7 +598,7 @@ mediate_tx(struct vmm *v, struct mqueue *mq, uint32_t budget)
 		budget -= n;
 		pkts++;
 		/* The full path may have looked up another region. */
-		cdna_fast_region_load(&f, &mq->g->rt, &d->hint, CDNA_DIR_TX);
+		fast_regions_load(mq, d, CDNA_DIR_TX, &f, &f2);
 	}
 	dir_publish(d, old_tail, old_cmp, old_cons);
 	return pkts;
@@ -582,7 +629,7 @@ static unsigned int
 mediate_rx(struct vmm *v, struct mqueue *mq, uint32_t budget)
 {
 	struct mq_dir *d = &mq->rx;
-	struct cdna_fast_region f;
+	struct cdna_fast_region f, f2;
 	uint32_t old_tail = d->nic_tail, old_cmp = d->cmp_prod_v;
 	uint32_t old_cons = d->req_cons;
 	struct cdna_req stop = { 0 };
@@ -591,18 +638,18 @@ mediate_rx(struct vmm *v, struct mqueue *mq, uint32_t budget)
 	if (budget > v->opt.burst)
 		budget = v->opt.burst;
 	req_prefetch(d, budget);
-	cdna_fast_region_load(&f, &mq->g->rt, &d->hint, CDNA_DIR_RX);
+	fast_regions_load(mq, d, CDNA_DIR_RX, &f, &f2);
 	while (k < budget) {
 		int stopped = 0;
 
-		n = fast_run_rx(v, mq, &f, budget - k, &stop,
+		n = fast_run_rx(v, mq, &f, &f2, budget - k, &stop,
 				&stopped);
 		k += n;
 		if (!stopped)
 			break;
 		rx_full_req(v, mq, d, &stop);
 		k++;
-		cdna_fast_region_load(&f, &mq->g->rt, &d->hint, CDNA_DIR_RX);
+		fast_regions_load(mq, d, CDNA_DIR_RX, &f, &f2);
 	}
 	dir_publish(d, old_tail, old_cmp, old_cons);
 	return k;

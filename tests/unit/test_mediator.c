@@ -553,60 +553,71 @@ test_idle_guests(void)
 
 /*
  * Requests whose buffers change region within a burst, as buffers do when
- * EAL maps a region per page: the batch path takes each new region on and
- * goes on, and every descriptor is counted in its own region (in flight,
- * claims) and completed. A request between the regions is refused on its
- * own, and the run goes on past it. Both directions.
+ * EAL maps a region per page: back and forth between two regions (the
+ * batch path holds two) and on to a third (looked up), and every
+ * descriptor is counted in its own region (in flight, claims) and
+ * completed. A request between the regions is refused on its own, and the
+ * run goes on past it. Both directions.
  */
 static void
 test_region_changes(void)
 {
-	/* Region of each request: 0 the rig's, 1 the second, 2 neither. */
-	static const uint8_t where[] = { 0, 0, 1, 1, 0, 1, 1, 1, 2, 1, 0, 0, 1, 0 };
+	/* Region of each request: 0 the rig's, 1 and 2 two more, 3 none. */
+	static const uint8_t where[] = {
+		0, 0, 1, 1, 0, 1, 1, 1, 3, 1, 0, 2, 2, 0, 1, 2, 0, 0, 1,
+	};
 	const unsigned int n = RTE_DIM(where);
-	struct cdna_region *r2;
+	const uint64_t gaddr[3] = { RIG_GADDR, RIG_GADDR + 4 * (uint64_t)RIG_MEM,
+				    RIG_GADDR + 8 * (uint64_t)RIG_MEM };
+	const uint64_t gap = RIG_GADDR + 2 * (uint64_t)RIG_MEM;
+	struct cdna_region *r[3];
 	struct mq_dir *dirs[2];
-	unsigned int i, k, in[2];
-	const uint64_t g2 = RIG_GADDR + 4 * (uint64_t)RIG_MEM;
+	unsigned int i, j, k, in[3];
 
 	rig_init(32);
-	r2 = rig_add_region(g2, 64 * 2048);
+	r[0] = rig.r;
+	r[1] = rig_add_region(gaddr[1], 64 * 2048);
+	r[2] = rig_add_region(gaddr[2], 64 * 2048);
 	dirs[0] = rig.tx;
 	dirs[1] = rig.rx;
 	for (k = 0; k < 2; k++) {
 		struct mq_dir *d = dirs[k];
-		const uint32_t len = k == 0 ? 60 : 2048;
-		uint32_t base = d->cmp_prod->val;
+		const uint32_t len = k == 0 ? 60 : 2048, lines = k == 0 ? 1 : 32;
+		uint32_t base = d->cmp_prod->val, refused = 0;
 
 		rig.hold = 1;
-		in[0] = in[1] = 0;
+		in[0] = in[1] = in[2] = 0;
 		for (i = 0; i < n; i++) {
-			uint64_t a = where[i] == 0 ? A(i * 2048) :
-				where[i] == 1 ? g2 + i * 2048 : g2 - 2 * RIG_MEM;
-
-			if (where[i] < 2)
+			if (where[i] < 3)
 				in[where[i]]++;
-			req(d, a, len, 500 + i);
+			else
+				refused = i;
+			req(d, where[i] < 3 ? gaddr[where[i]] + i * 2048 : gap, len,
+			    500 + i);
 		}
 		mediator_poll(&vmm);
 		/* The one refused completes at once; the others are in flight, each in its region. */
 		CHECK_EQ(d->cmp_prod->val - base, 1);
-		CHECK_EQ(cmp_at(d, base)->cookie, 508);
+		CHECK_EQ(cmp_at(d, base)->cookie, 500 + refused);
 		CHECK_EQ(cmp_at(d, base)->status, CDNA_ST_BAD_ADDRESS);
 		CHECK_EQ(rig.g->inflight, n - 1);
-		CHECK_EQ(rig.r->inflight, in[0]);
-		CHECK_EQ(r2->inflight, in[1]);
-		CHECK_EQ(cdna_claims_count(rig.r->claims, cdna_claims_map_len(RIG_MEM)),
-			 in[0] * (k == 0 ? 1 : 32));
-		CHECK_EQ(cdna_claims_count(r2->claims, cdna_claims_map_len(r2->size)),
-			 in[1] * (k == 0 ? 1 : 32));
+		CHECK_EQ(rig.g->claimed_lines, (n - 1) * lines);
+		for (j = 0; j < 3; j++) {
+			CHECK_EQ(r[j]->inflight, in[j]);
+			CHECK_EQ(cdna_claims_count(r[j]->claims,
+						   cdna_claims_map_len(r[j]->size)),
+				 in[j] * lines);
+		}
 		rig.hold = 0;
 		poll_idle();
 		CHECK_EQ(d->cmp_prod->val - base, n);
 		for (i = 1; i < n; i++)
 			CHECK_EQ(cmp_at(d, base + i)->status, CDNA_ST_OK);
-		CHECK_EQ(r2->inflight, 0);
-		CHECK_EQ(cdna_claims_count(r2->claims, cdna_claims_map_len(r2->size)), 0);
+		for (j = 1; j < 3; j++) {
+			CHECK_EQ(r[j]->inflight, 0);
+			CHECK_EQ(cdna_claims_count(r[j]->claims,
+						   cdna_claims_map_len(r[j]->size)), 0);
+		}
 		consume_all(d);
 	}
 	check_quiet("region changes");
