@@ -385,7 +385,11 @@ fast_region_switch(struct mqueue *mq, struct mq_dir *d, int dir,
 	return f->reg != NULL;
 }
 
-/* The two regions the batch path holds, as d's hints for its next run. */
+/*
+ * The two regions the batch path holds, as d's hints for its next run,
+ * stamped with the table's generation now: the one they were checked at,
+ * as the table changes only on the control path, between rounds.
+ */
 static inline void
 fast_regions_keep(const struct mqueue *mq, struct mq_dir *d,
 		  const struct cdna_fast_region *f,
