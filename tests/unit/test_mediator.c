@@ -624,6 +624,72 @@ test_region_changes(void)
 }
 
 /*
+ * A TX request whose lines an RX buffer in flight holds (invalid use),
+ * met where the batch path changes region: once when it swaps back to the
+ * region before, once when it takes on a third. Each is refused as
+ * INVALID_USE by the full path from the same copy, nothing of it claimed,
+ * and the run goes on past it.
+ */
+static void
+test_region_change_conflicts(void)
+{
+	const uint64_t g1 = RIG_GADDR + 4 * (uint64_t)RIG_MEM;
+	const uint64_t g2 = RIG_GADDR + 8 * (uint64_t)RIG_MEM;
+	/* TX buffers: region, offset; the RX buffers sit at offset 0 of regions 1 and 2. */
+	static const struct { uint8_t reg; uint32_t off; } tx[] = {
+		{ 0, 0 }, { 1, 2048 }, { 0, 2048 }, { 1, 0 },	/* swap back: conflict */
+		{ 0, 4096 }, { 2, 64 },				/* third region: conflict */
+		{ 2, 4096 }, { 0, 6144 },
+	};
+	const uint64_t base_of[3] = { RIG_GADDR, g1, g2 };
+	struct cdna_region *r1, *r2;
+	struct mq_dir *d = rig.tx;
+	uint32_t base, rxbase, i, refused = 0;
+
+	rig_init(32);
+	d = rig.tx;
+	r1 = rig_add_region(g1, 64 * 2048);
+	r2 = rig_add_region(g2, 64 * 2048);
+	rig.hold = 1;
+	rxbase = rig.rx->cmp_prod->val;
+	req(rig.rx, g1, 2048, 900);
+	req(rig.rx, g2, 2048, 901);
+	poll_idle();
+	CHECK_EQ(r1->inflight, 1);
+	CHECK_EQ(r2->inflight, 1);
+	base = d->cmp_prod->val;
+	for (i = 0; i < RTE_DIM(tx); i++)
+		req(d, base_of[tx[i].reg] + tx[i].off, 60, 700 + i);
+	mediator_poll(&vmm);
+	/* The two refused complete at once, in ring order, as invalid use. */
+	CHECK_EQ(d->cmp_prod->val - base, 2);
+	CHECK_EQ(cmp_at(d, base)->cookie, 703);
+	CHECK_EQ(cmp_at(d, base)->status, CDNA_ST_INVALID_USE);
+	CHECK_EQ(cmp_at(d, base + 1)->cookie, 705);
+	CHECK_EQ(cmp_at(d, base + 1)->status, CDNA_ST_INVALID_USE);
+	/* In flight: the two RX buffers and the six TX frames, each in its region. */
+	CHECK_EQ(rig.g->inflight, 2 + RTE_DIM(tx) - 2);
+	CHECK_EQ(rig.r->inflight, 4);
+	CHECK_EQ(r1->inflight, 1 + 1);
+	CHECK_EQ(r2->inflight, 1 + 1);
+	CHECK_EQ(rig.g->claimed_lines, 2 * 32 + RTE_DIM(tx) - 2);
+	rig.hold = 0;
+	poll_idle();
+	for (i = 2; i < RTE_DIM(tx); i++)
+		refused += cmp_at(d, base + i)->status != CDNA_ST_OK;
+	CHECK_EQ(d->cmp_prod->val - base, RTE_DIM(tx));
+	CHECK_EQ(refused, 0);
+	CHECK_EQ(rig.rx->cmp_prod->val - rxbase, 2);
+	CHECK_EQ(r1->inflight, 0);
+	CHECK_EQ(r2->inflight, 0);
+	CHECK_EQ(cdna_claims_count(r1->claims, cdna_claims_map_len(r1->size)), 0);
+	CHECK_EQ(cdna_claims_count(r2->claims, cdna_claims_map_len(r2->size)), 0);
+	consume_all(d);
+	consume_all(rig.rx);
+	check_quiet("region change conflicts");
+}
+
+/*
  * The mediator visits what its lists hold, rebuilt from the guest table
  * once marked stale (mediator_poll_stale): a stopped guest and a guest gone
  * from the table are not served, a guest started again or back in the
@@ -744,6 +810,7 @@ main(void)
 	test_idle_guests();
 	test_poll_lists();
 	test_region_changes();
+	test_region_change_conflicts();
 	test_cost_sampling();
 	printf("test_mediator: %u checks, %u failed\n", cases, failed);
 	return failed != 0;
