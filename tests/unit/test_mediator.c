@@ -643,7 +643,7 @@ test_region_change_conflicts(void)
 	};
 	const uint64_t base_of[3] = { RIG_GADDR, g1, g2 };
 	struct cdna_region *r1, *r2;
-	struct mq_dir *d = rig.tx;
+	struct mq_dir *d;
 	uint32_t base, rxbase, i, refused = 0;
 
 	rig_init(32);

@@ -2577,6 +2577,9 @@ test_wire_rx(void)
 				if (m == NULL)
 					fatal("rte_pktmbuf_clone");
 			}
+			if (nb_wire_in == RTE_DIM(wire_in))
+				fatal("wire rx: more than %u frames waiting for the wire",
+				      nb_wire_in);
 			wire_in[nb_wire_in++] = m;
 		}
 		CHECK_EQ(cdna_nic_poll(nic), 3);
