@@ -9,13 +9,15 @@
  * is the mediator's work per descriptor and nothing else
  * (tests/unit/mediator_rig.c).
  *
- *   mediator_micro [ROUNDS] [tx|rx] [LEN] [IDLE] [RUN]
+ *   mediator_micro [ROUNDS] [tx|rx] [LEN] [IDLE] [RUN] [NREG]
  *
  * (default 20000 rounds of 32 TX descriptors of 64-byte frames; LEN sets
  * the TX frame length, which decides how many claim lines each takes;
  * IDLE started guests beside, with nothing to send, are polled too; RUN,
- * if not 0, puts the buffers in two regions, changing region every RUN
- * requests, as buffers spread over a region per page do)
+ * if not 0, puts the buffers in NREG regions (2 unless given, at most 8),
+ * changing region every RUN requests and taking them in turn, as buffers
+ * spread over a region per page do; past 4 regions, more than the batch
+ * path holds, every change is a lookup in the region table)
  *
  * Run under `valgrind --tool=callgrind --toggle-collect=mediator_poll` by
  * bench/micro.sh, which subtracts the stub NIC's own instructions. No EAL,
@@ -30,13 +32,14 @@
 
 #define BURST	32u
 #define FRAME	64u
-#define SECOND	(RIG_GADDR + 4 * (uint64_t)RIG_MEM)	/* the second region, if any */
+#define REGION(j)	(RIG_GADDR + 4 * (uint64_t)(j) * RIG_MEM)	/* region j's start */
+#define MAX_REGIONS	8u	/* the rig's region table holds 8 */
 
 int
 main(int argc, char **argv)
 {
 	unsigned long rounds = argc > 1 ? strtoul(argv[1], NULL, 10) : 20000;
-	uint32_t req_len = FRAME, frame = FRAME, run = 0;
+	uint32_t req_len = FRAME, frame = FRAME, run = 0, nreg = 1, j;
 	struct mq_dir *d;
 	struct timespec t0, t1;
 	unsigned long i, k, descs = 0;
@@ -63,8 +66,16 @@ main(int argc, char **argv)
 	}
 	if (argc > 4)
 		rig_add_idle((unsigned int)strtoul(argv[4], NULL, 10));
-	if (argc > 5 && (run = (uint32_t)strtoul(argv[5], NULL, 10)) != 0)
-		rig_add_region(SECOND, RIG_MEM);
+	if (argc > 5 && (run = (uint32_t)strtoul(argv[5], NULL, 10)) != 0) {
+		nreg = argc > 6 ? (uint32_t)strtoul(argv[6], NULL, 10) : 2;
+		if (nreg < 2 || nreg > MAX_REGIONS) {
+			fprintf(stderr, "mediator_micro: regions '%s' is outside 2..%u\n",
+				argv[6], MAX_REGIONS);
+			return 2;
+		}
+		for (j = 1; j < nreg; j++)
+			rig_add_region(REGION(j), RIG_MEM);
+	}
 	rig.rx_frame = FRAME;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -73,7 +84,7 @@ main(int argc, char **argv)
 
 		/* The guest: a burst of 64-byte frames (or 2 KiB buffers), each its own 2 KiB slot. */
 		for (k = 0; k < BURST; k++)
-			rig_req(d, p + k, (run != 0 && (p + k) / run % 2 ? SECOND : RIG_GADDR) +
+			rig_req(d, p + k, REGION(run != 0 ? (p + k) / run % nreg : 0) +
 				((p + k) % (RIG_MEM / 2048)) * 2048,
 				req_len, p + k, 0);
 		rig_publish(d, p + BURST);

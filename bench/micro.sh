@@ -10,8 +10,10 @@
 # For TX of 64-byte frames (one claim line), RX (2 KiB buffers that each
 # take a 64-byte frame), TX of 1514-byte frames (24 lines), TX of 64-byte
 # frames with 15 idle guests polled beside, and TX of 64-byte frames whose
-# buffers lie in two regions, changing region every 4 requests (as buffers
-# spread over a region per page do); the figure is per descriptor of each.
+# buffers lie in 2, 3 and 6 regions taken in turn, changing region every 4
+# requests (as buffers spread over a region per page do; the batch path
+# holds 4 regions, so with 6 every change is a lookup in the table); the
+# figure is per descriptor of each.
 #
 # Runs build/bench/mediator_micro (the real vmm/mediator.c, a stub NIC)
 # under valgrind, counting only inside mediator_poll, and subtracts the
@@ -31,13 +33,14 @@ die() { printf 'micro: error: %s\n' "$*" >&2; exit 1; }
 command -v valgrind >/dev/null || die "valgrind not found (Debian package valgrind)"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-for spec in "tx 64 0 0" "rx 2048 0 0" "tx 1514 0 0" "tx 64 15 0" "tx 64 0 4"; do
+for spec in "tx 64 0 0 2" "rx 2048 0 0 2" "tx 1514 0 0 2" "tx 64 15 0 2" "tx 64 0 4 2" \
+	"tx 64 0 4 3" "tx 64 0 4 6"; do
 	set -- $spec
-	dir=$1$2-$3-$4
+	dir=$1$2-$3-$4-$5
 	# The idle row is read against the plain TX 64 B row, measured first.
 	[ "$3" = 0 ] || [ -n "${tx64:-}" ] || die "the idle-guests row needs the TX 64 B row first"
 	valgrind --tool=callgrind --toggle-collect=mediator_poll \
-		--callgrind-out-file="$out/cg-$dir.out" "$build/bench/mediator_micro" "$rounds" "$1" "$2" "$3" "$4" \
+		--callgrind-out-file="$out/cg-$dir.out" "$build/bench/mediator_micro" "$rounds" "$1" "$2" "$3" "$4" "$5" \
 		>"$out/run-$dir.log" 2>"$out/vg-$dir.log" ||
 		die "mediator_micro $spec failed: $(tail -n 3 "$out/vg-$dir.log")"
 	descs=$(awk '$1 == "descriptors" { print $2 }' "$out/run-$dir.log")
@@ -45,18 +48,18 @@ for spec in "tx 64 0 0" "rx 2048 0 0" "tx 1514 0 0" "tx 64 15 0" "tx 64 0 4"; do
 	callgrind_annotate --inclusive=yes "$out/cg-$dir.out" >"$out/annotate-$dir.txt" 2>/dev/null || true
 	nic=$(awk '/cdna_nic_poll/ && n == 0 { gsub(",", "", $1); print $1; n = 1 }' "$out/annotate-$dir.txt")
 	[ -n "$descs" ] && [ -n "$total" ] || die "no counts for $dir (see $out)"
-	awk -v t="$total" -v n="${nic:-0}" -v d="$descs" -v dir="$1" -v len="$2" -v idle="$3" -v run="$4" \
+	awk -v t="$total" -v n="${nic:-0}" -v d="$descs" -v dir="$1" -v len="$2" -v idle="$3" -v run="$4" -v nreg="$5" \
 		-v base="${tx64:-}" 'BEGIN {
 		what = dir == "tx" ? "TX requests of " len " B" : "RX buffers of 2 KiB taking 64 B frames"
 		if (idle > 0)
 			what = what ", " idle " idle guests beside"
 		if (run > 0)
-			what = what ", buffers in two regions, changing every " run " requests"
+			what = what ", buffers in " nreg " regions in turn, changing every " run " requests"
 		printf "%s: %d descriptors\n", what, d
 		printf "  instructions in mediator_poll: %d, of which the stub NIC: %d\n", t, n
 		size = (dir == "tx" && len != 64) ? ", " len " B" : ""
 		beside = idle > 0 ? ", " idle " idle guests" : ""
-		beside = beside (run > 0 ? ", region changing every " run : "")
+		beside = beside (run > 0 ? ", " nreg " regions, changing every " run : "")
 		printf "  mediator instructions per descriptor (%s%s%s): %.1f\n", dir, size,
 			beside, (t - n) / d
 		if (idle > 0)

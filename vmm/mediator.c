@@ -266,71 +266,133 @@ struct fast_acc {
 	struct cdna_req stop;	/* copy of the request it stopped at */
 };
 
+/* What an unused way holds: no address is inside it. */
+static struct cdna_region fast_none;
+
 /*
- * The common requests among n entries from ring[0] on, posted into desc
- * and slots as descriptors number first on (their tags), none of the
+ * The region of addr made w->reg[0]: found among the ways past the second
+ * (the span tries that one itself) or, failing that, in the table, the
+ * least recently used way then dropped. 1, or 0 when no region holds addr
+ * or its region cannot take the batch path's DMA in direction dir (the
+ * full path then says why). Out of line: a change of region is the
+ * uncommon case, and the span's loop keeps its registers.
+ */
+static __rte_noinline int
+fast_ways_take(struct cdna_fast_ways *w, const struct cdna_region_table *rt,
+	       uint64_t addr, int dir)
+{
+	struct cdna_region **const e = w->reg;
+	struct cdna_region *r;
+
+	/* Written out for four ways: a loop here costs a memmove call. */
+	if (addr - e[2]->gaddr < e[2]->size) {
+		r = e[2];
+	} else {
+		if (addr - e[3]->gaddr < e[3]->size) {
+			r = e[3];
+		} else {
+			r = cdna_rt_find(rt, addr);
+			if (r == NULL || !cdna_region_usable(r, dir))
+				return 0;
+		}
+		e[3] = e[2];
+	}
+	e[2] = e[1];
+	e[1] = e[0];
+	e[0] = r;
+	return 1;
+}
+_Static_assert(CDNA_FAST_WAYS == 4, "fast_ways_take is written for four ways");
+
+/* w emptied when the table has changed since its ways were filled, or never filled. */
+static inline void
+fast_ways_check(struct cdna_fast_ways *w, const struct cdna_region_table *rt)
+{
+	uint32_t j;
+
+	if (unlikely(w->gen != rt->gen || w->reg[0] == NULL)) {
+		for (j = 0; j < CDNA_FAST_WAYS; j++)
+			w->reg[j] = &fast_none;
+		w->gen = rt->gen;
+	}
+}
+
+/*
+ * The common requests among n > 0 entries from ring[0] on, posted into
+ * desc and slots as descriptors number first on (their tags), none of the
  * three wrapping (the caller splits at the ends). Returns the requests
  * posted; fewer than n means it stopped at another request, whose copy is
- * in acc->stop. A request in the region before (*fr2) swaps the two and
- * the span goes on: buffers often go back and forth between two regions.
- * Each region's in-flight count is added once per run of requests in it;
- * *fr is the region of the last one on return. Each field of the region
- * is a local: the claim map's byte stores would otherwise make the
- * compiler reload them after each one.
+ * in acc->stop. A request in another region than w->reg[0]'s makes that
+ * region the first way and the span goes on there, from the request's
+ * copy. Each region's in-flight count is added once per run of requests
+ * in it. Each field of the region is a local: the claim map's byte stores
+ * would otherwise make the compiler reload them after each one.
  */
 static inline __rte_always_inline uint32_t
 fast_span(const struct cdna_req *ring, struct cdna_nic_desc *desc,
 	  struct mq_slot *slots, uint32_t first, uint32_t n, int dir,
-	  int audit, uint32_t ctx, struct cdna_fast_region *fr,
-	  struct cdna_fast_region *fr2, struct fast_acc *acc)
+	  int audit, uint32_t ctx, struct cdna_fast_ways *w,
+	  const struct cdna_region_table *rt, struct fast_acc *acc)
 {
 	const uint32_t end = first + n;
-	const struct cdna_req *const e = &acc->stop;	/* the copy stopped at */
-	uint32_t tag = first, run;	/* run: the first tag in *fr's region */
-	uint64_t off;
+	uint32_t tag = first, run;	/* run: the first tag in this region */
+	struct cdna_req r;
+	uint64_t off, lines = 0;	/* lines: claim lines past each request's first */
 
+	req_read_once(&r, ring);
 	for (;;) {
 		/* A run in one region: the single-region loop, as tight as before. */
-		struct cdna_region *const reg = fr->reg;
-		uint8_t *const host = fr->host, *const claims = fr->claims;
-		const struct cdna_fast_region f = *fr;
+		struct cdna_region *const reg = w->reg[0];
+		const struct cdna_fast_region f = {
+			reg, reg->gaddr, reg->size, reg->host, reg->claims
+		};
+		uint8_t *const host = f.host, *const claims = f.claims;
 		int other = 0;
 
-		for (run = tag; tag != end; tag++, ring++, desc++, slots++) {
-			struct cdna_req r;
-
-			req_read_once(&r, ring);
+		/* r: the copy of the request at tag, not yet posted. */
+		for (run = tag;;) {
 			if (unlikely(!cdna_validate_simple(&r, &f, dir, &off))) {
-				acc->stop = r;
-				other = 1;
+				/* Outside f's region, or not a common request. */
+				other = r.addr - f.gaddr >= f.size;
 				break;
 			}
-			if (unlikely(!fast_claim(claims, off, r.len, dir, &acc->lines))) {
-				acc->stop = r;
+			if (unlikely(!fast_claim(claims, off, r.len, dir, &lines)))
 				break;
-			}
 			desc_write(desc, slots, tag, reg, host, off, r.len, r.cookie, 0);
 			if (audit)
 				audit_post(ctx, host + off, r.len, dir);
+			tag++;
+			if (tag == end)
+				break;
+			ring++;
+			desc++;
+			slots++;
+			req_read_once(&r, ring);
 		}
 		if (tag != run)
 			reg->inflight += tag - run;
-		/* Outside f's region but in the one before: the two swap, e posted in it. */
-		if (!other || !cdna_validate_simple(e, fr2, dir, &off) ||
-		    !fast_claim(fr2->claims, off, e->len, dir, &acc->lines))
+		if (tag == end)
 			break;
-		*fr = *fr2;
-		*fr2 = f;
-		desc_write(desc, slots, tag, fr->reg, fr->host, off, e->len, e->cookie, 0);
-		if (audit)
-			audit_post(ctx, fr->host + off, e->len, dir);
-		fr->reg->inflight++;
-		tag++;
-		ring++;
-		desc++;
-		slots++;
+		/*
+		 * r in another region: the span goes on there, r checked
+		 * again against it. Buffers often go back and forth between
+		 * two regions: the way before is tried right here. Once r's
+		 * region is the first way, r is in it: a second refusal
+		 * stops the span.
+		 */
+		if (!other) {
+			acc->stop = r;
+			break;
+		}
+		if (r.addr - w->reg[1]->gaddr < w->reg[1]->size) {
+			w->reg[0] = w->reg[1];
+			w->reg[1] = reg;
+		} else if (!fast_ways_take(w, rt, r.addr, dir)) {
+			acc->stop = r;
+			break;
+		}
 	}
-	acc->lines += tag - first;
+	acc->lines += lines + (tag - first);
 	return tag - first;
 }
 
@@ -342,118 +404,59 @@ fast_span(const struct cdna_req *ring, struct cdna_nic_desc *desc,
 static __rte_noinline uint32_t
 fast_span_tx(const struct cdna_req *ring, struct cdna_nic_desc *desc,
 	     struct mq_slot *slots, uint32_t first, uint32_t n, uint32_t ctx,
-	     struct cdna_fast_region *fr, struct cdna_fast_region *fr2,
+	     struct cdna_fast_ways *w, const struct cdna_region_table *rt,
 	     struct fast_acc *acc)
 {
 	return ctx != UINT32_MAX ?
-		fast_span(ring, desc, slots, first, n, CDNA_DIR_TX, 1, ctx, fr, fr2, acc) :
-		fast_span(ring, desc, slots, first, n, CDNA_DIR_TX, 0, 0, fr, fr2, acc);
+		fast_span(ring, desc, slots, first, n, CDNA_DIR_TX, 1, ctx, w, rt, acc) :
+		fast_span(ring, desc, slots, first, n, CDNA_DIR_TX, 0, 0, w, rt, acc);
 }
 
 static __rte_noinline uint32_t
 fast_span_rx(const struct cdna_req *ring, struct cdna_nic_desc *desc,
 	     struct mq_slot *slots, uint32_t first, uint32_t n, uint32_t ctx,
-	     struct cdna_fast_region *fr, struct cdna_fast_region *fr2,
+	     struct cdna_fast_ways *w, const struct cdna_region_table *rt,
 	     struct fast_acc *acc)
 {
 	return ctx != UINT32_MAX ?
-		fast_span(ring, desc, slots, first, n, CDNA_DIR_RX, 1, ctx, fr, fr2, acc) :
-		fast_span(ring, desc, slots, first, n, CDNA_DIR_RX, 0, 0, fr, fr2, acc);
-}
-
-/*
- * The request the batch path stopped at (its copy, stop), when it lies in
- * a region other than f's and f2's: that region, looked up (and d's hint
- * with it), becomes f, and f the one before (f2). Returns whether it did
- * and is one the batch path may use. Buffers spread over regions (a
- * region per page, as EAL maps memory without --single-file-segments)
- * would otherwise send every change of region through the full path
- * (about 450 instructions each, bench mediator_micro).
- */
-static inline int
-fast_region_switch(struct mqueue *mq, struct mq_dir *d, int dir,
-		   struct cdna_fast_region *f, struct cdna_fast_region *f2,
-		   const struct cdna_req *stop)
-{
-	const struct cdna_region *r = cdna_rt_find_hinted(&mq->g->rt, stop->addr,
-							  &d->hint);
-
-	if (r == NULL || r == f->reg || r == f2->reg)
-		return 0;
-	*f2 = *f;
-	cdna_fast_region_load(f, &mq->g->rt, &d->hint, dir);
-	return f->reg != NULL;
-}
-
-/*
- * The two regions the batch path holds, as d's hints for its next run,
- * stamped with the table's generation now: the one they were checked at,
- * as the table changes only on the control path, between rounds.
- */
-static inline void
-fast_regions_keep(const struct mqueue *mq, struct mq_dir *d,
-		  const struct cdna_fast_region *f,
-		  const struct cdna_fast_region *f2)
-{
-	const uint64_t gen = mq->g->rt.gen;
-
-	if (f->reg != NULL)
-		d->hint = (struct cdna_rt_hint){ f->reg, gen };
-	if (f2->reg != NULL)
-		d->hint_prev = (struct cdna_rt_hint){ f2->reg, gen };
+		fast_span(ring, desc, slots, first, n, CDNA_DIR_RX, 1, ctx, w, rt, acc) :
+		fast_span(ring, desc, slots, first, n, CDNA_DIR_RX, 0, 0, w, rt, acc);
 }
 
 /*
  * The batch path: the run of common requests (cdna_validate_simple) at the
  * head of d's request ring, at most max, each claimed and posted, the ring
- * walked in spans that do not wrap and the in-flight counts added once a
- * run of one region. It holds two regions (f, and f2 before it) and takes
- * on a third when a request lies there. Stops at the first other request
- * and hands its copy to the caller in *stop, so that the full path goes on
- * from that copy and the entry is still read once. Returns the requests
- * posted; *stopped says whether it stopped at such a request.
+ * walked in spans that do not wrap, in the regions d->ways holds or takes
+ * on. Stops at the first other request and hands its copy to the caller
+ * in *stop, so that the full path goes on from that copy and the entry is
+ * still read once. Returns the requests posted; *stopped says whether it
+ * stopped at such a request.
  */
 static inline __rte_always_inline uint32_t
 fast_run(struct vmm *v, struct mqueue *mq, struct mq_dir *d, int dir,
-	 struct cdna_fast_region *f, struct cdna_fast_region *f2, uint32_t max,
-	 struct cdna_req *stop, int *stopped)
+	 uint32_t max, struct cdna_req *stop, int *stopped)
 {
 	const uint32_t mask = d->mask, cons = d->req_cons, tail = d->nic_tail;
 	/* UINT32_MAX: no audit (a NIC context number is far smaller). */
 	const uint32_t ctx = unlikely(v->opt.audit) ?
 		(uint32_t)mq->g->nic_ctx : UINT32_MAX;
+	const struct cdna_region_table *rt = &mq->g->rt;
 	struct fast_acc acc = { .lines = 0 };
 	uint32_t k = 0;
-	uint64_t off;
 
 	while (k < max) {
 		uint32_t i = (cons + k) & mask, slot = (tail + k) & mask;
 		uint32_t n = RTE_MIN(max - k, mask + 1 - RTE_MAX(i, slot));
 		uint32_t got = (dir == CDNA_DIR_TX ? fast_span_tx : fast_span_rx)
 			(&d->req[i], &d->nic->desc[slot], &d->slots[slot], tail + k,
-			 n, ctx, f, f2, &acc);
+			 n, ctx, &d->ways, rt, &acc);
 
 		k += got;
-		if (got == n)
-			continue;
-		/* A third region's request: posted here from its copy, with that region. */
-		slot = (tail + k) & mask;
-		if (fast_region_switch(mq, d, dir, f, f2, &acc.stop) &&
-		    cdna_validate_simple(&acc.stop, f, dir, &off) &&
-		    fast_claim(f->claims, off, acc.stop.len, dir, &acc.lines)) {
-			desc_write(&d->nic->desc[slot], &d->slots[slot], tail + k,
-				   f->reg, f->host, off, acc.stop.len,
-				   acc.stop.cookie, 0);
-			if (unlikely(ctx != UINT32_MAX))
-				audit_post(ctx, f->host + off, acc.stop.len, dir);
-			f->reg->inflight++;
-			acc.lines++;
-			k++;
-			continue;
+		if (got != n) {
+			*stop = acc.stop;
+			*stopped = 1;
+			break;
 		}
-		*stop = acc.stop;
-		*stopped = 1;
-		break;
 	}
 	if (k != 0) {
 		mq->g->inflight += k;
@@ -461,24 +464,21 @@ fast_run(struct vmm *v, struct mqueue *mq, struct mq_dir *d, int dir,
 		d->req_cons = cons + k;
 		d->nic_tail = tail + k;
 	}
-	fast_regions_keep(mq, d, f, f2);
 	return k;
 }
 
 static __rte_noinline uint32_t
-fast_run_tx(struct vmm *v, struct mqueue *mq, struct cdna_fast_region *f,
-	    struct cdna_fast_region *f2, uint32_t max, struct cdna_req *stop,
-	    int *stopped)
+fast_run_tx(struct vmm *v, struct mqueue *mq, uint32_t max,
+	    struct cdna_req *stop, int *stopped)
 {
-	return fast_run(v, mq, &mq->tx, CDNA_DIR_TX, f, f2, max, stop, stopped);
+	return fast_run(v, mq, &mq->tx, CDNA_DIR_TX, max, stop, stopped);
 }
 
 static __rte_noinline uint32_t
-fast_run_rx(struct vmm *v, struct mqueue *mq, struct cdna_fast_region *f,
-	    struct cdna_fast_region *f2, uint32_t max, struct cdna_req *stop,
-	    int *stopped)
+fast_run_rx(struct vmm *v, struct mqueue *mq, uint32_t max,
+	    struct cdna_req *stop, int *stopped)
 {
-	return fast_run(v, mq, &mq->rx, CDNA_DIR_RX, f, f2, max, stop, stopped);
+	return fast_run(v, mq, &mq->rx, CDNA_DIR_RX, max, stop, stopped);
 }
 
 /*
@@ -547,20 +547,10 @@ tx_full_packet(struct vmm *v, struct mqueue *mq, struct mq_dir *d,
 	return n;
 }
 
-/* The batch path's two regions, from d's hints (each checked for use). */
-static inline void
-fast_regions_load(struct mqueue *mq, struct mq_dir *d, int dir,
-		  struct cdna_fast_region *f, struct cdna_fast_region *f2)
-{
-	cdna_fast_region_load(f, &mq->g->rt, &d->hint, dir);
-	cdna_fast_region_load(f2, &mq->g->rt, &d->hint_prev, dir);
-}
-
 static unsigned int
 mediate_tx(struct vmm *v, struct mqueue *mq, uint32_t budget)
 {
 	struct mq_dir *d = &mq->tx;
-	struct cdna_fast_region f, f2;
 	uint32_t old_tail = d->nic_tail, old_cmp = d->cmp_prod_v;
 	uint32_t old_cons = d->req_cons;
 	unsigned int pkts = 0;
@@ -568,7 +558,7 @@ mediate_tx(struct vmm *v, struct mqueue *mq, uint32_t budget)
 	uint32_t n;
 
 	req_prefetch(d, RTE_MIN(budget, v->opt.burst));
-	fast_regions_load(mq, d, CDNA_DIR_TX, &f, &f2);
+	fast_ways_check(&d->ways, &mq->g->rt);
 	while (pkts < v->opt.burst && budget > 0) {
 		int stopped = 0;
 
@@ -589,8 +579,7 @@ mediate_tx(struct vmm *v, struct mqueue *mq, uint32_t budget)
 			continue;
 		}
 		/* One-segment packets: one request each. */
-		n = fast_run_tx(v, mq, &f, &f2,
-				RTE_MIN(v->opt.burst - pkts, budget),
+		n = fast_run_tx(v, mq, RTE_MIN(v->opt.burst - pkts, budget),
 				&stop, &stopped);
 		pkts += n;
 		budget -= n;
@@ -601,8 +590,6 @@ mediate_tx(struct vmm *v, struct mqueue *mq, uint32_t budget)
 			break;	/* chain not fully posted yet */
 		budget -= n;
 		pkts++;
-		/* The full path may have looked up another region. */
-		fast_regions_load(mq, d, CDNA_DIR_TX, &f, &f2);
 	}
 	dir_publish(d, old_tail, old_cmp, old_cons);
 	return pkts;
@@ -633,7 +620,6 @@ static unsigned int
 mediate_rx(struct vmm *v, struct mqueue *mq, uint32_t budget)
 {
 	struct mq_dir *d = &mq->rx;
-	struct cdna_fast_region f, f2;
 	uint32_t old_tail = d->nic_tail, old_cmp = d->cmp_prod_v;
 	uint32_t old_cons = d->req_cons;
 	struct cdna_req stop = { 0 };
@@ -642,18 +628,16 @@ mediate_rx(struct vmm *v, struct mqueue *mq, uint32_t budget)
 	if (budget > v->opt.burst)
 		budget = v->opt.burst;
 	req_prefetch(d, budget);
-	fast_regions_load(mq, d, CDNA_DIR_RX, &f, &f2);
+	fast_ways_check(&d->ways, &mq->g->rt);
 	while (k < budget) {
 		int stopped = 0;
 
-		n = fast_run_rx(v, mq, &f, &f2, budget - k, &stop,
-				&stopped);
+		n = fast_run_rx(v, mq, budget - k, &stop, &stopped);
 		k += n;
 		if (!stopped)
 			break;
 		rx_full_req(v, mq, d, &stop);
 		k++;
-		fast_regions_load(mq, d, CDNA_DIR_RX, &f, &f2);
 	}
 	dir_publish(d, old_tail, old_cmp, old_cons);
 	return k;

@@ -143,17 +143,22 @@ struct cdna_fast_region {
 	uint8_t *claims;
 };
 
-static inline void
-cdna_fast_region_load(struct cdna_fast_region *f,
-		      const struct cdna_region_table *rt,
-		      const struct cdna_rt_hint *h, int dir)
+/* Whether r can take new DMA in direction dir: not dying, the permission granted, a claim map. */
+static inline int
+cdna_region_usable(const struct cdna_region *r, int dir)
 {
-	struct cdna_region *r = h->reg;
 	uint32_t need = dir == CDNA_DIR_TX ? CDNA_PERM_DEV_READ :
 		CDNA_PERM_DEV_WRITE;
 
-	if (r != NULL && h->gen == rt->gen && !r->dying &&
-	    (r->perm & need) != 0 && r->claims != NULL) {
+	return !r->dying && (r->perm & need) != 0 && r->claims != NULL;
+}
+
+/* f made from r when r (which may be NULL) is usable in dir, else emptied (size 0). */
+static inline void
+cdna_fast_region_set(struct cdna_fast_region *f, struct cdna_region *r,
+		     int dir)
+{
+	if (r != NULL && cdna_region_usable(r, dir)) {
 		f->reg = r;
 		f->gaddr = r->gaddr;
 		f->size = r->size;
@@ -167,6 +172,33 @@ cdna_fast_region_load(struct cdna_fast_region *f,
 		f->claims = NULL;
 	}
 }
+
+/* The same from a hint, which must still be current. */
+static inline void
+cdna_fast_region_load(struct cdna_fast_region *f,
+		      const struct cdna_region_table *rt,
+		      const struct cdna_rt_hint *h, int dir)
+{
+	cdna_fast_region_set(f, h->gen == rt->gen ? h->reg : NULL, dir);
+}
+
+/*
+ * The regions a queue direction's batch path holds, the most recently
+ * used first: reg[0] holds the requests of the moment, and a request in
+ * another region is looked for among the rest before the table's
+ * bisection. A guest whose memory is a region per page (EAL without
+ * --single-file-segments) has its buffers move among a few pages at a
+ * time. Each is usable in the direction (cdna_region_usable), or the
+ * mediator's empty region (size 0) in an unused way. They stay valid
+ * while the table's generation is gen: a region's fields do not change
+ * while it is in the table, and it is marked dying only once out of it.
+ */
+#define CDNA_FAST_WAYS 4u
+
+struct cdna_fast_ways {
+	uint64_t gen;
+	struct cdna_region *reg[CDNA_FAST_WAYS];
+};
 
 /*
  * The request nearly every guest sends, recognised in a few instructions:

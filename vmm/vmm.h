@@ -19,6 +19,7 @@
 #include "nic.h"
 #include "regions.h"
 #include "strategy.h"
+#include "validate.h"
 #include "vlog.h"
 
 #define VMM_MAX_UIDS	16
@@ -67,8 +68,8 @@ struct mq_dir {
 	uint32_t cmp_prod_v;		/* private: completions written */
 	uint32_t cmp_cons_seen;		/* private: last valid guest consumer */
 	int skip_chain;			/* TX: rejecting the tail of an overlong chain */
-	struct cdna_rt_hint hint;	/* the region the last request named */
-	struct cdna_rt_hint hint_prev;	/* the one before it (fast_region_switch) */
+	struct cdna_rt_hint hint;	/* the full path's last region */
+	struct cdna_fast_ways ways;	/* the batch path's regions (validate.h) */
 	struct cdna_nic_ring *nic;
 	uint32_t nic_tail;		/* private: descriptors posted */
 	struct mq_slot *slots;		/* per NIC descriptor slot */

@@ -553,46 +553,54 @@ test_idle_guests(void)
 
 /*
  * Requests whose buffers change region within a burst, as buffers do when
- * EAL maps a region per page: back and forth between two regions (the
- * batch path holds two) and on to a third (looked up), and every
- * descriptor is counted in its own region (in flight, claims) and
- * completed. A request between the regions is refused on its own, and the
- * run goes on past it. Both directions.
+ * EAL maps a region per page: back and forth between two regions, among
+ * the four the batch path holds (the most recent first), and among six,
+ * so that the least recently used is dropped and looked up again later.
+ * Every descriptor points at its own buffer in its own region's memory,
+ * is counted in that region (in flight, claims) and completes. A request
+ * between the regions is refused on its own, and the run goes on past it.
+ * Both directions.
  */
 static void
 test_region_changes(void)
 {
-	/* Region of each request: 0 the rig's, 1 and 2 two more, 3 none. */
+	/* Region of each request: 0 the rig's, 1 to 5 five more, NREG none. */
+	enum { NREG = 6 };
 	static const uint8_t where[] = {
-		0, 0, 1, 1, 0, 1, 1, 1, 3, 1, 0, 2, 2, 0, 1, 2, 0, 0, 1,
+		0, 0, 1, 1, 0, 1, 1, 1, NREG, 1, 0, 2, 2, 0, 1, 2,
+		0, 0, 1, 3, 4, 5, 0, 3, 2, 4, 5, 1, 0, 3, 1, 3,
 	};
 	const unsigned int n = RTE_DIM(where);
-	const uint64_t gaddr[3] = { RIG_GADDR, RIG_GADDR + 4 * (uint64_t)RIG_MEM,
-				    RIG_GADDR + 8 * (uint64_t)RIG_MEM };
 	const uint64_t gap = RIG_GADDR + 2 * (uint64_t)RIG_MEM;
-	struct cdna_region *r[3];
+	uint64_t gaddr[NREG];
+	struct cdna_region *r[NREG];
 	struct mq_dir *dirs[2];
-	unsigned int i, j, k, in[3];
+	unsigned int i, j, k, in[NREG];
 
+	RTE_BUILD_BUG_ON(RTE_DIM(where) > 32);	/* one poll's burst */
 	rig_init(32);
 	r[0] = rig.r;
-	r[1] = rig_add_region(gaddr[1], 64 * 2048);
-	r[2] = rig_add_region(gaddr[2], 64 * 2048);
+	gaddr[0] = RIG_GADDR;
+	for (j = 1; j < NREG; j++) {
+		gaddr[j] = RIG_GADDR + 4 * j * (uint64_t)RIG_MEM;
+		r[j] = rig_add_region(gaddr[j], 64 * 2048);
+	}
 	dirs[0] = rig.tx;
 	dirs[1] = rig.rx;
 	for (k = 0; k < 2; k++) {
 		struct mq_dir *d = dirs[k];
 		const uint32_t len = k == 0 ? 60 : 2048, lines = k == 0 ? 1 : 32;
-		uint32_t base = d->cmp_prod->val, refused = 0;
+		uint32_t base = d->cmp_prod->val, tail = d->nic_tail, refused = 0;
+		uint32_t posted = 0;
 
 		rig.hold = 1;
-		in[0] = in[1] = in[2] = 0;
+		memset(in, 0, sizeof(in));
 		for (i = 0; i < n; i++) {
-			if (where[i] < 3)
+			if (where[i] < NREG)
 				in[where[i]]++;
 			else
 				refused = i;
-			req(d, where[i] < 3 ? gaddr[where[i]] + i * 2048 : gap, len,
+			req(d, where[i] < NREG ? gaddr[where[i]] + i * 2048 : gap, len,
 			    500 + i);
 		}
 		mediator_poll(&vmm);
@@ -602,7 +610,19 @@ test_region_changes(void)
 		CHECK_EQ(cmp_at(d, base)->status, CDNA_ST_BAD_ADDRESS);
 		CHECK_EQ(rig.g->inflight, n - 1);
 		CHECK_EQ(rig.g->claimed_lines, (n - 1) * lines);
-		for (j = 0; j < 3; j++) {
+		for (i = 0; i < n; i++) {
+			const struct cdna_nic_desc *nd;
+
+			if (where[i] == NREG)
+				continue;
+			nd = &d->nic->desc[(tail + posted++) & d->mask];
+			CHECK_EQ(nd->addr, (uint64_t)(uintptr_t)(r[where[i]]->host + i * 2048));
+			CHECK_EQ(nd->len, len);
+		}
+		/* The ways: the last four regions the requests named, the latest first. */
+		CHECK(d->ways.reg[0] == r[3] && d->ways.reg[1] == r[1] &&
+		      d->ways.reg[2] == r[0] && d->ways.reg[3] == r[5]);
+		for (j = 0; j < NREG; j++) {
 			CHECK_EQ(r[j]->inflight, in[j]);
 			CHECK_EQ(cdna_claims_count(r[j]->claims,
 						   cdna_claims_map_len(r[j]->size)),
@@ -613,7 +633,7 @@ test_region_changes(void)
 		CHECK_EQ(d->cmp_prod->val - base, n);
 		for (i = 1; i < n; i++)
 			CHECK_EQ(cmp_at(d, base + i)->status, CDNA_ST_OK);
-		for (j = 1; j < 3; j++) {
+		for (j = 0; j < NREG; j++) {
 			CHECK_EQ(r[j]->inflight, 0);
 			CHECK_EQ(cdna_claims_count(r[j]->claims,
 						   cdna_claims_map_len(r[j]->size)), 0);
@@ -626,7 +646,8 @@ test_region_changes(void)
 /*
  * A TX request whose lines an RX buffer in flight holds (invalid use),
  * met where the batch path changes region: once when it swaps back to the
- * region before, once when it takes on a third. Each is refused as
+ * region before (its second way), once when it takes on a third (a
+ * lookup, fast_ways_take). Each is refused as
  * INVALID_USE by the full path from the same copy, nothing of it claimed,
  * and the run goes on past it.
  */
@@ -638,7 +659,7 @@ test_region_change_conflicts(void)
 	/* TX buffers: region, offset; the RX buffers sit at offset 0 of regions 1 and 2. */
 	static const struct { uint8_t reg; uint32_t off; } tx[] = {
 		{ 0, 0 }, { 1, 2048 }, { 0, 2048 }, { 1, 0 },	/* swap back: conflict */
-		{ 0, 4096 }, { 2, 64 },				/* third region: conflict */
+		{ 0, 4096 }, { 2, 64 },				/* a third: conflict */
 		{ 2, 4096 }, { 0, 6144 },
 	};
 	const uint64_t base_of[3] = { RIG_GADDR, g1, g2 };
@@ -687,6 +708,93 @@ test_region_change_conflicts(void)
 	consume_all(d);
 	consume_all(rig.rx);
 	check_quiet("region change conflicts");
+}
+
+/*
+ * A change of region in the batch path takes on only a region that can
+ * take the DMA: a TX-only region refuses an RX buffer and an RX-only one a
+ * TX frame (BAD_PERM), each met after a request in the rig's region, with
+ * the run going on past it. Then a region the batch path holds is removed
+ * (as REGION_DEL does, once its DMA is done): a request in it is refused
+ * as a bad address, never posted into memory the guest has taken back.
+ */
+static void
+test_region_change_refusals(void)
+{
+	const uint64_t ga = RIG_GADDR + 4 * (uint64_t)RIG_MEM;
+	const uint64_t gb = RIG_GADDR + 8 * (uint64_t)RIG_MEM;
+	struct cdna_region *a, *b;
+	uint32_t base, i;
+
+	rig_init(32);
+	a = rig_add_region(ga, 64 * 2048);
+	b = rig_add_region(gb, 64 * 2048);
+	/* Fields change only out of the table: out, changed, back in. */
+	CHECK_EQ(cdna_rt_remove(&rig.g->rt, a), 0);
+	CHECK_EQ(cdna_rt_remove(&rig.g->rt, b), 0);
+	a->perm = CDNA_PERM_DEV_READ;
+	b->perm = CDNA_PERM_DEV_WRITE;
+	CHECK_EQ(cdna_rt_insert(&rig.g->rt, a), 0);
+	CHECK_EQ(cdna_rt_insert(&rig.g->rt, b), 0);
+
+	/* RX: rig, A (TX only), rig, B. */
+	base = rig.rx->cmp_prod->val;
+	rig.hold = 1;
+	req(rig.rx, A(0), 2048, 10);
+	req(rig.rx, ga, 2048, 11);
+	req(rig.rx, A(2048), 2048, 12);
+	req(rig.rx, gb, 2048, 13);
+	mediator_poll(&vmm);
+	CHECK_EQ(rig.rx->cmp_prod->val - base, 1);
+	CHECK_EQ(cmp_at(rig.rx, base)->cookie, 11);
+	CHECK_EQ(cmp_at(rig.rx, base)->status, CDNA_ST_BAD_PERM);
+	CHECK_EQ(rig.r->inflight, 2);
+	CHECK_EQ(a->inflight, 0);
+	CHECK_EQ(b->inflight, 1);
+
+	/* TX: rig, B (RX only), rig, A. */
+	base = rig.tx->cmp_prod->val;
+	req(rig.tx, A(8192), 60, 20);
+	req(rig.tx, gb + 4096, 60, 21);
+	req(rig.tx, A(8192 + 64), 60, 22);
+	req(rig.tx, ga + 4096, 60, 23);
+	mediator_poll(&vmm);
+	CHECK_EQ(rig.tx->cmp_prod->val - base, 1);
+	CHECK_EQ(cmp_at(rig.tx, base)->cookie, 21);
+	CHECK_EQ(cmp_at(rig.tx, base)->status, CDNA_ST_BAD_PERM);
+	CHECK_EQ(rig.r->inflight, 4);
+	CHECK_EQ(a->inflight, 1);
+	CHECK_EQ(b->inflight, 1);
+	CHECK_EQ(cdna_claims_count(a->claims, cdna_claims_map_len(a->size)), 1);
+	rig.hold = 0;
+	poll_idle();
+	CHECK_EQ(rig.tx->cmp_prod->val - base, 4);
+	CHECK_EQ(a->inflight, 0);
+	consume_all(rig.tx);
+
+	/* A leaves the table, its DMA done, while the batch path holds it. */
+	CHECK_EQ(cdna_rt_remove(&rig.g->rt, a), 0);
+	a->dying = 1;
+	base = rig.tx->cmp_prod->val;
+	rig.hold = 1;
+	req(rig.tx, ga + 8192, 60, 30);
+	req(rig.tx, A(8192 + 128), 60, 31);
+	req(rig.tx, ga + 8192 + 64, 60, 32);
+	mediator_poll(&vmm);
+	CHECK_EQ(rig.tx->cmp_prod->val - base, 2);
+	for (i = 0; i < 2; i++) {
+		CHECK_EQ(cmp_at(rig.tx, base + i)->cookie, 30 + 2 * i);
+		CHECK_EQ(cmp_at(rig.tx, base + i)->status, CDNA_ST_BAD_ADDRESS);
+	}
+	CHECK_EQ(a->inflight, 0);
+	CHECK_EQ(cdna_claims_count(a->claims, cdna_claims_map_len(a->size)), 0);
+	CHECK_EQ(rig.r->inflight, 1);	/* the earlier DMA all completed */
+	rig.hold = 0;
+	poll_idle();
+	CHECK_EQ(rig.tx->cmp_prod->val - base, 3);
+	consume_all(rig.tx);
+	consume_all(rig.rx);
+	check_quiet("region change refusals");
 }
 
 /*
@@ -811,6 +919,7 @@ main(void)
 	test_poll_lists();
 	test_region_changes();
 	test_region_change_conflicts();
+	test_region_change_refusals();
 	test_cost_sampling();
 	printf("test_mediator: %u checks, %u failed\n", cases, failed);
 	return failed != 0;
