@@ -14,7 +14,9 @@
  * forms); the first other request goes to the full path (tx_full_packet,
  * rx_full_req: cdna_validate_req and the chain rules), which says why it
  * is refused. Both read each request once, and the batch path accepts
- * nothing the full path would refuse (tests/fuzz/fuzz_validate.c).
+ * nothing the full path would refuse: tests/fuzz/fuzz_validate.c checks
+ * its request test against the full rules, tests/fuzz/fuzz_mediator.c
+ * this whole file against a model of a fuzzed guest's requests.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -373,6 +375,11 @@ fast_span(const struct cdna_req *ring, struct cdna_nic_desc *desc,
 			reg->inflight += tag - run;
 		if (tag == end)
 			break;
+		/* r refused in its own region (or a claim conflict): the full path's. */
+		if (!other) {
+			acc->stop = r;
+			break;
+		}
 		/*
 		 * r in another region: the span goes on there, r checked
 		 * again against it. Buffers often go back and forth between
@@ -380,10 +387,6 @@ fast_span(const struct cdna_req *ring, struct cdna_nic_desc *desc,
 		 * region is the first way, r is in it: a second refusal
 		 * stops the span.
 		 */
-		if (!other) {
-			acc->stop = r;
-			break;
-		}
 		if (r.addr - w->reg[1]->gaddr < w->reg[1]->size) {
 			w->reg[0] = w->reg[1];
 			w->reg[1] = reg;

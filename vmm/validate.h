@@ -129,11 +129,11 @@ _Static_assert(offsetof(struct cdna_req, reserved2) ==
 #define CDNA_ETHER_HDR_LEN	14u
 
 /*
- * The region a queue direction's requests last named (its hint), when it
- * can take new DMA in that direction: live in the table, not dying, with
- * the permission and a claim map. size 0 when there is none, so that the
- * range test below fails without a test of its own. Valid while the region
- * table does not change: for one pass of the data path.
+ * What cdna_validate_simple reads of a region the caller knows can take
+ * new DMA in the direction (cdna_region_usable): the batch path's copy of
+ * its first way (struct cdna_fast_ways below) for a run of requests.
+ * size 0 when there is none, so that the range test below fails without a
+ * test of its own.
  */
 struct cdna_fast_region {
 	struct cdna_region *reg;
@@ -153,7 +153,12 @@ cdna_region_usable(const struct cdna_region *r, int dir)
 	return !r->dying && (r->perm & need) != 0 && r->claims != NULL;
 }
 
-/* f made from r when r (which may be NULL) is usable in dir, else emptied (size 0). */
+/*
+ * f made from r when r (which may be NULL) is usable in dir, else emptied
+ * (size 0); and from a hint below. The mediator keeps region pointers
+ * (cdna_fast_ways); tests/fuzz/fuzz_validate.c builds its fast regions
+ * with these.
+ */
 static inline void
 cdna_fast_region_set(struct cdna_fast_region *f, struct cdna_region *r,
 		     int dir)

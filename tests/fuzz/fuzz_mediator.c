@@ -4,26 +4,30 @@
  * NIC) driven by a guest that the input plays. The input lays out up to
  * five regions beside the rig's own (adjacent or apart, any permission),
  * then posts TX and RX requests of any address, length and flags, chains
- * too, polls with the NIC completing or holding everything, removes and
- * adds back regions with no DMA in flight, and changes the burst and the
- * audit setting. The ring indices carry over from one input to the next,
- * so spans wrap anywhere.
+ * too, polls with the NIC completing or holding everything, removes
+ * regions (with DMA in flight or not) and adds them back once retired,
+ * and changes the burst and the audit setting. The ring indices carry
+ * over from one input to the next, so spans wrap anywhere.
  *
- * Checked after every poll, independently of the mediator's own records:
- *   - every descriptor posted and not reclaimed lies inside the mediator's
- *     mapping of a region in the table that grants its direction: no DMA
- *     outside what the guest registered;
- *   - no line is in two such descriptors when one of them is RX: the
- *     invalid-use rule, from the descriptors themselves;
+ * Checked at every poll as the NIC's turn comes (every descriptor the
+ * mediator posted is then in flight), against the descriptors themselves
+ * and a model of the guest's requests, not the mediator's records:
+ *   - every descriptor lies inside the mediator's mapping of a region in
+ *     the table that grants its direction, or of a region removed since
+ *     it was posted (its DMA may finish); it is the one its request asked
+ *     for (address, length), posted once;
+ *   - no line is under two descriptors when one of them is RX;
  *   - each region's in-flight count, and the guest's, add up to those
- *     descriptors, and each region's claim map holds a claim on exactly
- *     the lines they cover;
- *   - every completion names a request made and not yet completed, with a
- *     known status; an OK request lies inside a region that grants its
- *     direction, with clean flags and a length the rules accept; a
- *     BAD_ADDRESS one inside none; a BAD_PERM one inside a region that
- *     lacks the permission;
- *   - no queue is quarantined (the guest here never lies about indices).
+ *     descriptors; each claim-map byte under them says what they hold (RX,
+ *     or the number of TX reads), and no other byte holds a claim.
+ * And after every poll, for every completion: a request made and not yet
+ * completed; for a request that is a frame of its own (not part of a TX
+ * chain), exactly the status the rules give from its fields, the regions
+ * in the table and the descriptors in flight before it (validate.h's
+ * order: flags, length, address, permission, claims, then the Ethernet
+ * header); for a chain's segment, OK only with fields that allow it.
+ * No queue is quarantined (this guest never lies about indices), and a
+ * removed region retires once its last DMA is reclaimed, not before.
  * At the end of every input all DMA completes, every request has exactly
  * one completion, and every claim and count is back to zero.
  */
@@ -36,6 +40,7 @@
 #include "claims.h"
 #include "mediator_rig.h"
 #include "regions.h"
+#include "validate.h"
 #include "fuzz_reader.h"
 
 #define NX		5u		/* regions beside the rig's */
@@ -47,9 +52,12 @@
 /* Enough polls to take a full ring a request at a time (--burst 1), twice. */
 #define DRAIN_POLLS	(2u * RIG_RING + 2u)
 
+enum xstate { X_OUT, X_IN, X_DYING };
+
 struct xreg {
 	struct cdna_region reg;
-	int in_table;
+	enum xstate state;
+	uint32_t removed_poll;	/* polls done when it left the table */
 };
 
 struct reqrec {
@@ -60,12 +68,26 @@ struct reqrec {
 	uint8_t chained;	/* part of a TX chain (MORE here or before) */
 	uint8_t clean;		/* no reserved field set */
 	uint8_t done;
+	uint32_t poll_seen;	/* the poll its descriptor was first in flight, 0 never */
+	uint32_t stamp;		/* the last snapshot that saw its descriptor */
+};
+
+/* A descriptor in flight at the NIC's turn. */
+struct flight {
+	uint32_t k;		/* its region */
+	uint32_t dir;
+	uint32_t cookie;
+	uint32_t poll_seen;
+	uint64_t off;
+	uint32_t len;
 };
 
 static struct xreg xr[NX];
 static uint8_t *xmem, *xclaims;
 static struct reqrec rec[MAX_REQS];
-static uint32_t nrec;
+static uint32_t nrec, npoll, nsnap;
+static struct flight fl[2 * RIG_RING];
+static uint32_t nfl;
 /* Per region, per line: RX and TX descriptors on it now (the check's own). */
 static uint16_t *lines_rx[NREG], *lines_tx[NREG];
 
@@ -75,10 +97,16 @@ region(unsigned int i)
 	return i == 0 ? rig.r : &xr[i - 1].reg;
 }
 
-static int
-in_table(unsigned int i)
+static enum xstate
+state_of(unsigned int i)
 {
-	return i == 0 || xr[i - 1].in_table;
+	return i == 0 ? X_IN : xr[i - 1].state;
+}
+
+static uint32_t
+perm_of(int dir)
+{
+	return dir == CDNA_DIR_TX ? CDNA_PERM_DEV_READ : CDNA_PERM_DEV_WRITE;
 }
 
 /* The stub NIC fills an RX buffer with at most RX_FRAME bytes. */
@@ -89,30 +117,7 @@ rx_fill(const struct cdna_nic_desc *d, struct cdna_nic_status *s, int is_rx)
 		s->len = d->len < RX_FRAME ? d->len : RX_FRAME;
 }
 
-static void
-setup_once(void)
-{
-	static int done;
-	unsigned int i;
-
-	if (done)
-		return;
-	done = 1;
-	rig_init(32);
-	rig.hook = rx_fill;
-	xmem = calloc(NX, X_MAX);
-	xclaims = calloc(NX, cdna_claims_map_len(X_MAX));
-	for (i = 0; i < NREG; i++) {
-		size_t n = (i == 0 ? RIG_MEM : X_MAX) / CDNA_CLAIM_LINE + 1;
-
-		lines_rx[i] = calloc(n, sizeof(uint16_t));
-		lines_tx[i] = calloc(n, sizeof(uint16_t));
-		FUZZ_CHECK(lines_rx[i] != NULL && lines_tx[i] != NULL);
-	}
-	FUZZ_CHECK(xmem != NULL && xclaims != NULL);
-}
-
-/* The index of the region in the table that holds host address p, or -1. */
+/* The region whose mapping wholly holds [p, p+len) (in the table or dying), or -1. */
 static int
 region_of_host(uint64_t p, uint32_t len)
 {
@@ -122,7 +127,7 @@ region_of_host(uint64_t p, uint32_t len)
 		const struct cdna_region *r = region(i);
 		uint64_t h = (uint64_t)(uintptr_t)r->host;
 
-		if (in_table(i) && p >= h && p - h < r->size &&
+		if (state_of(i) != X_OUT && p >= h && p - h < r->size &&
 		    len <= r->size - (p - h))
 			return (int)i;
 	}
@@ -138,91 +143,91 @@ region_of_guest(uint64_t addr, uint32_t len)
 	for (i = 0; i < NREG; i++) {
 		const struct cdna_region *r = region(i);
 
-		if (in_table(i) && addr >= r->gaddr &&
+		if (state_of(i) == X_IN && addr >= r->gaddr &&
 		    (u128)addr + len <= (u128)r->gaddr + r->size)
 			return (int)i;
 	}
 	return -1;
 }
 
-static uint32_t
-perm_of(int dir)
-{
-	return dir == CDNA_DIR_TX ? CDNA_PERM_DEV_READ : CDNA_PERM_DEV_WRITE;
-}
-
-/* The descriptors d holds posted and not reclaimed, checked; lines marked. */
+/* One descriptor in flight on d at ring index i: checked, its lines marked. */
 static void
-check_dir(struct mq_dir *d, int dir, uint64_t *inflight, uint64_t *distinct,
-	  uint64_t *lines)
+take_flight(struct mq_dir *d, int dir, uint32_t i, uint64_t *inflight,
+	    uint64_t *distinct, uint64_t *lines)
 {
-	uint32_t i;
+	const struct cdna_nic_desc *nd = &d->nic->desc[i & d->mask];
+	const struct mq_slot *sl = &d->slots[i & d->mask];
+	int k = region_of_host(nd->addr, nd->len);
+	struct reqrec *q;
+	uint64_t off, l, l0, l1;
 
-	for (i = d->nic->st_cons.val; i != d->nic_tail; i++) {
-		const struct cdna_nic_desc *nd = &d->nic->desc[i & d->mask];
-		const struct mq_slot *sl = &d->slots[i & d->mask];
-		int k = region_of_host(nd->addr, nd->len);
-		uint64_t off, l, l0, l1;
+	FUZZ_CHECK(k >= 0 && nd->len > 0);
+	FUZZ_CHECK((region(k)->perm & perm_of(dir)) != 0);
+	off = nd->addr - (uint64_t)(uintptr_t)region(k)->host;
+	FUZZ_CHECK(sl->reg == region(k) && sl->off == off && sl->len == nd->len);
+	/* The buffer its request named, and only once. */
+	FUZZ_CHECK(sl->cookie < nrec);
+	q = &rec[sl->cookie];
+	FUZZ_CHECK(q->dir == dir && !q->done && q->stamp != nsnap);
+	q->stamp = nsnap;
+	FUZZ_CHECK(region(k)->gaddr + off == q->addr && nd->len == q->len);
+	if (q->poll_seen == 0)
+		q->poll_seen = npoll;
+	/* Posted into a region that has since left the table: only before it left. */
+	FUZZ_CHECK(state_of(k) == X_IN || q->poll_seen <= xr[k - 1].removed_poll);
 
-		FUZZ_CHECK(k >= 0);
-		FUZZ_CHECK(nd->len > 0);
-		FUZZ_CHECK((region(k)->perm & perm_of(dir)) != 0);
-		FUZZ_CHECK(sl->reg == region(k));
-		off = nd->addr - (uint64_t)(uintptr_t)region(k)->host;
-		FUZZ_CHECK(sl->off == off && sl->len == nd->len);
-		l0 = off / CDNA_CLAIM_LINE;
-		l1 = (off + nd->len - 1) / CDNA_CLAIM_LINE;
-		for (l = l0; l <= l1; l++) {
-			distinct[k] += lines_rx[k][l] == 0 && lines_tx[k][l] == 0;
-			if (dir == CDNA_DIR_RX)
-				lines_rx[k][l]++;
-			else
-				lines_tx[k][l]++;
-			FUZZ_CHECK(lines_rx[k][l] <= 1);
-			FUZZ_CHECK(lines_rx[k][l] == 0 || lines_tx[k][l] == 0);
-		}
-		inflight[k]++;
-		*lines += l1 - l0 + 1;
+	l0 = off / CDNA_CLAIM_LINE;
+	l1 = (off + nd->len - 1) / CDNA_CLAIM_LINE;
+	for (l = l0; l <= l1; l++) {
+		distinct[k] += lines_rx[k][l] == 0 && lines_tx[k][l] == 0;
+		if (dir == CDNA_DIR_RX)
+			lines_rx[k][l]++;
+		else
+			lines_tx[k][l]++;
+		FUZZ_CHECK(lines_rx[k][l] <= 1);
+		FUZZ_CHECK(lines_rx[k][l] == 0 || lines_tx[k][l] == 0);
 	}
+	inflight[k]++;
+	*lines += l1 - l0 + 1;
+	fl[nfl++] = (struct flight){ (uint32_t)k, (uint32_t)dir, sl->cookie,
+				     q->poll_seen, off, nd->len };
 }
 
-/* Undoes check_dir's marks. */
+/*
+ * Every descriptor posted and not reclaimed, checked against the requests
+ * and the regions; each region's in-flight count and claim map against
+ * them. Leaves the list in fl[] for the completions' checks.
+ */
 static void
-unmark_dir(struct mq_dir *d)
-{
-	uint32_t i;
-
-	for (i = d->nic->st_cons.val; i != d->nic_tail; i++) {
-		const struct mq_slot *sl = &d->slots[i & d->mask];
-		unsigned int k;
-
-		for (k = 0; k < NREG; k++)
-			if (sl->reg == region(k))
-				break;
-		memset(&lines_rx[k][sl->off / CDNA_CLAIM_LINE], 0,
-		       ((sl->off + sl->len - 1) / CDNA_CLAIM_LINE -
-			sl->off / CDNA_CLAIM_LINE + 1) * sizeof(uint16_t));
-		memset(&lines_tx[k][sl->off / CDNA_CLAIM_LINE], 0,
-		       ((sl->off + sl->len - 1) / CDNA_CLAIM_LINE -
-			sl->off / CDNA_CLAIM_LINE + 1) * sizeof(uint16_t));
-	}
-}
-
-static void
-check_inflight(void)
+snapshot(void)
 {
 	uint64_t inflight[NREG] = { 0 }, distinct[NREG] = { 0 }, lines = 0, total = 0;
-	unsigned int k;
+	struct mq_dir *dirs[2] = { rig.tx, rig.rx };
+	unsigned int k, j;
+	uint32_t i;
 
-	check_dir(rig.tx, CDNA_DIR_TX, inflight, distinct, &lines);
-	check_dir(rig.rx, CDNA_DIR_RX, inflight, distinct, &lines);
-	unmark_dir(rig.tx);
-	unmark_dir(rig.rx);
+	nsnap++;
+	nfl = 0;
+	for (j = 0; j < 2; j++)
+		for (i = dirs[j]->nic->st_cons.val; i != dirs[j]->nic_tail; i++)
+			take_flight(dirs[j], j == 0 ? CDNA_DIR_TX : CDNA_DIR_RX, i,
+				    inflight, distinct, &lines);
+	/* Each line under a descriptor: the claim byte says what it holds. */
+	for (j = 0; j < nfl; j++) {
+		const struct flight *f = &fl[j];
+		const uint8_t *c = region(f->k)->claims;
+		uint64_t l;
+
+		for (l = f->off / CDNA_CLAIM_LINE;
+		     l <= (f->off + f->len - 1) / CDNA_CLAIM_LINE; l++)
+			FUZZ_CHECK(c[l] == (lines_rx[f->k][l] ? CDNA_CLAIM_RX :
+					    lines_tx[f->k][l]));
+	}
 	for (k = 0; k < NREG; k++) {
 		const struct cdna_region *r = region(k);
 
 		FUZZ_CHECK(r->inflight == inflight[k]);
-		/* The claim map holds a claim on exactly the lines in flight. */
+		/* ...and no byte elsewhere holds a claim. */
 		FUZZ_CHECK(cdna_claims_count(r->claims, cdna_claims_map_len(r->size)) ==
 			   distinct[k]);
 		total += inflight[k];
@@ -230,6 +235,75 @@ check_inflight(void)
 	FUZZ_CHECK(rig.g->inflight == total);
 	FUZZ_CHECK(rig.g->claimed_lines == lines);
 	FUZZ_CHECK(rig.quarantines == 0);
+	for (j = 0; j < nfl; j++) {
+		const struct flight *f = &fl[j];
+		uint64_t n = (f->off + f->len - 1) / CDNA_CLAIM_LINE -
+			f->off / CDNA_CLAIM_LINE + 1;
+
+		memset(&lines_rx[f->k][f->off / CDNA_CLAIM_LINE], 0, n * sizeof(uint16_t));
+		memset(&lines_tx[f->k][f->off / CDNA_CLAIM_LINE], 0, n * sizeof(uint16_t));
+	}
+}
+
+/*
+ * Whether request q, taken by the mediator in this poll, meets a claim of
+ * a descriptor posted before it: in an earlier poll, or in this one ahead
+ * of it (the queue's RX ring is served before its TX ring, each in ring
+ * order, which is cookie order). RX takes a line alone; TX shares a line
+ * with at most CDNA_CLAIM_TX_MAX - 1 other reads and no write.
+ */
+static int
+meets_claim(const struct reqrec *q, uint32_t cookie, int k)
+{
+	uint64_t off = q->addr - region(k)->gaddr;
+	uint64_t lo = off / CDNA_CLAIM_LINE, hi = (off + q->len - 1) / CDNA_CLAIM_LINE, l;
+	uint32_t j;
+
+	for (l = lo; l <= hi; l++) {
+		uint32_t reads = 0;
+
+		for (j = 0; j < nfl; j++) {
+			const struct flight *f = &fl[j];
+
+			if (f->k != (uint32_t)k || f->off / CDNA_CLAIM_LINE > l ||
+			    (f->off + f->len - 1) / CDNA_CLAIM_LINE < l)
+				continue;
+			if (f->poll_seen == npoll &&
+			    !(f->dir == CDNA_DIR_RX && q->dir == CDNA_DIR_TX) &&
+			    !(f->dir == q->dir && f->cookie < cookie))
+				continue;	/* posted after q */
+			if (q->dir == CDNA_DIR_RX || f->dir == CDNA_DIR_RX)
+				return 1;
+			reads++;
+		}
+		if (reads >= CDNA_CLAIM_TX_MAX)
+			return 1;
+	}
+	return 0;
+}
+
+/* The status the rules give a frame of its own, taken in this poll. */
+static uint16_t
+expected_status(const struct reqrec *q, uint32_t cookie)
+{
+	int k;
+
+	if (!q->clean || (q->flags & ~CDNA_REQ_F_KNOWN) != 0 ||
+	    (q->dir == CDNA_DIR_RX && (q->flags & CDNA_REQ_F_MORE) != 0))
+		return CDNA_ST_BAD_FLAGS;
+	if (q->len == 0 || q->len > CDNA_MAX_BUF_LEN ||
+	    (q->dir == CDNA_DIR_TX && q->len > CDNA_MAX_FRAME_LEN))
+		return CDNA_ST_BAD_LENGTH;
+	k = region_of_guest(q->addr, q->len);
+	if (k < 0)
+		return CDNA_ST_BAD_ADDRESS;
+	if ((region(k)->perm & perm_of(q->dir)) == 0)
+		return CDNA_ST_BAD_PERM;
+	if (meets_claim(q, cookie, k))
+		return CDNA_ST_INVALID_USE;
+	if (q->dir == CDNA_DIR_TX && q->len < CDNA_ETHER_HDR_LEN)
+		return CDNA_ST_BAD_LENGTH;
+	return CDNA_ST_OK;
 }
 
 /* What a completion says about its request, from the request alone. */
@@ -237,41 +311,31 @@ static void
 check_completion(const struct cdna_cmp *c, int dir)
 {
 	struct reqrec *q;
-	int k;
 
 	FUZZ_CHECK(c->cookie < nrec);
 	q = &rec[c->cookie];
-	FUZZ_CHECK(q->dir == dir);
-	FUZZ_CHECK(!q->done);
+	FUZZ_CHECK(q->dir == dir && !q->done);
 	q->done = 1;
 	FUZZ_CHECK(c->status < CDNA_ST_COUNT);
-	FUZZ_CHECK(c->status != CDNA_ST_DMA_FAULT && c->status != CDNA_ST_ABORTED &&
-		   c->status != CDNA_ST_MAP_QUOTA);
-	k = region_of_guest(q->addr, q->len);
-	switch (c->status) {
-	case CDNA_ST_OK:
-		FUZZ_CHECK(k >= 0 && (region(k)->perm & perm_of(dir)) != 0);
-		FUZZ_CHECK(q->clean && q->len > 0);
-		FUZZ_CHECK((q->flags & ~CDNA_REQ_F_KNOWN) == 0);
-		if (dir == CDNA_DIR_RX) {
-			FUZZ_CHECK(q->flags == 0 && q->len <= CDNA_MAX_BUF_LEN);
-			FUZZ_CHECK(c->len == (q->len < RX_FRAME ? q->len : RX_FRAME));
-		} else {
-			FUZZ_CHECK(q->len <= CDNA_MAX_FRAME_LEN && c->len == q->len);
-			/* A frame of one segment holds at least an Ethernet header. */
-			FUZZ_CHECK(q->chained || q->len >= 14);
-		}
-		break;
-	case CDNA_ST_BAD_ADDRESS:
-		/* Chains are refused as a whole: a segment's own range may be fine. */
-		FUZZ_CHECK(q->chained || k < 0);
-		break;
-	case CDNA_ST_BAD_PERM:
-		FUZZ_CHECK(q->chained ||
-			   (k >= 0 && (region(k)->perm & perm_of(dir)) == 0));
-		break;
-	default:
-		break;
+	if (c->status != CDNA_ST_OK) {
+		FUZZ_CHECK(c->len == 0);
+		/* Refused as it was taken, never posted: an exact verdict for a frame of its own. */
+		FUZZ_CHECK(q->poll_seen == 0);
+		FUZZ_CHECK(q->chained || c->status == expected_status(q, c->cookie));
+		FUZZ_CHECK(!q->chained || (c->status != CDNA_ST_DMA_FAULT &&
+					   c->status != CDNA_ST_ABORTED &&
+					   c->status != CDNA_ST_MAP_QUOTA));
+		return;
+	}
+	/* OK: posted (its claims checked at the NIC's turn), with fields that allow it. */
+	FUZZ_CHECK(q->poll_seen != 0);
+	FUZZ_CHECK(q->clean && q->len > 0 && (q->flags & ~CDNA_REQ_F_KNOWN) == 0);
+	if (dir == CDNA_DIR_RX) {
+		FUZZ_CHECK(q->flags == 0 && q->len <= CDNA_MAX_BUF_LEN);
+		FUZZ_CHECK(c->len == (q->len < RX_FRAME ? q->len : RX_FRAME));
+	} else {
+		FUZZ_CHECK(q->len <= CDNA_MAX_FRAME_LEN && c->len == q->len);
+		FUZZ_CHECK(q->chained || q->len >= CDNA_ETHER_HDR_LEN);
 	}
 }
 
@@ -285,13 +349,58 @@ consume(struct mq_dir *d, int dir)
 	rig_consume(d, prod);
 }
 
+/* The mediator retires a removed region: only once its last DMA is reclaimed. */
+static void
+on_retire(struct guest *g, struct cdna_region *r)
+{
+	unsigned int i;
+
+	FUZZ_CHECK(g == rig.g);
+	for (i = 0; i < NX && r != &xr[i].reg; i++)
+		;
+	FUZZ_CHECK(i < NX && xr[i].state == X_DYING && r->dying);
+	FUZZ_CHECK(r->inflight == 0);
+	FUZZ_CHECK(cdna_claims_count(r->claims, cdna_claims_map_len(r->size)) == 0);
+	xr[i].state = X_OUT;
+}
+
+static void
+setup_once(void)
+{
+	static int done;
+	unsigned int i;
+
+	if (done)
+		return;
+	done = 1;
+	rig_init(32);
+	rig.hook = rx_fill;
+	rig.before_nic = snapshot;
+	rig.retire = on_retire;
+	xmem = calloc(NX, X_MAX);
+	xclaims = calloc(NX, cdna_claims_map_len(X_MAX));
+	for (i = 0; i < NREG; i++) {
+		size_t n = (i == 0 ? RIG_MEM : X_MAX) / CDNA_CLAIM_LINE + 1;
+
+		lines_rx[i] = calloc(n, sizeof(uint16_t));
+		lines_tx[i] = calloc(n, sizeof(uint16_t));
+		FUZZ_CHECK(lines_rx[i] != NULL && lines_tx[i] != NULL);
+	}
+	FUZZ_CHECK(xmem != NULL && xclaims != NULL);
+}
+
+/*
+ * One poll: checked as the NIC's turn comes (snapshot, from the rig),
+ * then every completion, then the records again after reclaim.
+ */
 static void
 poll_once(void)
 {
+	npoll++;
 	mediator_poll(&vmm);
-	check_inflight();
 	consume(rig.tx, CDNA_DIR_TX);
 	consume(rig.rx, CDNA_DIR_RX);
+	snapshot();
 }
 
 /* Requests the guest has out: published and not yet completed and taken. */
@@ -369,6 +478,8 @@ post(struct reader *in, struct mq_dir *d, int dir, unsigned int n,
 		q->chained = dir == CDNA_DIR_TX &&
 			(*open_chain || (q->flags & CDNA_REQ_F_MORE) != 0);
 		q->done = 0;
+		q->poll_seen = 0;
+		q->stamp = 0;
 		rig_req(d, p + i, q->addr, q->len, nrec, q->flags);
 		if ((kind & 63) == 2) {
 			/* One of the reserved fields, or all three. */
@@ -397,6 +508,7 @@ lay_out(struct reader *in)
 		struct cdna_region *r = &xr[i].reg;
 		uint8_t how = rd8(in);
 
+		FUZZ_CHECK(xr[i].state == X_OUT);
 		memset(r, 0, sizeof(*r));
 		/* Adjacent to the one before, or a gap of some pages. */
 		r->gaddr = next + (how & 1 ? 0 : 4096u * (1 + (how >> 1) % 16));
@@ -408,32 +520,43 @@ lay_out(struct reader *in)
 		r->perm = rd8(in) % 4;
 		memset(r->claims, 0, cdna_claims_map_len(X_MAX));
 		next = r->gaddr + r->size;
-		xr[i].in_table = 0;
 		if (rd8(in) % 4 != 0) {
 			FUZZ_CHECK(cdna_rt_insert(&rig.g->rt, r) == 0);
-			xr[i].in_table = 1;
+			xr[i].state = X_IN;
 		}
 	}
 }
 
-/* A region leaves the table (as REGION_DEL does with no DMA in flight) or comes back. */
+/*
+ * A region leaves the table as REGION_DEL takes it (retired at once with
+ * no DMA in flight, else dying until the mediator retires it), or, once
+ * retired, comes back as a fresh registration of the same memory.
+ */
 static void
 toggle_region(unsigned int i)
 {
 	struct xreg *x = &xr[i];
 
-	if (x->in_table) {
-		if (x->reg.inflight != 0)
-			return;
-		FUZZ_CHECK(cdna_claims_count(x->reg.claims,
-					     cdna_claims_map_len(x->reg.size)) == 0);
+	switch (x->state) {
+	case X_IN:
 		FUZZ_CHECK(cdna_rt_remove(&rig.g->rt, &x->reg) == 0);
 		x->reg.dying = 1;
-		x->in_table = 0;
-	} else {
+		x->removed_poll = npoll;
+		if (x->reg.inflight != 0) {
+			x->state = X_DYING;
+			break;
+		}
+		FUZZ_CHECK(cdna_claims_count(x->reg.claims,
+					     cdna_claims_map_len(x->reg.size)) == 0);
+		x->state = X_OUT;
+		break;
+	case X_OUT:
 		x->reg.dying = 0;
 		FUZZ_CHECK(cdna_rt_insert(&rig.g->rt, &x->reg) == 0);
-		x->in_table = 1;
+		x->state = X_IN;
+		break;
+	case X_DYING:
+		break;
 	}
 }
 
@@ -498,10 +621,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(outstanding(rig.tx) == 0 && outstanding(rig.rx) == 0);
 	for (i = 0; i < nrec; i++)
 		FUZZ_CHECK(rec[i].done);
-	check_inflight();
 	FUZZ_CHECK(rig.g->inflight == 0 && rig.g->claimed_lines == 0);
-	for (i = 0; i < NX; i++)
-		if (xr[i].in_table)
+	for (i = 0; i < NX; i++) {
+		FUZZ_CHECK(xr[i].state != X_DYING);	/* retired with its last DMA */
+		if (xr[i].state == X_IN)
 			toggle_region(i);
+		FUZZ_CHECK(xr[i].state == X_OUT);
+	}
 	return 0;
 }

@@ -43,6 +43,8 @@ unsigned int __attribute__((noinline))
 cdna_nic_poll(struct cdna_nic *nic)
 {
 	(void)nic;
+	if (rig.before_nic != NULL)
+		rig.before_nic();
 	return stub_ring_poll(rig.tx->nic, 0) + stub_ring_poll(rig.rx->nic, 1);
 }
 
@@ -87,8 +89,10 @@ audit_complete(uint32_t ctx, const void *host, int dir)
 void
 guest_mem_dma_done(struct guest *g, struct cdna_region *r)
 {
-	(void)g;
-	(void)r;
+	if (rig.retire != NULL) {
+		rig.retire(g, r);
+		return;
+	}
 	fprintf(stderr, "mediator_rig: the region retired, which no case asks for\n");
 	abort();
 }

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The real vmm/mediator.c on its own, with no EAL and no NIC model: one
- * guest with one queue and one 1 MiB region of ordinary memory (and, on
- * request, idle guests beside it), and a stub NIC that completes
+ * guest with one queue and a 1 MiB region of ordinary memory (more on
+ * request, and idle guests beside it), and a stub NIC that completes
  * descriptors in the same thread. The guest's side is
  * played by the caller through the queue's rings. Used by
  * tests/unit/test_mediator.c (the data path's rules, and a NIC that
- * reports what it was never given) and by bench/mediator_micro.c
- * (instructions per descriptor).
+ * reports what it was never given), tests/fuzz/fuzz_mediator.c (a fuzzed
+ * guest) and bench/mediator_micro.c (instructions per descriptor).
  */
 #ifndef CDNA_MEDIATOR_RIG_H
 #define CDNA_MEDIATOR_RIG_H
@@ -29,12 +29,17 @@
 typedef void (*rig_nic_hook)(const struct cdna_nic_desc *d,
 			     struct cdna_nic_status *s, int is_rx);
 
+/* A region the mediator retires (its last DMA reclaimed, the region dying). */
+typedef void (*rig_retire_hook)(struct guest *g, struct cdna_region *r);
+
 struct rig {
 	struct guest *g;
 	struct cdna_region *r;
 	uint8_t *mem;			/* the region's memory */
 	struct mq_dir *tx, *rx;		/* the queue's two directions */
 	rig_nic_hook hook;		/* NULL: every status honest */
+	void (*before_nic)(void);	/* called as the NIC's poll starts, if set */
+	rig_retire_hook retire;		/* NULL: a retirement aborts the test */
 	int hold;			/* nonzero: the NIC completes nothing */
 	uint32_t rx_frame;		/* bytes an RX buffer receives */
 	unsigned int quarantines;	/* queues the mediator quarantined */
