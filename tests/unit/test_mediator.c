@@ -710,6 +710,15 @@ test_region_change_conflicts(void)
 	check_quiet("region change conflicts");
 }
 
+/* The one completion on d since base: request cookie, refused with st. */
+static void
+only_refused(const struct mq_dir *d, uint32_t base, uint32_t cookie, uint16_t st)
+{
+	CHECK_EQ(d->cmp_prod->val - base, 1);
+	CHECK_EQ(cmp_at(d, base)->cookie, cookie);
+	CHECK_EQ(cmp_at(d, base)->status, st);
+}
+
 /*
  * A change of region in the batch path takes on only a region that can
  * take the DMA: a TX-only region refuses an RX buffer and an RX-only one a
@@ -745,9 +754,7 @@ test_region_change_refusals(void)
 	req(rig.rx, A(2048), 2048, 12);
 	req(rig.rx, gb, 2048, 13);
 	mediator_poll(&vmm);
-	CHECK_EQ(rig.rx->cmp_prod->val - base, 1);
-	CHECK_EQ(cmp_at(rig.rx, base)->cookie, 11);
-	CHECK_EQ(cmp_at(rig.rx, base)->status, CDNA_ST_BAD_PERM);
+	only_refused(rig.rx, base, 11, CDNA_ST_BAD_PERM);
 	CHECK_EQ(rig.r->inflight, 2);
 	CHECK_EQ(a->inflight, 0);
 	CHECK_EQ(b->inflight, 1);
@@ -759,9 +766,7 @@ test_region_change_refusals(void)
 	req(rig.tx, A(8192 + 64), 60, 22);
 	req(rig.tx, ga + 4096, 60, 23);
 	mediator_poll(&vmm);
-	CHECK_EQ(rig.tx->cmp_prod->val - base, 1);
-	CHECK_EQ(cmp_at(rig.tx, base)->cookie, 21);
-	CHECK_EQ(cmp_at(rig.tx, base)->status, CDNA_ST_BAD_PERM);
+	only_refused(rig.tx, base, 21, CDNA_ST_BAD_PERM);
 	CHECK_EQ(rig.r->inflight, 4);
 	CHECK_EQ(a->inflight, 1);
 	CHECK_EQ(b->inflight, 1);
