@@ -26,10 +26,19 @@
  * in the table and the descriptors in flight before it (validate.h's
  * order: flags, length, address, permission, claims, then the Ethernet
  * header); for a chain's segment, OK only with fields that allow it.
- * No queue is quarantined (this guest never lies about indices), and a
- * removed region retires once its last DMA is reclaimed, not before.
+ * Each TX chain is posted whole within the chain rules or refused whole.
+ * The doorbell is what was posted, every reclaimed slot is scrubbed, and
+ * the guest overwrites every request the mediator has consumed, so a
+ * second read of one would show. No queue is quarantined (this guest
+ * never lies about indices), and a removed region retires once its last
+ * DMA is reclaimed, not before.
  * At the end of every input all DMA completes, every request has exactly
  * one completion, and every claim and count is back to zero.
+ *
+ * The mediator's state (ring indices, the regions its batch path holds)
+ * carries over from one input to the next, on purpose: a failing input
+ * saved alone (fuzz-crash.bin) may not fail again by itself; run the same
+ * count of random inputs again, which repeat exactly, to reproduce it.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -57,7 +66,7 @@ enum xstate { X_OUT, X_IN, X_DYING };
 struct xreg {
 	struct cdna_region reg;
 	enum xstate state;
-	uint32_t removed_poll;	/* polls done when it left the table */
+	uint64_t removed_poll;	/* polls done when it left the table */
 };
 
 struct reqrec {
@@ -68,8 +77,10 @@ struct reqrec {
 	uint8_t chained;	/* part of a TX chain (MORE here or before) */
 	uint8_t clean;		/* no reserved field set */
 	uint8_t done;
-	uint32_t poll_seen;	/* the poll its descriptor was first in flight, 0 never */
-	uint32_t stamp;		/* the last snapshot that saw its descriptor */
+	uint16_t status;	/* its completion's, once done */
+	uint32_t chain;		/* cookie of its chain's first request (TX) */
+	uint64_t poll_seen;	/* the poll its descriptor was first in flight, 0 never */
+	uint64_t stamp;		/* the last snapshot that saw its descriptor */
 };
 
 /* A descriptor in flight at the NIC's turn. */
@@ -77,15 +88,19 @@ struct flight {
 	uint32_t k;		/* its region */
 	uint32_t dir;
 	uint32_t cookie;
-	uint32_t poll_seen;
+	uint64_t poll_seen;
 	uint64_t off;
 	uint32_t len;
 };
 
 static struct xreg xr[NX];
-static uint8_t *xmem, *xclaims;
+static uint8_t *xmem;
 static struct reqrec rec[MAX_REQS];
-static uint32_t nrec, npoll, nsnap;
+static uint32_t nrec;
+static uint32_t chain_first, chain_len;	/* the TX chain being posted */
+static uint64_t npoll, nsnap;
+/* Per ring (TX, RX): the NIC slots checked scrubbed, and the requests overwritten, up to here. */
+static uint32_t scrubbed[2], scribbled[2];
 static struct flight fl[2 * RIG_RING];
 static uint32_t nfl;
 /* Per region, per line: RX and TX descriptors on it now (the check's own). */
@@ -171,6 +186,9 @@ take_flight(struct mq_dir *d, int dir, uint32_t i, uint64_t *inflight,
 	FUZZ_CHECK(q->dir == dir && !q->done && q->stamp != nsnap);
 	q->stamp = nsnap;
 	FUZZ_CHECK(region(k)->gaddr + off == q->addr && nd->len == q->len);
+	/* A chain's segments but its last say more follows; nothing else is set. */
+	FUZZ_CHECK(nd->flags == ((q->flags & CDNA_REQ_F_MORE) ? CDNA_DESC_F_MORE : 0));
+	FUZZ_CHECK(nd->reserved0 == 0 && nd->reserved1 == 0 && nd->reserved2 == 0);
 	if (q->poll_seen == 0)
 		q->poll_seen = npoll;
 	/* Posted into a region that has since left the table: only before it left. */
@@ -184,7 +202,7 @@ take_flight(struct mq_dir *d, int dir, uint32_t i, uint64_t *inflight,
 			lines_rx[k][l]++;
 		else
 			lines_tx[k][l]++;
-		FUZZ_CHECK(lines_rx[k][l] <= 1);
+		FUZZ_CHECK(lines_rx[k][l] <= 1 && lines_tx[k][l] <= CDNA_CLAIM_TX_MAX);
 		FUZZ_CHECK(lines_rx[k][l] == 0 || lines_tx[k][l] == 0);
 	}
 	inflight[k]++;
@@ -208,10 +226,30 @@ snapshot(void)
 
 	nsnap++;
 	nfl = 0;
-	for (j = 0; j < 2; j++)
-		for (i = dirs[j]->nic->st_cons.val; i != dirs[j]->nic_tail; i++)
-			take_flight(dirs[j], j == 0 ? CDNA_DIR_TX : CDNA_DIR_RX, i,
+	for (j = 0; j < 2; j++) {
+		struct mq_dir *d = dirs[j];
+		const struct cdna_nic_ring *nr = d->nic;
+		const uint32_t sc = nr->st_cons.val;
+
+		/*
+		 * The doorbell says what was posted; the NIC's statuses and
+		 * its consumer lie within it, the mediator's reclaim behind.
+		 */
+		FUZZ_CHECK(nr->tail->val == d->nic_tail);
+		FUZZ_CHECK(nr->st_prod->val - sc <= d->nic_tail - sc);
+		FUZZ_CHECK(nr->head.val - sc <= d->nic_tail - sc);
+		FUZZ_CHECK(d->nic_tail - sc <= d->size);
+		/* Single use: every slot reclaimed since the last look is scrubbed. */
+		for (; scrubbed[j] != sc; scrubbed[j]++) {
+			static const struct cdna_nic_desc zero;
+
+			FUZZ_CHECK(memcmp(&nr->desc[scrubbed[j] & d->mask], &zero,
+					  sizeof(zero)) == 0);
+		}
+		for (i = sc; i != d->nic_tail; i++)
+			take_flight(d, j == 0 ? CDNA_DIR_TX : CDNA_DIR_RX, i,
 				    inflight, distinct, &lines);
+	}
 	/* Each line under a descriptor: the claim byte says what it holds. */
 	for (j = 0; j < nfl; j++) {
 		const struct flight *f = &fl[j];
@@ -316,6 +354,7 @@ check_completion(const struct cdna_cmp *c, int dir)
 	q = &rec[c->cookie];
 	FUZZ_CHECK(q->dir == dir && !q->done);
 	q->done = 1;
+	q->status = c->status;
 	FUZZ_CHECK(c->status < CDNA_ST_COUNT);
 	if (c->status != CDNA_ST_OK) {
 		FUZZ_CHECK(c->len == 0);
@@ -378,7 +417,10 @@ setup_once(void)
 	rig.before_nic = snapshot;
 	rig.retire = on_retire;
 	xmem = calloc(NX, X_MAX);
-	xclaims = calloc(NX, cdna_claims_map_len(X_MAX));
+	scrubbed[0] = rig.tx->nic->st_cons.val;
+	scrubbed[1] = rig.rx->nic->st_cons.val;
+	scribbled[0] = rig.tx->req_cons;
+	scribbled[1] = rig.rx->req_cons;
 	for (i = 0; i < NREG; i++) {
 		size_t n = (i == 0 ? RIG_MEM : X_MAX) / CDNA_CLAIM_LINE + 1;
 
@@ -386,7 +428,7 @@ setup_once(void)
 		lines_tx[i] = calloc(n, sizeof(uint16_t));
 		FUZZ_CHECK(lines_rx[i] != NULL && lines_tx[i] != NULL);
 	}
-	FUZZ_CHECK(xmem != NULL && xclaims != NULL);
+	FUZZ_CHECK(xmem != NULL);
 }
 
 /*
@@ -396,11 +438,23 @@ setup_once(void)
 static void
 poll_once(void)
 {
+	struct mq_dir *dirs[2] = { rig.tx, rig.rx };
+	unsigned int j;
+
 	npoll++;
 	mediator_poll(&vmm);
 	consume(rig.tx, CDNA_DIR_TX);
 	consume(rig.rx, CDNA_DIR_RX);
 	snapshot();
+	/*
+	 * The guest may reuse a ring entry the mediator has consumed: each is
+	 * overwritten, so that a mediator reading one again (its cookie at
+	 * reclaim, say) finds something else.
+	 */
+	for (j = 0; j < 2; j++)
+		for (; scribbled[j] != dirs[j]->req_cons; scribbled[j]++)
+			memset(&dirs[j]->req[scribbled[j] & dirs[j]->mask], 0xa5,
+			       sizeof(struct cdna_req));
 }
 
 /* Requests the guest has out: published and not yet completed and taken. */
@@ -417,6 +471,7 @@ static const uint32_t lens[] = {
 };
 
 static const uint32_t common_lens[] = { 60, 64, 128, 1514, 2048 };
+static const uint32_t chain_lens[] = { 1, 13, 60, 64, 1514, 2048 };
 
 /* One request's address: mostly in or near a region, now and then anywhere. */
 static uint64_t
@@ -449,6 +504,8 @@ post(struct reader *in, struct mq_dir *d, int dir, unsigned int n,
 {
 	uint32_t p = d->req_prod->val;
 	unsigned int i;
+	/* Now and then a TX burst that is one chain: the chain rules' edges. */
+	const int one_chain = dir == CDNA_DIR_TX && rd8(in) % 8 == 0;
 
 	/* One request kept back for the end's chain terminator. */
 	for (i = 0; i < n && in->n > 0 && nrec + 1 < MAX_REQS &&
@@ -458,7 +515,12 @@ post(struct reader *in, struct mq_dir *d, int dir, unsigned int n,
 		struct cdna_req *e = &d->req[(p + i) & d->mask];
 
 		q->addr = pick_addr(in);
-		switch (kind >> 6) {
+		if (one_chain && (kind & 0x3f) != 0) {
+			/* A segment fine alone, so that the chain's own rules decide. */
+			q->addr = RIG_GADDR + (uint64_t)(rd16(in) % (RIG_MEM / 2048)) * 2048;
+			q->len = chain_lens[kind % RTE_DIM(chain_lens)];
+			kind = 0x0f;	/* no flag or reserved field of its own */
+		} else switch (kind >> 6) {
 		case 0:
 			q->len = rd32(in) % 4096;
 			break;
@@ -469,7 +531,7 @@ post(struct reader *in, struct mq_dir *d, int dir, unsigned int n,
 			q->len = common_lens[rd8(in) % RTE_DIM(common_lens)];
 			break;
 		}
-		q->flags = 0;
+		q->flags = one_chain && i + 1 < n ? CDNA_REQ_F_MORE : 0;
 		if ((kind & 15) == 0)
 			q->flags = dir == CDNA_DIR_TX ? CDNA_REQ_F_MORE : rd16(in);
 		else if ((kind & 63) == 1)
@@ -490,8 +552,15 @@ post(struct reader *in, struct mq_dir *d, int dir, unsigned int n,
 			e->reserved2 = which & 4 ? rd64(in) : 0;
 		}
 		q->clean = e->reserved0 == 0 && e->reserved1 == 0 && e->reserved2 == 0;
-		if (dir == CDNA_DIR_TX)
+		if (dir == CDNA_DIR_TX) {
+			if (!*open_chain) {
+				chain_first = nrec;
+				chain_len = 0;
+			}
+			q->chain = chain_first;
+			chain_len++;
 			*open_chain = (q->flags & CDNA_REQ_F_MORE) != 0;
+		}
 		nrec++;
 	}
 	rig_publish(d, p + i);
@@ -516,9 +585,10 @@ lay_out(struct reader *in)
 		if ((how & 0x80) && r->size > 64)
 			r->size -= 1 + rd8(in) % 63;	/* not a whole line */
 		r->host = xmem + (size_t)i * X_MAX;
-		r->claims = xclaims + (size_t)i * cdna_claims_map_len(X_MAX);
+		/* Its own allocation, exactly long enough: ASan sees a claim past it. */
+		r->claims = calloc(1, cdna_claims_map_len(r->size));
+		FUZZ_CHECK(r->claims != NULL);
 		r->perm = rd8(in) % 4;
-		memset(r->claims, 0, cdna_claims_map_len(X_MAX));
 		next = r->gaddr + r->size;
 		if (rd8(in) % 4 != 0) {
 			FUZZ_CHECK(cdna_rt_insert(&rig.g->rt, r) == 0);
@@ -560,6 +630,47 @@ toggle_region(unsigned int i)
 	}
 }
 
+/*
+ * Every TX chain of the input, all completed: posted whole or not at all.
+ * Posted (OK) only within the chain rules (at most CDNA_MAX_SEGS segments,
+ * an Ethernet header to a largest frame in all); refused with one status
+ * for the segments gathered (up to CDNA_MAX_SEGS + 1), and the rest of an
+ * overlong chain as BAD_CHAIN, one by one.
+ */
+static void
+check_chains(void)
+{
+	uint32_t i = 0, j, n, ok;
+	uint64_t total;
+
+	while (i < nrec) {
+		if (rec[i].dir != CDNA_DIR_TX) {
+			i++;
+			continue;
+		}
+		n = 0;
+		ok = 0;
+		total = 0;
+		for (j = i; j < nrec; j++) {
+			if (rec[j].dir != CDNA_DIR_TX)
+				continue;
+			if (rec[j].chain != rec[i].chain)
+				break;
+			n++;
+			ok += rec[j].status == CDNA_ST_OK;
+			total += rec[j].len;
+			if (n <= CDNA_MAX_SEGS + 1)
+				FUZZ_CHECK(rec[j].status == rec[i].status);
+			else
+				FUZZ_CHECK(rec[j].status == CDNA_ST_BAD_CHAIN);
+		}
+		FUZZ_CHECK(ok == 0 || (ok == n && n <= CDNA_MAX_SEGS &&
+				       total >= CDNA_ETHER_HDR_LEN &&
+				       total <= CDNA_MAX_FRAME_LEN));
+		i = j;
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
@@ -598,20 +709,24 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	/*
-	 * All DMA completes; an open chain (at most 32 requests: a longer
-	 * one is refused as it comes) is then ended with a frame that is
-	 * fine alone, so that it completes too. Each poll takes at least
-	 * one request of each ring the NIC is not holding.
+	 * All DMA completes but an open chain's (the ring's last requests,
+	 * waiting for their end; a chain past 33 is refused as it comes);
+	 * that chain is then ended with a frame that is fine alone, and
+	 * completes too. Each poll takes at least one request of each ring
+	 * the NIC is not holding.
 	 */
 	rig.hold = 0;
-	for (spins = 0; spins < DRAIN_POLLS && (outstanding(rig.tx) || outstanding(rig.rx)); spins++)
+	for (spins = 0; spins < DRAIN_POLLS &&
+	     (outstanding(rig.tx) > (open_chain ? chain_len : 0) || outstanding(rig.rx));
+	     spins++)
 		poll_once();
 	if (open_chain) {
 		struct reqrec *q = &rec[nrec];
 
 		FUZZ_CHECK(nrec < MAX_REQS && outstanding(rig.tx) < RIG_RING);
 		*q = (struct reqrec){ .addr = RIG_GADDR, .len = 60,
-				      .dir = CDNA_DIR_TX, .chained = 1, .clean = 1 };
+				      .dir = CDNA_DIR_TX, .chained = 1, .clean = 1,
+				      .chain = chain_first };
 		rig_req(rig.tx, rig.tx->req_prod->val, q->addr, q->len, nrec, 0);
 		rig_publish(rig.tx, rig.tx->req_prod->val + 1);
 		nrec++;
@@ -621,12 +736,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(outstanding(rig.tx) == 0 && outstanding(rig.rx) == 0);
 	for (i = 0; i < nrec; i++)
 		FUZZ_CHECK(rec[i].done);
+	check_chains();
 	FUZZ_CHECK(rig.g->inflight == 0 && rig.g->claimed_lines == 0);
 	for (i = 0; i < NX; i++) {
 		FUZZ_CHECK(xr[i].state != X_DYING);	/* retired with its last DMA */
 		if (xr[i].state == X_IN)
 			toggle_region(i);
 		FUZZ_CHECK(xr[i].state == X_OUT);
+		free(xr[i].reg.claims);
+		xr[i].reg.claims = NULL;
 	}
 	return 0;
 }
