@@ -350,6 +350,90 @@ cdna_claims_dec_tx(uint8_t *c)
 }
 
 
+#ifdef __SSE2__
+/*
+ * A range of 2 to 15 claim bytes (a frame of 65 to 960 bytes) is two
+ * words of w bytes, w the widest of 2, 4 and 8 with 2w >= n: the head at
+ * p and the tail ending at p + n, both inside the range, overlapping
+ * unless n is 2w. As with the two vectors, both are loaded before either
+ * is stored, so a byte they share is written twice with the same value.
+ * Each word sits in a vector's low lanes, the others zero: they pass the
+ * read test and are masked out of the release test, and never stored.
+ */
+#define CDNA_CLAIM_DUO_MAX	15u
+
+static inline __attribute__((always_inline)) __m128i
+cdna_claims_load_w(const uint8_t *p, const size_t w)
+{
+	uint64_t x = 0;
+
+	memcpy(&x, p, w);
+	return _mm_cvtsi64_si128((long long)x);
+}
+
+static inline __attribute__((always_inline)) void
+cdna_claims_store_w(uint8_t *p, __m128i v, const size_t w)
+{
+	uint64_t x = (uint64_t)_mm_cvtsi128_si64(v);
+
+	memcpy(p, &x, w);
+}
+
+static inline __attribute__((always_inline)) int
+cdna_claims_duo_take_tx_w(uint8_t *p, size_t n, const size_t w)
+{
+	const __m128i head = cdna_claims_load_w(p, w);
+	const __m128i tail = cdna_claims_load_w(p + n - w, w);
+
+	if (cdna_claims_vec_tx_full(_mm_max_epu8(head, tail)) != 0)
+		return 0;
+	cdna_claims_store_w(p, _mm_add_epi8(head, _mm_set1_epi8(1)), w);
+	cdna_claims_store_w(p + n - w, _mm_add_epi8(tail, _mm_set1_epi8(1)), w);
+	return 1;
+}
+
+/* 2 <= n <= CDNA_CLAIM_DUO_MAX claim bytes from p taken for a device read: 1, or 0 (none). */
+static inline int
+cdna_claims_duo_take_tx(uint8_t *p, size_t n)
+{
+	if (n >= 8)
+		return cdna_claims_duo_take_tx_w(p, n, 8);
+	if (n >= 4)
+		return cdna_claims_duo_take_tx_w(p, n, 4);
+	return cdna_claims_duo_take_tx_w(p, n, 2);
+}
+
+static inline __attribute__((always_inline)) int
+cdna_claims_duo_put_tx_w(uint8_t *p, size_t n, const size_t w)
+{
+	const __m128i head = cdna_claims_load_w(p, w);
+	const __m128i tail = cdna_claims_load_w(p + n - w, w);
+
+	/* Every byte a TX count (1..0xfe): none free, none an RX mark. */
+	if (((cdna_claims_vec_free_or_rx(head) | cdna_claims_vec_free_or_rx(tail)) &
+	     ((1 << w) - 1)) != 0)
+		return 0;
+	cdna_claims_store_w(p, _mm_sub_epi8(head, _mm_set1_epi8(1)), w);
+	cdna_claims_store_w(p + n - w, _mm_sub_epi8(tail, _mm_set1_epi8(1)), w);
+	return 1;
+}
+
+/*
+ * 2 <= n <= CDNA_CLAIM_DUO_MAX claim bytes from p given back by a device
+ * read: 1; or 0, nothing written, if a byte is free or an RX mark (the
+ * caller then steps byte by byte, moving only the TX counts).
+ */
+static inline int
+cdna_claims_duo_put_tx(uint8_t *p, size_t n)
+{
+	if (n >= 8)
+		return cdna_claims_duo_put_tx_w(p, n, 8);
+	if (n >= 4)
+		return cdna_claims_duo_put_tx_w(p, n, 4);
+	return cdna_claims_duo_put_tx_w(p, n, 2);
+}
+#endif
+
 /*
  * The data path's forms: check and take (or drop) in one, returning the
  * lines the range spans. A range inside one line, which a small frame
@@ -368,6 +452,8 @@ cdna_claims_try_take_tx(uint8_t *map, uint64_t off, uint32_t len)
 	if (__builtin_expect(n == 1, 1))
 		return cdna_claims_take_tx_one(p);
 #ifdef __SSE2__
+	if (n <= CDNA_CLAIM_DUO_MAX)
+		return cdna_claims_duo_take_tx(p, n) ? n : 0;
 	if (n >= CDNA_CLAIM_VEC && n <= CDNA_CLAIM_PAIR_MAX)
 		return cdna_claims_pair_take_tx(p, n) ? n : 0;
 #endif
@@ -452,6 +538,8 @@ cdna_claims_put_tx(uint8_t *map, uint64_t off, uint32_t len)
 		return 1;
 	}
 #ifdef __SSE2__
+	if (n <= CDNA_CLAIM_DUO_MAX && __builtin_expect(cdna_claims_duo_put_tx(p, n), 1))
+		return n;
 	if (n >= CDNA_CLAIM_VEC && n <= CDNA_CLAIM_PAIR_MAX &&
 	    __builtin_expect(cdna_claims_pair_put_tx(p, n), 1))
 		return n;

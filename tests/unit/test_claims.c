@@ -318,8 +318,9 @@ map_is(const uint8_t *map, size_t len, size_t start, size_t nl,
 static void
 test_fused_edges(void)
 {
-	/* Every length of the two-vector form (16..32) and its neighbours. */
-	static const size_t spans[] = { 1, 2, 7, 8, 9, 15, 16, 17, 18, 19, 20,
+	/* Every length of the two-word (2..15) and two-vector (16..32) forms, and their neighbours. */
+	static const size_t spans[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
+					13, 14, 15, 16, 17, 18, 19, 20,
 					21, 22, 23, 24, 25, 26, 27, 28, 29, 30,
 					31, 32, 33, 40, 47, 48, 49 };
 	static const uint8_t sentinels[] = { 0x42, 0xff, 0xfe, 1 };
