@@ -352,8 +352,9 @@ cdna_claims_dec_tx(uint8_t *c)
 
 #ifdef __SSE2__
 /*
- * A range of 2 to 15 claim bytes (a frame of 65 to 960 bytes) is two
- * words of w bytes, w the widest of 2, 4 and 8 with 2w >= n: the head at
+ * A range of 2 to 15 claim bytes (a frame of up to 960 bytes that crosses
+ * a line) is two words of w bytes, w the widest of 2, 4 and 8 not above n
+ * (so n <= 2w): the head at
  * p and the tail ending at p + n, both inside the range, overlapping
  * unless n is 2w. As with the two vectors, both are loaded before either
  * is stored, so a byte they share is written twice with the same value.
