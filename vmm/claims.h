@@ -356,10 +356,10 @@ cdna_claims_dec_tx(uint8_t *c)
  * a line) is two words of w bytes, w the widest of 2, 4 and 8 not above n
  * (so n <= 2w): the head at p and the tail ending at p + n, both inside
  * the range, overlapping unless n is 2w. As with the two vectors, both
- * are loaded before either
- * is stored, so a byte they share is written twice with the same value.
- * Each word sits in a vector's low lanes, the others zero: they pass the
- * read test and are masked out of the release test, and never stored.
+ * are loaded before either is stored, so a byte they share is written
+ * twice with the same value. Each word sits in a vector's low lanes, the
+ * others zero: they pass the read test and are masked out of the release
+ * test, and never stored.
  */
 #define CDNA_CLAIM_DUO_MAX	15u
 
