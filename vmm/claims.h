@@ -380,43 +380,39 @@ cdna_claims_store_w(uint8_t *p, __m128i v, const size_t w)
 	memcpy(p, &x, w);
 }
 
+/*
+ * Takes (put 0) or gives back (put 1) the range for a device read as two
+ * words of w bytes; w and put are constants in every call. Taking needs
+ * every byte below CDNA_CLAIM_TX_MAX; giving back, every byte a TX count
+ * (1..0xfe): none free, none an RX mark. 1, or 0 with nothing written.
+ */
 static inline __attribute__((always_inline)) int
-cdna_claims_duo_take_tx_w(uint8_t *p, size_t n, const size_t w)
+cdna_claims_duo_move_tx_w(uint8_t *p, size_t n, const size_t w, const int put)
 {
 	const __m128i head = cdna_claims_load_w(p, w);
 	const __m128i tail = cdna_claims_load_w(p + n - w, w);
+	const __m128i step = _mm_set1_epi8(put ? -1 : 1);
 
-	if (cdna_claims_vec_tx_full(_mm_max_epu8(head, tail)) != 0)
+	if (put ? ((cdna_claims_vec_free_or_rx(head) | cdna_claims_vec_free_or_rx(tail)) &
+		   ((1 << w) - 1)) != 0 :
+		  cdna_claims_vec_tx_full(_mm_max_epu8(head, tail)) != 0)
 		return 0;
-	cdna_claims_store_w(p, _mm_add_epi8(head, _mm_set1_epi8(1)), w);
-	cdna_claims_store_w(p + n - w, _mm_add_epi8(tail, _mm_set1_epi8(1)), w);
+	cdna_claims_store_w(p, _mm_add_epi8(head, step), w);
+	cdna_claims_store_w(p + n - w, _mm_add_epi8(tail, step), w);
 	return 1;
 }
+
+/* The move with w the widest of 8, 4 and 2 not above n. */
+#define CDNA_CLAIMS_DUO_MOVE(p, n, put)						\
+	((n) >= 8 ? cdna_claims_duo_move_tx_w(p, n, 8, put) :			\
+	 (n) >= 4 ? cdna_claims_duo_move_tx_w(p, n, 4, put) :			\
+		    cdna_claims_duo_move_tx_w(p, n, 2, put))
 
 /* 2 <= n <= CDNA_CLAIM_DUO_MAX claim bytes from p taken for a device read: 1, or 0 (none). */
 static inline int
 cdna_claims_duo_take_tx(uint8_t *p, size_t n)
 {
-	if (n >= 8)
-		return cdna_claims_duo_take_tx_w(p, n, 8);
-	if (n >= 4)
-		return cdna_claims_duo_take_tx_w(p, n, 4);
-	return cdna_claims_duo_take_tx_w(p, n, 2);
-}
-
-static inline __attribute__((always_inline)) int
-cdna_claims_duo_put_tx_w(uint8_t *p, size_t n, const size_t w)
-{
-	const __m128i head = cdna_claims_load_w(p, w);
-	const __m128i tail = cdna_claims_load_w(p + n - w, w);
-
-	/* Every byte a TX count (1..0xfe): none free, none an RX mark. */
-	if (((cdna_claims_vec_free_or_rx(head) | cdna_claims_vec_free_or_rx(tail)) &
-	     ((1 << w) - 1)) != 0)
-		return 0;
-	cdna_claims_store_w(p, _mm_sub_epi8(head, _mm_set1_epi8(1)), w);
-	cdna_claims_store_w(p + n - w, _mm_sub_epi8(tail, _mm_set1_epi8(1)), w);
-	return 1;
+	return CDNA_CLAIMS_DUO_MOVE(p, n, 0);
 }
 
 /*
@@ -427,11 +423,7 @@ cdna_claims_duo_put_tx_w(uint8_t *p, size_t n, const size_t w)
 static inline int
 cdna_claims_duo_put_tx(uint8_t *p, size_t n)
 {
-	if (n >= 8)
-		return cdna_claims_duo_put_tx_w(p, n, 8);
-	if (n >= 4)
-		return cdna_claims_duo_put_tx_w(p, n, 4);
-	return cdna_claims_duo_put_tx_w(p, n, 2);
+	return CDNA_CLAIMS_DUO_MOVE(p, n, 1);
 }
 #endif
 
