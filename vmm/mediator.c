@@ -132,10 +132,18 @@ dir_budget(struct vmm *v, struct mqueue *mq, struct mq_dir *d, const char *dir,
 static inline void
 req_prefetch(const struct mq_dir *d, uint32_t n)
 {
-	uint32_t i;
+	const uint32_t at = d->req_cons & d->mask;
+	/* The entries up to the ring's end, then the rest from its start. */
+	const uint32_t head = RTE_MIN(n, d->mask + 1 - at);
+	const char *p = (const char *)&d->req[at];
+	const char *end = p + (size_t)head * sizeof(struct cdna_req);
 
-	for (i = 0; i < n; i += RTE_CACHE_LINE_SIZE / sizeof(struct cdna_req))
-		rte_prefetch0(&d->req[(d->req_cons + i) & d->mask]);
+	for (; p < end; p += RTE_CACHE_LINE_SIZE)
+		rte_prefetch0(p);
+	p = (const char *)d->req;
+	end = p + (size_t)(n - head) * sizeof(struct cdna_req);
+	for (; p < end; p += RTE_CACHE_LINE_SIZE)
+		rte_prefetch0(p);
 }
 
 /* Publishes only what moved: an idle queue dirties no shared line. */
