@@ -135,8 +135,9 @@ req_prefetch(const struct mq_dir *d, uint32_t n)
 	const uint32_t at = d->req_cons & d->mask;
 	/* The entries up to the ring's end, then the rest from its start. */
 	const uint32_t head = RTE_MIN(n, d->mask + 1 - at);
-	const char *p = (const char *)&d->req[at];
-	const char *end = p + (size_t)head * sizeof(struct cdna_req);
+	const char *end = (const char *)&d->req[at + head];
+	/* From the line the first entry is in: it may start mid-line. */
+	const char *p = RTE_PTR_ALIGN_FLOOR((const char *)&d->req[at], RTE_CACHE_LINE_SIZE);
 
 	for (; p < end; p += RTE_CACHE_LINE_SIZE)
 		rte_prefetch0(p);
