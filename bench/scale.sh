@@ -100,6 +100,20 @@ measure() {
 		[ "$(tele "$tag-v" /cdna/guests 2>/dev/null | wc -w)" -ge "$n" ] && break
 		sleep 0.1
 	done
+	# A guest says HELLO early in its start; sixteen starting on one CPU
+	# can take longer than the window to send their first frame. Every
+	# busy guest sending, then the window (after 2 minutes the window
+	# runs anyway; a point where none sends reads as one that did not run).
+	local deadline=$((SECONDS + 120)) busy id t
+	while [ "$SECONDS" -lt "$deadline" ]; do
+		busy=0
+		for id in $(tele "$tag-v" /cdna/guests 2>/dev/null); do
+			t=$(tele "$tag-v" "/cdna/guest,$id" tx_pkts 2>/dev/null) || t=0
+			[ "${t:-0}" -gt 0 ] && busy=$((busy + 1))
+		done
+		[ "$busy" -ge $((n - idle)) ] && break
+		sleep 0.5
+	done
 	sleep 1
 	for g in $(seq $((n - idle + 1)) "$n"); do kill -STOP "${gp[$((g - 1))]}"; done
 	# CPU 0's other tenants for the shared point, once the guest runs.
