@@ -163,6 +163,18 @@ cdna_claims_vec_free_or_rx(__m128i v)
 }
 
 /*
+ * The mask of lanes where a byte of a or of b is free or an RX mark: such
+ * a byte is 0 where their minimum is, 0xff where their maximum is.
+ */
+static inline int
+cdna_claims_vec2_free_or_rx(__m128i a, __m128i b)
+{
+	return _mm_movemask_epi8(_mm_or_si128(
+		_mm_cmpeq_epi8(_mm_min_epu8(a, b), _mm_setzero_si128()),
+		_mm_cmpeq_epi8(_mm_max_epu8(a, b), _mm_set1_epi8(-1))));
+}
+
+/*
  * A range of 16 to 32 claim bytes (a full-size frame spans 24 or 25
  * lines) is two vectors, the head at p and the tail ending at p + n, both
  * inside the range; they overlap unless n is 32. Both are loaded before
@@ -198,10 +210,7 @@ cdna_claims_pair_put_tx(uint8_t *p, size_t n)
 	const __m128i head_v = cdna_claims_load128(p);
 	const __m128i tail_v = cdna_claims_load128(tail);
 
-	/* A byte of either is 0 where their minimum is, 0xff where their maximum is. */
-	if (_mm_movemask_epi8(_mm_or_si128(
-		    _mm_cmpeq_epi8(_mm_min_epu8(head_v, tail_v), _mm_setzero_si128()),
-		    _mm_cmpeq_epi8(_mm_max_epu8(head_v, tail_v), _mm_set1_epi8(-1)))) != 0)
+	if (cdna_claims_vec2_free_or_rx(head_v, tail_v) != 0)
 		return 0;
 	cdna_claims_store128(p, _mm_sub_epi8(head_v, _mm_set1_epi8(1)));
 	cdna_claims_store128(tail, _mm_sub_epi8(tail_v, _mm_set1_epi8(1)));
@@ -393,8 +402,7 @@ cdna_claims_duo_move_tx_w(uint8_t *p, size_t n, const size_t w, const int put)
 	const __m128i tail = cdna_claims_load_w(p + n - w, w);
 	const __m128i step = _mm_set1_epi8(put ? -1 : 1);
 
-	if (put ? ((cdna_claims_vec_free_or_rx(head) | cdna_claims_vec_free_or_rx(tail)) &
-		   ((1 << w) - 1)) != 0 :
+	if (put ? (cdna_claims_vec2_free_or_rx(head, tail) & ((1 << w) - 1)) != 0 :
 		  cdna_claims_vec_tx_full(_mm_max_epu8(head, tail)) != 0)
 		return 0;
 	cdna_claims_store_w(p, _mm_add_epi8(head, step), w);
@@ -418,9 +426,11 @@ cdna_claims_duo_take_tx(uint8_t *p, size_t n)
 /*
  * 2 <= n <= CDNA_CLAIM_DUO_MAX claim bytes from p given back by a device
  * read: 1; or 0, nothing written, if a byte is free or an RX mark (the
- * caller then steps byte by byte, moving only the TX counts).
+ * caller then steps byte by byte, moving only the TX counts). Always
+ * inlined: as a call, a 256-byte TX descriptor cost 182.5 instructions
+ * against 171.4 (bench/micro.sh).
  */
-static inline int
+static inline __attribute__((always_inline)) int
 cdna_claims_duo_put_tx(uint8_t *p, size_t n)
 {
 	return CDNA_CLAIMS_DUO_MOVE(p, n, 1);
