@@ -103,8 +103,9 @@ measure() {
 	# A guest says HELLO early in its start; sixteen starting on one CPU
 	# can take longer than the window to send their first frame. Every
 	# busy guest sending, then the window (after 2 minutes the window
-	# runs anyway; a point where none sends reads as one that did not run).
-	local deadline=$((SECONDS + 120)) busy id t
+	# runs anyway, and says how many were sending; a point where none
+	# sends reads as one that did not run).
+	local deadline=$((SECONDS + 120)) busy=0 id t
 	while [ "$SECONDS" -lt "$deadline" ]; do
 		busy=0
 		for id in $(tele "$tag-v" /cdna/guests 2>/dev/null); do
@@ -114,6 +115,8 @@ measure() {
 		[ "$busy" -ge $((n - idle)) ] && break
 		sleep 0.5
 	done
+	[ "$busy" -ge $((n - idle)) ] ||
+		say "$name: only $busy of $((n - idle)) busy guests sending after 2 minutes: measured anyway"
 	sleep 1
 	for g in $(seq $((n - idle + 1)) "$n"); do kill -STOP "${gp[$((g - 1))]}"; done
 	# CPU 0's other tenants for the shared point, once the guest runs.
